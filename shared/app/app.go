@@ -1,0 +1,146 @@
+// Package app wires the adapters to the domain once per process: it reads the
+// environment, loads the AWS configuration, builds every client and service,
+// and names the Lambda handler of each function. functions/*/main.go and the
+// local stack both start from here, so a function runs the same code locally
+// and on AWS.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/dynamo"
+	"github.com/mediatrail/mediatrail/shared/httpapi"
+	"github.com/mediatrail/mediatrail/shared/s3"
+)
+
+// App holds the process-wide clients and services.
+type App struct {
+	Config mediatrail.Config
+	AWS    aws.Config
+	Logger *slog.Logger
+
+	DynamoDB *dynamodb.Client
+	Store    *dynamo.Store
+	Blobs    *s3.Store
+	Assets   *mediatrail.AssetService
+	API      *httpapi.API
+}
+
+// Load builds the App from the process environment. The AWS SDK reads its own
+// variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, credentials, ...).
+func Load(ctx context.Context) (*App, error) {
+	return LoadWith(ctx, os.Getenv)
+}
+
+// LoadWith builds the App from getenv; the local stack passes each function's
+// environment from template.yaml.
+func LoadWith(ctx context.Context, getenv func(string) string) (*App, error) {
+	cfg, err := mediatrail.LoadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region(getenv)))
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return New(cfg, awsCfg, dynamoClient(awsCfg, getenv)), nil
+}
+
+func region(getenv func(string) string) string {
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if v := getenv(k); v != "" {
+			return v
+		}
+	}
+	return "us-east-1"
+}
+
+// dynamoClient honours AWS_ENDPOINT_URL_DYNAMODB from getenv, which may not be
+// the process environment (the local stack runs several functions in one process).
+func dynamoClient(cfg aws.Config, getenv func(string) string) *dynamodb.Client {
+	ep := getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	})
+}
+
+// New wires an App from already built clients.
+func New(cfg mediatrail.Config, awsCfg aws.Config, ddb *dynamodb.Client) *App {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	store := dynamo.New(ddb, cfg.TableName)
+	blobs := s3.New(awsCfg, StorageConfig(cfg.Storage))
+	return &App{
+		Config:   cfg,
+		AWS:      awsCfg,
+		Logger:   logger,
+		DynamoDB: ddb,
+		Store:    store,
+		Blobs:    blobs,
+		Assets:   &mediatrail.AssetService{Store: store, Blobs: blobs, Logger: logger},
+		API:      &httpapi.API{Keys: store, Logger: logger},
+	}
+}
+
+// StorageConfig translates the domain's storage settings for the S3 adapter.
+func StorageConfig(c mediatrail.StorageConfig) s3.Config {
+	return s3.Config{
+		Endpoint:       c.Endpoint,
+		Region:         c.Region,
+		Bucket:         c.Bucket,
+		AccessKeyID:    c.AccessKeyID,
+		SecretKey:      c.SecretKey,
+		PublicURL:      c.PublicURL,
+		ForcePathStyle: c.ForcePathStyle,
+	}
+}
+
+// MustLoad is Load for main: a function that cannot read its configuration
+// fails its cold start loudly.
+func MustLoad(ctx context.Context) *App {
+	a, err := Load(ctx)
+	if err != nil {
+		slog.Error("start-up failed", "err", err)
+		os.Exit(1)
+	}
+	return a
+}
+
+// functions names the handler of every Lambda by its folder under functions/.
+var functions = map[string]func(*App) any{
+	"asset-list":       func(a *App) any { return a.API.Handler(httpapi.ListAssets(a.Assets)) },
+	"asset-get":        func(a *App) any { return a.API.Handler(httpapi.GetAsset(a.Assets)) },
+	"asset-delete":     func(a *App) any { return a.API.Handler(httpapi.DeleteAsset(a.Assets)) },
+	"asset-signed-url": func(a *App) any { return a.API.Handler(httpapi.SignedURL(a.Assets)) },
+	"asset-register":   func(a *App) any { return a.API.Handler(httpapi.RegisterAsset(a.Assets)) },
+	"asset-complete":   func(a *App) any { return a.API.Handler(httpapi.CompleteAsset(a.Assets)) },
+}
+
+// Functions lists the function names, sorted.
+func Functions() []string {
+	names := make([]string, 0, len(functions))
+	for n := range functions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Handler returns the Lambda handler of the named function, or nil.
+func (a *App) Handler(name string) any {
+	f, ok := functions[name]
+	if !ok {
+		return nil
+	}
+	return f(a)
+}

@@ -1,0 +1,74 @@
+package mediatrail
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are part of the HTTP contract (api.md): clients switch on them,
+// so they never change meaning. httpapi holds the one code→status map.
+const (
+	EINVALID         = "validation_error" // 400
+	EUNAUTHENTICATED = "unauthenticated"  // 401
+	EQUOTA           = "quota_exceeded"   // 402
+	EFORBIDDEN       = "forbidden"        // 403
+	ENOTFOUND        = "not_found"        // 404
+	ECONFLICT        = "conflict"         // 409
+	ETOOLARGE        = "too_large"        // 413
+	EUNPROCESSABLE   = "unprocessable"    // 422
+	ERATELIMITED     = "rate_limited"     // 429
+	EINTERNAL        = "internal"         // 500
+	EPROVIDER        = "provider_error"   // 502
+	EUNAVAILABLE     = "unavailable"      // 503
+	ETIMEOUT         = "timeout"          // 504
+)
+
+// Error is the application error: a stable machine code, a message safe to show a
+// client, and optional details. Any error that is not an *Error is internal: it is
+// logged and answered with a generic message.
+type Error struct {
+	Code    string
+	Message string
+	Details map[string]any
+	// RetryAfterSeconds, when positive, is sent as Retry-After (429/503).
+	RetryAfterSeconds int
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("mediatrail: %s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and a formatted, client-safe message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID error naming the offending field in details.field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Message: fmt.Sprintf(format, args...), Details: map[string]any{"field": field}}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any
+// other non-nil error and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the client-safe message of err: the *Error's message, or a
+// generic one for internal errors so that no internals leak.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// IsNotFound reports whether err carries ENOTFOUND.
+func IsNotFound(err error) bool { return ErrorCode(err) == ENOTFOUND }

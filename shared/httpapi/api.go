@@ -1,0 +1,172 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"runtime/debug"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+)
+
+// MaxBodyBytes bounds JSON request bodies; larger ones are ETOOLARGE.
+const MaxBodyBytes = 1 << 20
+
+// Request is an authenticated API request.
+type Request struct {
+	Event       *events.APIGatewayV2HTTPRequest
+	WorkspaceID string
+	RequestID   string
+	body        []byte
+	query       url.Values
+}
+
+// Endpoint serves one route for an authenticated workspace.
+type Endpoint func(ctx context.Context, r *Request) (Result, error)
+
+// LambdaHandler is the shape lambda.Start accepts for API Gateway HTTP API routes.
+type LambdaHandler func(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// API turns endpoints into Lambda handlers.
+type API struct {
+	Keys   mediatrail.KeyStore
+	Logger *slog.Logger
+}
+
+// Handler wraps e with request ids, authentication, body limits, panic recovery
+// and the envelopes. The Lambda itself never fails: every outcome is an HTTP answer.
+func (api *API) Handler(e Endpoint) LambdaHandler {
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+		requestID := ev.RequestContext.RequestID
+		if requestID == "" {
+			requestID = mediatrail.NewID()
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				api.logger().Error("panic", "request_id", requestID, "route", ev.RouteKey, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				resp = errorResponse(errors.New("panic"), requestID)
+			}
+		}()
+		result, err := api.serve(ctx, &ev, requestID, e)
+		if err != nil {
+			if mediatrail.ErrorCode(err) == mediatrail.EINTERNAL {
+				api.logger().Error("request failed", "request_id", requestID, "route", ev.RouteKey, "err", err)
+			}
+			return errorResponse(err, requestID), nil
+		}
+		return successResponse(result, requestID), nil
+	}
+}
+
+func (api *API) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string, e Endpoint) (Result, error) {
+	body, err := requestBody(ev)
+	if err != nil {
+		return Result{}, err
+	}
+	query, err := requestQuery(ev)
+	if err != nil {
+		return Result{}, err
+	}
+	ws, err := mediatrail.Authenticate(ctx, api.Keys, Header(ev, "x-api-key"))
+	if err != nil {
+		return Result{}, err
+	}
+	return e(ctx, &Request{Event: ev, WorkspaceID: ws, RequestID: requestID, body: body, query: query})
+}
+
+func (api *API) logger() *slog.Logger {
+	if api.Logger != nil {
+		return api.Logger
+	}
+	return slog.Default()
+}
+
+// Header returns a request header by case-insensitive name. HTTP API lower-cases
+// header names; other sources may not.
+func Header(ev *events.APIGatewayV2HTTPRequest, name string) string {
+	if v, ok := ev.Headers[name]; ok {
+		return v
+	}
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func requestBody(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	raw := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		var err error
+		if raw, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return nil, mediatrail.Invalid("body", "request body is not valid base64")
+		}
+	}
+	if len(raw) > MaxBodyBytes {
+		return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: "request body must be at most 1 MiB"}
+	}
+	return raw, nil
+}
+
+func requestQuery(ev *events.APIGatewayV2HTTPRequest) (url.Values, error) {
+	if ev.RawQueryString != "" {
+		q, err := url.ParseQuery(ev.RawQueryString)
+		if err != nil {
+			return nil, mediatrail.Invalid("query", "query string is malformed")
+		}
+		return q, nil
+	}
+	q := url.Values{}
+	for k, v := range ev.QueryStringParameters {
+		q.Set(k, v)
+	}
+	return q, nil
+}
+
+// PathParam returns a path parameter ("" when absent).
+func (r *Request) PathParam(name string) string { return r.Event.PathParameters[name] }
+
+// Query returns the first value of a query parameter; a parameter given twice
+// with different values is EINVALID.
+func (r *Request) Query(name string) (string, error) {
+	vs := r.query[name]
+	for _, v := range vs[min(1, len(vs)):] {
+		if v != vs[0] {
+			return "", mediatrail.Invalid(name, "%s must be given once", name)
+		}
+	}
+	if len(vs) == 0 {
+		return "", nil
+	}
+	return strings.TrimSpace(vs[0]), nil
+}
+
+// DecodeJSON decodes the body as one JSON object into v. An empty, malformed or
+// trailing-garbage body is EINVALID.
+func (r *Request) DecodeJSON(v any) error {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return mediatrail.Invalid("body", "request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return mediatrail.Invalid(typeErr.Field, "%s has the wrong type", typeErr.Field)
+		}
+		return mediatrail.Invalid("body", "request body must be a valid JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return mediatrail.Invalid("body", "request body must hold exactly one JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,212 @@
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Emulators are the real local implementations of the AWS services we use:
+// DynamoDB Local (Java) and versitygw (S3). Both listen on 127.0.0.1 only.
+type Emulators struct {
+	DynamoDBURL string
+	S3URL       string
+	S3AccessKey string
+	S3SecretKey string
+
+	procs    []*exec.Cmd
+	tempDirs []string
+	once     sync.Once
+}
+
+// EmulatorOptions say where the installed emulators are and where data goes.
+type EmulatorOptions struct {
+	// CacheDir holds what scripts/setup.sh installed (.cache).
+	CacheDir string
+	// DataDir keeps data across runs; empty means in-memory / a temporary folder
+	// removed on Stop.
+	DataDir string
+	// DynamoDBPort and S3Port default to free random ports.
+	DynamoDBPort, S3Port int
+	// S3WebhookURL, when set, receives versitygw's S3 event records.
+	S3WebhookURL string
+	// Log receives the emulators' output (io.Discard when nil).
+	Log io.Writer
+}
+
+// Local credentials for versitygw's root account. They protect nothing but the
+// loopback interface; signed URLs are still verified with them.
+const (
+	S3AccessKey = "mediatrail-local"
+	S3SecretKey = "mediatrail-local-secret"
+)
+
+// StartEmulators starts DynamoDB Local and versitygw and waits until both answer.
+// On error, whatever started is stopped.
+func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	e := &Emulators{S3AccessKey: S3AccessKey, S3SecretKey: S3SecretKey}
+	defer func() {
+		if err != nil {
+			e.Stop()
+		}
+	}()
+	if o.DynamoDBPort == 0 {
+		if o.DynamoDBPort, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	if o.S3Port == 0 {
+		if o.S3Port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+
+	jarDir := filepath.Join(o.CacheDir, "dynamodb-local", "package", "emulator")
+	if _, err := os.Stat(filepath.Join(jarDir, "DynamoDBLocal.jar")); err != nil {
+		return nil, fmt.Errorf("DynamoDB Local is not installed in %s: run `make setup`", jarDir)
+	}
+	ddbArgs := []string{"-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
+		"-port", strconv.Itoa(o.DynamoDBPort), "-disableTelemetry"}
+	if o.DataDir == "" {
+		ddbArgs = append(ddbArgs, "-inMemory", "-sharedDb")
+	} else {
+		dir := filepath.Join(o.DataDir, "dynamodb")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		ddbArgs = append(ddbArgs, "-sharedDb", "-dbPath", dir)
+	}
+	// DynamoDB Local binds every interface; it is only ever addressed on loopback.
+	if err := e.start(jarDir, o.Log, "java", ddbArgs...); err != nil {
+		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
+	}
+	e.DynamoDBURL = fmt.Sprintf("http://127.0.0.1:%d", o.DynamoDBPort)
+
+	vgw := filepath.Join(o.CacheDir, "bin", "versitygw")
+	if _, err := os.Stat(vgw); err != nil {
+		return nil, fmt.Errorf("versitygw is not installed in %s: run `make setup`", vgw)
+	}
+	s3Dir := filepath.Join(o.DataDir, "s3")
+	if o.DataDir == "" {
+		if s3Dir, err = os.MkdirTemp("", "mediatrail-s3-"); err != nil {
+			return nil, err
+		}
+		e.tempDirs = append(e.tempDirs, s3Dir)
+	} else if err := os.MkdirAll(s3Dir, 0o755); err != nil {
+		return nil, err
+	}
+	vgwArgs := []string{"--port", fmt.Sprintf("127.0.0.1:%d", o.S3Port), "--access", S3AccessKey,
+		"--secret", S3SecretKey, "--health", "/health"}
+	if o.S3WebhookURL != "" {
+		vgwArgs = append(vgwArgs, "--event-webhook-url", o.S3WebhookURL)
+	}
+	vgwArgs = append(vgwArgs, "posix", s3Dir)
+	if err := e.start("", o.Log, vgw, vgwArgs...); err != nil {
+		return nil, fmt.Errorf("start versitygw: %w", err)
+	}
+	e.S3URL = fmt.Sprintf("http://127.0.0.1:%d", o.S3Port)
+
+	waitCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := waitHTTP(waitCtx, e.DynamoDBURL, func(code int) bool { return code > 0 }); err != nil {
+		return nil, fmt.Errorf("DynamoDB Local did not start: %w", err)
+	}
+	if err := waitHTTP(waitCtx, e.S3URL+"/health", func(code int) bool { return code == http.StatusOK }); err != nil {
+		return nil, fmt.Errorf("versitygw did not start: %w", err)
+	}
+	return e, nil
+}
+
+func (e *Emulators) start(dir string, log io.Writer, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = log, log
+	// Own process group, and killed with us if we die first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	e.procs = append(e.procs, cmd)
+	return nil
+}
+
+// Stop terminates the emulators (SIGTERM, then SIGKILL after a grace period)
+// and removes temporary data. It is safe to call more than once.
+func (e *Emulators) Stop() {
+	e.once.Do(func() {
+		var wg sync.WaitGroup
+		for _, p := range e.procs {
+			wg.Add(1)
+			go func(p *exec.Cmd) {
+				defer wg.Done()
+				_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM)
+				done := make(chan struct{})
+				go func() { _ = p.Wait(); close(done) }()
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+					<-done
+				}
+			}(p)
+		}
+		wg.Wait()
+		for _, d := range e.tempDirs {
+			_ = os.RemoveAll(d)
+		}
+	})
+}
+
+// Env is the environment that points tests (testenv) at these emulators.
+func (e *Emulators) Env() []string {
+	return []string{
+		"MEDIATRAIL_TEST_DYNAMODB_ENDPOINT=" + e.DynamoDBURL,
+		"MEDIATRAIL_TEST_S3_ENDPOINT=" + e.S3URL,
+		"MEDIATRAIL_TEST_S3_ACCESS_KEY=" + e.S3AccessKey,
+		"MEDIATRAIL_TEST_S3_SECRET_KEY=" + e.S3SecretKey,
+	}
+}
+
+// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitHTTP(ctx context.Context, url string, ok func(int) bool) error {
+	client := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if ok(resp.StatusCode) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = errors.New("not ready")
+			}
+			return fmt.Errorf("%s: %w", url, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package mediatrail
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// AssetStore persists asset records. Every method is scoped by workspace: an asset
+// of another workspace does not exist for it.
+type AssetStore interface {
+	// CreateAsset stores a new asset. ECONFLICT if the id exists. A ready asset is
+	// counted in the same transaction.
+	CreateAsset(ctx context.Context, a *Asset) error
+
+	// FindAsset returns an asset in any status. ENOTFOUND if there is none.
+	FindAsset(ctx context.Context, workspaceID, id string) (*Asset, error)
+
+	// ListAssets returns the assets matching f (status ready unless f.Status says
+	// otherwise), newest first. EINVALID for a malformed or foreign cursor.
+	ListAssets(ctx context.Context, workspaceID string, f AssetFilter) (*AssetPage, error)
+
+	// MarkAssetReady moves a pending asset to ready with its verified size and
+	// checksum, counting it in the same transaction. ENOTFOUND if absent or
+	// deleted; ECONFLICT if it is not pending.
+	MarkAssetReady(ctx context.Context, workspaceID, id string, size int64, sha256 string, at time.Time) (*Asset, error)
+
+	// MarkAssetDeleted turns a pending or ready asset into a tombstone (status
+	// deleted), uncounting it in the same transaction, and returns it as it was.
+	// ENOTFOUND if absent or already a tombstone.
+	MarkAssetDeleted(ctx context.Context, workspaceID, id string, at time.Time) (*Asset, error)
+
+	// PurgeAsset removes a tombstone or pending record for good. Removing a record
+	// that is already gone is not an error; a ready one is ECONFLICT.
+	PurgeAsset(ctx context.Context, workspaceID, id string) error
+}
+
+// KeyStore maps hashed API keys to workspaces. Raw keys are never stored.
+type KeyStore interface {
+	// WorkspaceForKeyHash returns the workspace of a key hash (see HashAPIKey).
+	// EUNAUTHENTICATED if the hash is unknown.
+	WorkspaceForKeyHash(ctx context.Context, keyHash string) (string, error)
+
+	// PutAPIKey binds a key hash to a workspace, replacing any earlier binding.
+	PutAPIKey(ctx context.Context, keyHash, workspaceID string) error
+}
+
+// BlobInfo describes a stored object.
+type BlobInfo struct {
+	Size        int64
+	SHA256      string // lower-case hex; "" when the store cannot tell without reading
+	ContentType string
+}
+
+// Disposition says how a browser should treat a downloaded blob.
+type Disposition string
+
+const (
+	DispositionAttachment Disposition = "attachment"
+	DispositionInline     Disposition = "inline"
+)
+
+// PresignedRequest is a request a client may make without credentials.
+type PresignedRequest struct {
+	URL       string            `json:"url"`
+	Method    string            `json:"method"`
+	Headers   map[string]string `json:"headers"`
+	ExpiresAt time.Time         `json:"expires_at"`
+}
+
+// GetOptions shapes a presigned download.
+type GetOptions struct {
+	Expires     time.Duration
+	Disposition Disposition
+	FileName    string
+	ContentType string
+}
+
+// PutOptions binds a presigned upload: the client must send exactly this length,
+// content type and checksum or the object store refuses the body.
+type PutOptions struct {
+	Expires     time.Duration
+	ContentType string
+	Size        int64
+	SHA256      string // hex
+}
+
+// BlobStore holds asset bytes under storage keys.
+type BlobStore interface {
+	// Put streams body into key (multipart when large), hashing it on the way,
+	// and returns what was stored. size is a hint; -1 when unknown.
+	Put(ctx context.Context, key, contentType string, body io.Reader, size int64) (BlobInfo, error)
+
+	// Stat describes key. ENOTFOUND if absent.
+	Stat(ctx context.Context, key string) (BlobInfo, error)
+
+	// Open streams key's bytes. ENOTFOUND if absent.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+
+	// PresignGet returns a time-limited download URL.
+	PresignGet(ctx context.Context, key string, opts GetOptions) (PresignedRequest, error)
+
+	// PresignPut returns a time-limited upload request bound to opts.
+	PresignPut(ctx context.Context, key string, opts PutOptions) (PresignedRequest, error)
+
+	// Delete removes key; removing an absent key succeeds.
+	Delete(ctx context.Context, key string) error
+}

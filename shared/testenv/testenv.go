@@ -1,0 +1,95 @@
+// Package testenv hands integration tests clients for the real local emulators
+// (DynamoDB Local, versitygw) that `make test` starts once and announces through
+// environment variables. Each call gets fresh, uniquely named resources, so
+// tests and packages run in parallel without seeing each other's data.
+//
+// Outside `make test` (a plain `go test`), the tests fail with a message saying how
+// to start the emulators: they never silently skip.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Environment variables set by the stack runner (`make test`).
+const (
+	EnvDynamoDB   = "MEDIATRAIL_TEST_DYNAMODB_ENDPOINT"
+	EnvS3         = "MEDIATRAIL_TEST_S3_ENDPOINT"
+	EnvS3Access   = "MEDIATRAIL_TEST_S3_ACCESS_KEY"
+	EnvS3Secret   = "MEDIATRAIL_TEST_S3_SECRET_KEY"
+	Region        = "us-east-1"
+	dynamoKeyID   = "local"
+	dynamoSecret  = "local"
+	missingDetail = " is not set: run the tests with `make test`, which starts the emulators (or `make emulators` and export what it prints)"
+)
+
+// Endpoint returns the value of env or fails the test with a clear message.
+func Endpoint(tb testing.TB, env string) string {
+	tb.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		tb.Fatalf("%s%s", env, missingDetail)
+	}
+	return v
+}
+
+// UniqueName returns prefix plus a random lower-case suffix, valid as a table or
+// bucket name.
+func UniqueName(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return strings.ToLower(prefix) + "-" + hex.EncodeToString(b)
+}
+
+// DynamoDB returns a client for DynamoDB Local.
+func DynamoDB(tb testing.TB) *dynamodb.Client {
+	tb.Helper()
+	url := Endpoint(tb, EnvDynamoDB)
+	cfg := aws.Config{
+		Region:      Region,
+		Credentials: credentials.NewStaticCredentialsProvider(dynamoKeyID, dynamoSecret, ""),
+	}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
+}
+
+// S3Config describes the versitygw endpoint and its root credentials.
+type S3Config struct {
+	Endpoint, AccessKey, SecretKey, Region string
+}
+
+// S3 returns the endpoint config and a path-style client for versitygw.
+func S3(tb testing.TB) (S3Config, *s3.Client) {
+	tb.Helper()
+	c := S3Config{
+		Endpoint:  Endpoint(tb, EnvS3),
+		AccessKey: Endpoint(tb, EnvS3Access),
+		SecretKey: Endpoint(tb, EnvS3Secret),
+		Region:    Region,
+	}
+	cfg := aws.Config{
+		Region:      c.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey, ""),
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(c.Endpoint)
+		o.UsePathStyle = true
+	})
+	return c, client
+}
+
+// Context returns a context cancelled when the test ends.
+func Context(tb testing.TB) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel)
+	return ctx
+}
