@@ -30,6 +30,8 @@ const (
 	keyB = "test-key-workspace-b"
 	wsA  = "ws-a"
 	wsB  = "ws-b"
+	// fixtureKey is the X-API-Key of the events/ fixtures.
+	fixtureKey = "mt_example_key"
 )
 
 type env struct {
@@ -53,7 +55,7 @@ func newAPI(t *testing.T) *env {
 		DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 		S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
 		Table: testenv.UniqueName("api"), Bucket: testenv.UniqueName("api"),
-		APIKeys: map[string]string{keyA: wsA, keyB: wsB},
+		APIKeys: map[string]string{keyA: wsA, keyB: wsB, fixtureKey: "ws-fixture"},
 	}
 	api, err := localstack.ServeAPI(ctx, c)
 	if err != nil {
