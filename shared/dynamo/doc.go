@@ -1,0 +1,110 @@
+// Package dynamo implements mediatrail.AssetStore and mediatrail.KeyStore on one
+// DynamoDB table (single-table design, on-demand billing). TableSchema is the one
+// definition of keys and indexes; CreateTable builds it for local set-up and
+// tests, template.yaml declares the same for deployment.
+//
+// # Items
+//
+//	item       PK                  SK                   other keys and attributes
+//	asset      WS#{ws}             ASSET#{id}           GSI1..GSI4 (below), every Asset field, status
+//	counter    WS#{ws}             COUNT#ALL            n: number of ready assets
+//	           WS#{ws}             COUNT#TYPE#{t}       ... of type t
+//	           WS#{ws}             COUNT#PROV#{p}       ... of provider p
+//	           WS#{ws}             COUNT#EXEC#{e}       ... of execution e
+//	           WS#{ws}             COUNT#AGENT#{a}      ... of agent a
+//	API key    KEY#{sha256 hex}    KEY                  workspace_id
+//
+// Asset ids are KSUIDs, so sort key order is creation order (to the second) and
+// a Query with ScanIndexForward=false lists newest first. Times are stored as
+// RFC 3339 strings in UTC with a fixed nine-digit fraction, so that string order
+// is time order; metadata is a DynamoDB map. Attribute ttl is the table's time to
+// live attribute (epoch seconds); assets do not set it.
+//
+// # Indexes
+//
+// Four sparse GSIs, projection ALL, each overloaded by a prefix so that one
+// workspace's keys never meet another's:
+//
+//	GSI1  GSI1PK = WS#{ws}#EXEC#{execution}   GSI1SK = ASSET#{id}
+//	GSI2  GSI2PK = WS#{ws}#AGENT#{agent}      GSI2SK = ASSET#{id}
+//	GSI3  GSI3PK = WS#{ws}#TYPE#{type}        GSI3SK = ASSET#{id}
+//	GSI4  GSI4PK = WS#{ws}#PROV#{provider}    GSI4SK = ASSET#{id}
+//
+// An asset has a GSI's keys only when that field is non-empty. Other items
+// (spans under GSI1) may share these partitions, so every asset query bounds the
+// sort key inside ASSET#: begins_with(ASSET#) or BETWEEN two ASSET# keys.
+//
+// # Writes
+//
+// Every write is conditional. CreateAsset requires attribute_not_exists(PK)
+// (else ECONFLICT). Counters count ready assets only and change with ADD n in the
+// same TransactWriteItems as the status change that causes it: creating a ready
+// asset (+1), MarkAssetReady (+1, on condition status = pending), MarkAssetDeleted
+// of a ready asset (-1, on condition status = ready). Transitions read the asset
+// first (consistently) to learn its counters, then write on condition that the
+// status is still the one read; a failed condition returns the item as it was
+// (ReturnValuesOnConditionCheckFailure = ALL_OLD), which decides the error code.
+// Transactions cancelled only by a concurrent transaction on a shared counter are
+// retried a few times with jittered backoff. PurgeAsset deletes on condition
+// attribute_not_exists(PK) OR status <> ready. Tombstones keep their GSI keys.
+//
+// # Listing
+//
+// ListAssets never scans. It queries:
+//   - no equality filter: the table, PK = WS#{ws};
+//   - one (execution, agent, type or provider): that filter's GSI;
+//   - several: the GSI whose counter is smallest (the counters are read with one
+//     BatchGetItem; they count ready assets, so for other statuses this is a
+//     heuristic), the other equality filters becoming a FilterExpression.
+//
+// The status (ready unless asked otherwise) is always a FilterExpression. The
+// sort key is always bounded, BETWEEN two ASSET# keys: the whole KSUID range by
+// default. A date range (CreatedAfter / CreatedBefore, both exclusive) narrows it
+// to MinIDAt(after-1s) .. MaxIDAt(before+1s), clamped to the KSUID epoch
+// (2014-05-13) and end (2150), plus a FilterExpression on created_at for
+// exactness; the second of slack on each side covers an id minted just before a
+// clock tick.
+//
+// A page is filled in a loop of Query calls, each Limit sized from the share of
+// items the filter has kept so far, until limit+1 matches are found (the extra one
+// tells whether there is a next page) or the range ends. Each Query after the
+// first lowers the upper bound to just below the LastEvaluatedKey's sort key (its
+// id decremented as a base62 number) instead of passing ExclusiveStartKey. Sort
+// keys are unique within each index partition, so this resumes exactly where the
+// previous Query stopped, and a bounded range costs the same at any depth, on
+// DynamoDB and on DynamoDB Local alike (whose ExclusiveStartKey cost grows with
+// the number of items it skips).
+//
+// # Paging
+//
+// Cursor paging costs the same at any depth. next_cursor is base64url (no
+// padding) of a version byte, the id of the last returned asset, an 8-byte
+// fingerprint (SHA-256 prefix) of the workspace, status and filters, and the
+// number of the page it leads to. The id only lowers the upper sort key bound of
+// a query built from the caller's workspace and filter; the cursor holds no key,
+// so it cannot reach another workspace, and an asset deleted since the previous
+// page does not break it. A cursor that does not decode, holds no KSUID, or was
+// made for another workspace or filter is EINVALID "invalid cursor". The limit
+// may change between pages. next_cursor is "" on the last page; page paging also
+// returns one.
+//
+// Page paging (page N of limit L) skips (N-1)*L matching items reading only their
+// keys (ProjectionExpression), then fetches the page like a cursor would: its
+// cost grows with N. A page beyond Total is answered empty without skipping. A
+// cursor wins over a page.
+//
+// # Totals
+//
+// Total is read from one counter item when the listing has at most one equality
+// filter, no date range and status ready (the SDK's common listings). Otherwise it
+// is counted with Query Select=COUNT over the chosen index with the same key
+// condition and filter, resumed the same way until the range ends: that cost
+// grows with the number of items in the index partition and is paid on every
+// page.
+//
+// # Consistency
+//
+// FindAsset, the reads before a transition, and API key look-ups are strongly
+// consistent. Listings, counters read for totals and GSI queries are eventually
+// consistent (GSIs cannot be read otherwise).
+package dynamo

@@ -1,0 +1,127 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+)
+
+var seedProviders = []string{"openai", "elevenlabs", "replicate"}
+
+// SeedAssets writes n ready assets into workspace ws for benchmarks and local
+// load, one second apart and ending now, with BatchWriteItem, then adds them to
+// the counters. Asset i has type AssetTypes[i%5], provider openai, elevenlabs
+// or replicate by i%3, agent "agent-{i%7}" and execution "exec-{i/100}". It
+// bypasses the store's transactions, so the counters are right only once it has
+// returned.
+func SeedAssets(ctx context.Context, client *dynamodb.Client, table, ws string, n int) error {
+	start := time.Now().UTC().Truncate(time.Second).Add(-time.Duration(n) * time.Second)
+	counts := map[string]int64{}
+	var batches [][]types.WriteRequest
+	for i := range n {
+		at := start.Add(time.Duration(i+1) * time.Second)
+		id := mediatrail.NewIDAt(at)
+		a := &mediatrail.Asset{
+			ID:          id,
+			WorkspaceID: ws,
+			ExecutionID: fmt.Sprintf("exec-%d", i/100),
+			AgentID:     fmt.Sprintf("agent-%d", i%7),
+			Type:        mediatrail.AssetTypes[i%len(mediatrail.AssetTypes)],
+			Provider:    seedProviders[i%len(seedProviders)],
+			Model:       "seed-model",
+			FileName:    fmt.Sprintf("seed-%d.bin", i),
+			FileSize:    int64(1024 + i),
+			ContentType: "application/octet-stream",
+			StorageKey:  mediatrail.StorageKeyFor(ws, id, fmt.Sprintf("seed-%d.bin", i)),
+			SHA256:      fmt.Sprintf("%064x", i),
+			Metadata:    map[string]any{"prompt": "seed", "index": float64(i)},
+			Status:      mediatrail.StatusReady,
+			CreatedAt:   at,
+			UpdatedAt:   at,
+		}
+		item, err := marshalAsset(a)
+		if err != nil {
+			return err
+		}
+		if i%25 == 0 {
+			batches = append(batches, nil)
+		}
+		batches[len(batches)-1] = append(batches[len(batches)-1], types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		for _, sk := range counterSKs(a) {
+			counts[sk]++
+		}
+	}
+
+	const workers = 8
+	work := make(chan []types.WriteRequest)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for batch := range work {
+				if err := batchWrite(ctx, client, table, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for _, b := range batches {
+		select {
+		case work <- b:
+		case err := <-errs:
+			close(work)
+			wg.Wait()
+			return err
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+
+	for sk, c := range counts {
+		_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(table),
+			Key:                       map[string]types.AttributeValue{attrPK: str(wsPK(ws)), attrSK: str(sk)},
+			UpdateExpression:          aws.String("ADD #n :delta"),
+			ExpressionAttributeNames:  map[string]string{"#n": attrCount},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":delta": num(c)},
+		})
+		if err != nil {
+			return fmt.Errorf("dynamo: seed counter %s: %w", sk, err)
+		}
+	}
+	return nil
+}
+
+// batchWrite writes up to 25 requests, resubmitting unprocessed ones.
+func batchWrite(ctx context.Context, client *dynamodb.Client, table string, reqs []types.WriteRequest) error {
+	backoff := 10 * time.Millisecond
+	for len(reqs) > 0 {
+		out, err := client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{table: reqs},
+		})
+		if err != nil {
+			return fmt.Errorf("dynamo: seed assets: %w", err)
+		}
+		if reqs = out.UnprocessedItems[table]; len(reqs) > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, time.Second)
+		}
+	}
+	return nil
+}
