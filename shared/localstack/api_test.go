@@ -184,6 +184,8 @@ func put(t *testing.T, reg registration, body []byte) int {
 		req.Header.Set(k, v)
 	}
 	req.ContentLength = int64(len(body))
+	// A refusal may come before the body is read: wait for 100 Continue.
+	req.Header.Set("Expect", "100-continue")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

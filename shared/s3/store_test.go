@@ -643,6 +643,9 @@ func put(tb testing.TB, rawURL string, headers map[string]string, body []byte) (
 			req.Header.Set(k, v)
 		}
 	}
+	// A refusal may come before the body is read; waiting for 100 Continue keeps
+	// the client from writing into a closed connection (a flaky broken pipe).
+	req.Header.Set("Expect", "100-continue")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatalf("PUT: %v", err)
