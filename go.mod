@@ -13,6 +13,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/aws/smithy-go v1.28.9
 	github.com/awslabs/goformation/v7 v7.14.9
+	github.com/gabriel-vasile/mimetype v1.4.16
 	github.com/segmentio/ksuid v1.0.4
 )
 
