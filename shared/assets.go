@@ -24,8 +24,10 @@ const (
 // AssetService holds the asset use cases. Every method takes the caller's
 // workspace: an asset of another workspace is ENOTFOUND, never EFORBIDDEN.
 type AssetService struct {
-	Store  AssetStore
-	Blobs  BlobStore
+	Store AssetStore
+	Blobs BlobStore
+	// Spans, when set, learns of deleted assets: their spans stay, marked.
+	Spans  SpanStore
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -261,8 +263,8 @@ func (s *AssetService) SignedURL(ctx context.Context, workspaceID, id string, ex
 //  3. the tombstone is purged.
 //
 // A crash after 1 or 2 leaves a tombstone that still names the blob, which
-// cleanup finishes by calling FinishDelete. The spans that produced the asset
-// are not touched.
+// cleanup finishes by calling FinishDelete. The span that produced the asset
+// stays, marked asset_deleted.
 func (s *AssetService) Delete(ctx context.Context, workspaceID, id string) error {
 	if !ValidID(id) {
 		return Invalid("id", "asset id must be a 27-character KSUID")
@@ -278,9 +280,15 @@ func (s *AssetService) Delete(ctx context.Context, workspaceID, id string) error
 	return nil
 }
 
-// FinishDelete removes the blob and then the record of a tombstoned (or expired
-// pending) asset. It is idempotent.
+// FinishDelete marks the asset's span, then removes the blob and the record of
+// a tombstoned (or expired pending) asset. It is idempotent, and the record goes
+// last so that a retry after a crash redoes every step.
 func (s *AssetService) FinishDelete(ctx context.Context, a *Asset) error {
+	if s.Spans != nil && a.SpanID != "" {
+		if err := s.Spans.MarkSpanAssetDeleted(ctx, a.WorkspaceID, a.SpanID, a.ID, s.now()); err != nil {
+			return err
+		}
+	}
 	if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
 		return err
 	}

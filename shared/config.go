@@ -1,8 +1,10 @@
 package mediatrail
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // StorageConfig locates the object store. Empty endpoint and keys mean AWS
@@ -22,6 +24,25 @@ type StorageConfig struct {
 type Config struct {
 	TableName string // TABLE_NAME (required)
 	Storage   StorageConfig
+	Media     MediaConfig
+}
+
+// MediaConfig tunes media calls. Provider keys and base URLs are not here: the
+// provider registry reads them (OPENAI_API_KEY, OPENAI_BASE_URL, ...), from the
+// Secrets Manager secret named by ProviderSecretID when set, else from the
+// environment.
+type MediaConfig struct {
+	// Timeout bounds a provider call with its retries and the copy of its output
+	// (MEDIA_TIMEOUT, a Go duration; default DefaultMediaTimeout).
+	Timeout time.Duration
+	// ProviderSecretID names the Secrets Manager secret whose JSON object holds
+	// the provider variables (PROVIDER_SECRET_ID, a name or ARN; AWS only).
+	ProviderSecretID string
+	// AllowPrivateInputs lists the exact non-public addresses that input_url may
+	// reach (MEDIA_ALLOW_PRIVATE_INPUTS, "127.0.0.1:8080,..."). For tests that
+	// serve inputs on loopback only: empty, the default, admits public
+	// addresses alone.
+	AllowPrivateInputs []netip.AddrPort
 }
 
 // LoadConfig reads Config through getenv (os.Getenv in production). EINVALID
@@ -55,5 +76,29 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.Storage.ForcePathStyle = b
 	}
-	return c, nil
+	var err error
+	c.Media, err = loadMediaConfig(getenv)
+	return c, err
+}
+
+func loadMediaConfig(getenv func(string) string) (MediaConfig, error) {
+	m := MediaConfig{Timeout: DefaultMediaTimeout, ProviderSecretID: strings.TrimSpace(getenv("PROVIDER_SECRET_ID"))}
+	if v := strings.TrimSpace(getenv("MEDIA_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return m, Invalid("MEDIA_TIMEOUT", "MEDIA_TIMEOUT must be a positive duration such as 20s")
+		}
+		m.Timeout = d
+	}
+	for _, v := range strings.Split(getenv("MEDIA_ALLOW_PRIVATE_INPUTS"), ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		ap, err := netip.ParseAddrPort(v)
+		if err != nil {
+			return m, Invalid("MEDIA_ALLOW_PRIVATE_INPUTS", "MEDIA_ALLOW_PRIVATE_INPUTS must list addresses such as 127.0.0.1:8080")
+		}
+		m.AllowPrivateInputs = append(m.AllowPrivateInputs, ap)
+	}
+	return m, nil
 }

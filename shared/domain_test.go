@@ -160,11 +160,25 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || c.Storage.ForcePathStyle {
 		t.Fatalf("path style false: %+v %v", c, err)
 	}
+	if c.Media.Timeout != mediatrail.DefaultMediaTimeout || c.Media.AllowPrivateInputs != nil || c.Media.ProviderSecretID != "" {
+		t.Fatalf("media defaults: %+v", c.Media)
+	}
+	c, err = mediatrail.LoadConfig(env(map[string]string{
+		"MEDIA_TIMEOUT": "3s", "MEDIA_ALLOW_PRIVATE_INPUTS": " 127.0.0.1:8080, [::1]:9000 ", "PROVIDER_SECRET_ID": "mediatrail/providers",
+	}))
+	if err != nil || c.Media.Timeout != 3*time.Second || len(c.Media.AllowPrivateInputs) != 2 ||
+		c.Media.AllowPrivateInputs[1].String() != "[::1]:9000" || c.Media.ProviderSecretID != "mediatrail/providers" {
+		t.Fatalf("media settings: %+v %v", c.Media, err)
+	}
 	for name, extra := range map[string]map[string]string{
-		"no table":        {"TABLE_NAME": ""},
-		"no bucket":       {"STORAGE_BUCKET": ""},
-		"bad path style":  {"STORAGE_FORCE_PATH_STYLE": "sometimes"},
-		"half a key pair": {"STORAGE_ACCESS_KEY_ID": "ak"},
+		"no table":            {"TABLE_NAME": ""},
+		"no bucket":           {"STORAGE_BUCKET": ""},
+		"bad path style":      {"STORAGE_FORCE_PATH_STYLE": "sometimes"},
+		"half a key pair":     {"STORAGE_ACCESS_KEY_ID": "ak"},
+		"bad media timeout":   {"MEDIA_TIMEOUT": "soon"},
+		"zero media timeout":  {"MEDIA_TIMEOUT": "0s"},
+		"private input host":  {"MEDIA_ALLOW_PRIVATE_INPUTS": "localhost:8080"},
+		"private input range": {"MEDIA_ALLOW_PRIVATE_INPUTS": "10.0.0.0/8"},
 	} {
 		if _, err := mediatrail.LoadConfig(env(extra)); mediatrail.ErrorCode(err) != mediatrail.EINVALID {
 			t.Errorf("%s: err = %v", name, err)

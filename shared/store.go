@@ -106,3 +106,38 @@ type BlobStore interface {
 	// Delete removes key; removing an absent key succeeds.
 	Delete(ctx context.Context, key string) error
 }
+
+// SpanStore keeps spans. Every method is scoped by workspace.
+type SpanStore interface {
+	// ListSpans returns a page of the spans matching f, newest first. EINVALID
+	// for a malformed or foreign cursor.
+	ListSpans(ctx context.Context, workspaceID string, f SpanFilter) (*SpanPage, error)
+
+	// EachSpan calls visit for every span matching f (paging fields ignored),
+	// newest first, until visit returns an error, which EachSpan returns.
+	EachSpan(ctx context.Context, workspaceID string, f SpanFilter, visit func(*Span) error) error
+
+	// MarkSpanAssetDeleted records that the asset a span produced was deleted.
+	// A span that does not exist or did not produce that asset is left alone,
+	// without error; marking twice is harmless.
+	MarkSpanAssetDeleted(ctx context.Context, workspaceID, spanID, assetID string, at time.Time) error
+}
+
+// MediaStore records media calls so that each is charged once: the asset, its
+// span and the idempotency record change together or not at all.
+type MediaStore interface {
+	// ClaimIdempotencyKey stores claim (state pending) unless the key holds a
+	// live record: one not past ExpiresAt, and either completed or pending with
+	// a lease not past LeaseUntil. It returns nil when the claim was stored, else
+	// the record holding the key.
+	ClaimIdempotencyKey(ctx context.Context, claim *IdempotencyRecord) (*IdempotencyRecord, error)
+
+	// RecordMedia writes a new ready asset (counted), its completed span and,
+	// when done is set, completes the pending claim done.Token holds, all in one
+	// transaction. ECONFLICT if the claim is no longer held by done.Token.
+	RecordMedia(ctx context.Context, a *Asset, s *Span, done *IdempotencyRecord) error
+
+	// RecordFailure writes the span of a failed call and, when claim is set,
+	// releases that pending claim so that the key may be used again.
+	RecordFailure(ctx context.Context, s *Span, claim *IdempotencyRecord) error
+}

@@ -19,6 +19,7 @@ import (
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
+	"github.com/mediatrail/mediatrail/shared/providers"
 	"github.com/mediatrail/mediatrail/shared/s3"
 )
 
@@ -33,6 +34,10 @@ type App struct {
 	Blobs    *s3.Store
 	Assets   *mediatrail.AssetService
 	API      *httpapi.API
+
+	Providers *providers.Registry
+	Media     *mediatrail.MediaService
+	Traces    *mediatrail.TraceService
 }
 
 // Load builds the App from the process environment. The AWS SDK reads its own
@@ -52,7 +57,11 @@ func LoadWith(ctx context.Context, getenv func(string) string) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return New(cfg, awsCfg, dynamoClient(awsCfg, getenv)), nil
+	secrets, err := providerSecrets(ctx, awsCfg, cfg.Media.ProviderSecretID)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, awsCfg, dynamoClient(awsCfg, getenv), secrets.over(getenv)), nil
 }
 
 func region(getenv func(string) string) string {
@@ -75,20 +84,29 @@ func dynamoClient(cfg aws.Config, getenv func(string) string) *dynamodb.Client {
 	})
 }
 
-// New wires an App from already built clients.
-func New(cfg mediatrail.Config, awsCfg aws.Config, ddb *dynamodb.Client) *App {
+// New wires an App from already built clients. providerEnv holds the media
+// providers' keys and base URLs (see providers.FromEnv).
+func New(cfg mediatrail.Config, awsCfg aws.Config, ddb *dynamodb.Client, providerEnv func(string) string) *App {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	store := dynamo.New(ddb, cfg.TableName)
 	blobs := s3.New(awsCfg, StorageConfig(cfg.Storage))
+	prices := mediatrail.DefaultPrices()
+	registry, inputs, outputs := mediaClients(cfg.Media, providerEnv)
 	return &App{
-		Config:   cfg,
-		AWS:      awsCfg,
-		Logger:   logger,
-		DynamoDB: ddb,
-		Store:    store,
-		Blobs:    blobs,
-		Assets:   &mediatrail.AssetService{Store: store, Blobs: blobs, Logger: logger},
-		API:      &httpapi.API{Keys: store, Logger: logger},
+		Config:    cfg,
+		AWS:       awsCfg,
+		Logger:    logger,
+		DynamoDB:  ddb,
+		Store:     store,
+		Blobs:     blobs,
+		Assets:    &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Logger: logger},
+		API:       &httpapi.API{Keys: store, Logger: logger},
+		Providers: registry,
+		Media: &mediatrail.MediaService{
+			Providers: registry, Store: store, Assets: store, Blobs: blobs, Inputs: inputs, Outputs: outputs,
+			Prices: prices, Timeout: cfg.Media.Timeout, Logger: logger,
+		},
+		Traces: &mediatrail.TraceService{Spans: store, Currency: prices.Currency},
 	}
 }
 
@@ -124,6 +142,18 @@ var functions = map[string]func(*App) any{
 	"asset-signed-url": func(a *App) any { return a.API.Handler(httpapi.SignedURL(a.Assets)) },
 	"asset-register":   func(a *App) any { return a.API.Handler(httpapi.RegisterAsset(a.Assets)) },
 	"asset-complete":   func(a *App) any { return a.API.Handler(httpapi.CompleteAsset(a.Assets)) },
+	"media-generate":   mediaHandler(""),
+	"media-tts":        mediaHandler(mediatrail.CapabilityTTS),
+	"media-stt":        mediaHandler(mediatrail.CapabilitySTT),
+	"media-image-gen":  mediaHandler(mediatrail.CapabilityImageGen),
+	"media-image-edit": mediaHandler(mediatrail.CapabilityImageEdit),
+	"trace-list":       func(a *App) any { return a.API.Handler(httpapi.ListTraces(a.Traces)) },
+	"trace-summary":    func(a *App) any { return a.API.Handler(httpapi.TraceSummary(a.Traces)) },
+}
+
+// mediaHandler serves the media route of capability c ("" for /media/generate).
+func mediaHandler(c mediatrail.Capability) func(*App) any {
+	return func(a *App) any { return a.API.Handler(httpapi.GenerateMedia(a.Media, c)) }
 }
 
 // Functions lists the function names, sorted.

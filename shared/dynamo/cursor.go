@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"strings"
+	"time"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 )
@@ -35,20 +37,21 @@ func errInvalidCursor() error { return mediatrail.Invalid("cursor", "invalid cur
 // fingerprint identifies a listing: workspace, status and filters, not the
 // limit, which may change from page to page.
 func fingerprint(ws string, status mediatrail.AssetStatus, f mediatrail.AssetFilter) []byte {
-	var b bytes.Buffer
-	for _, s := range []string{ws, string(status), f.ExecutionID, f.AgentID, string(f.Type), f.Provider} {
-		b.WriteString(s)
-		b.WriteByte(0)
-	}
-	if !f.CreatedAfter.IsZero() {
-		b.WriteString(formatTime(f.CreatedAfter))
-	}
-	b.WriteByte(0)
-	if !f.CreatedBefore.IsZero() {
-		b.WriteString(formatTime(f.CreatedBefore))
-	}
-	sum := sha256.Sum256(b.Bytes())
+	return fingerprintOf(ws, string(status), f.ExecutionID, f.AgentID, string(f.Type), f.Provider, stamp(f.CreatedAfter), stamp(f.CreatedBefore))
+}
+
+// fingerprintOf hashes the parts of a listing's identity, NUL-separated.
+func fingerprintOf(parts ...string) []byte {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return sum[:fingerprintLen]
+}
+
+// stamp is a time as fingerprints hold it: "" for the zero time.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
 }
 
 func encodeCursor(c cursor, fp []byte) string {

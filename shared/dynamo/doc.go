@@ -13,6 +13,9 @@
 //	           WS#{ws}             COUNT#EXEC#{e}       ... of execution e
 //	           WS#{ws}             COUNT#AGENT#{a}      ... of agent a
 //	API key    KEY#{sha256 hex}    KEY                  workspace_id
+//	span       WS#{ws}             SPAN#{id}            GSI1..GSI3 (below), every Span field under its JSON name
+//	idem. key  WS#{ws}             IDEM#{key}           request_hash, state, token, lease_until, expires_at,
+//	                                                    response (JSON), ttl
 //
 // Asset ids are KSUIDs, so sort key order is creation order (to the second) and
 // a Query with ScanIndexForward=false lists newest first. Times are stored as
@@ -30,9 +33,15 @@
 //	GSI3  GSI3PK = WS#{ws}#TYPE#{type}        GSI3SK = ASSET#{id}
 //	GSI4  GSI4PK = WS#{ws}#PROV#{provider}    GSI4SK = ASSET#{id}
 //
-// An asset has a GSI's keys only when that field is non-empty. Other items
-// (spans under GSI1) may share these partitions, so every asset query bounds the
-// sort key inside ASSET#: begins_with(ASSET#) or BETWEEN two ASSET# keys.
+// Spans overload the first three, with sort key SPAN#{id}:
+//
+//	GSI1  GSI1PK = WS#{ws}#EXEC#{execution}   GSI1SK = SPAN#{id}   (the execution's assets and spans together)
+//	GSI2  GSI2PK = WS#{ws}#TRACE#{trace}      GSI2SK = SPAN#{id}
+//	GSI3  GSI3PK = WS#{ws}#KIND#{kind}        GSI3SK = SPAN#{id}
+//
+// An item has a GSI's keys only when that field is non-empty. Items of both
+// kinds share GSI1's partitions, so every query bounds the sort key inside its
+// own prefix: BETWEEN two ASSET# keys, or two SPAN# keys.
 //
 // # Writes
 //
@@ -47,6 +56,29 @@
 // Transactions cancelled only by a concurrent transaction on a shared counter are
 // retried a few times with jittered backoff. PurgeAsset deletes on condition
 // attribute_not_exists(PK) OR status <> ready. Tombstones keep their GSI keys.
+//
+// # Media calls: charged once
+//
+// A media call's outcome is one TransactWriteItems: the new ready asset and its
+// counters, its span, and (with an idempotency key) the key's record moving
+// from pending to completed with the response to replay, on condition that the
+// caller's token still holds it. A call is on the books with its replayable
+// answer, or not at all. A failed call writes its error span and deletes its
+// pending key record (same token condition) in one transaction.
+//
+// ClaimIdempotencyKey puts the pending record on condition that the key is
+// free: absent, expired (expires_at < now; TTL removes records lazily), or
+// pending with a lease past (a crashed request). The record kept otherwise is
+// returned (ReturnValuesOnConditionCheckFailure) and decides the answer:
+// replay, conflict, or in progress.
+//
+// # Listing spans
+//
+// ListSpans queries the execution's, else the trace's, else the kind's GSI
+// partition, else the table; other filters and date bounds (started_at, with
+// the KSUID key range narrowed as for assets) are a FilterExpression. Cursor
+// and page paging work as for assets (below); the total is always counted.
+// EachSpan (summaries) walks the same range.
 //
 // # Listing
 //

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -51,7 +52,7 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 func wsPK(ws string) string     { return "WS#" + ws }
 func assetSK(id string) string  { return assetPrefix + id }
 func keyPK(hash string) string  { return "KEY#" + hash }
-func idFromSK(sk string) string { return sk[len(assetPrefix):] }
+func idFromSK(sk string) string { return sk[strings.LastIndexByte(sk, '#')+1:] }
 
 // dimension is an equality filter backed by a sparse GSI and a counter.
 type dimension struct {

@@ -23,6 +23,9 @@ const idSkew = time.Second
 // maxChunk bounds the Limit of one Query while filling a page or skipping.
 const maxChunk = 1000
 
+// allItems asks collect for every matching item.
+const allItems = math.MaxInt32
+
 // KSUID timestamps are 32-bit seconds from this epoch; times outside are clamped.
 var (
 	ksuidEpoch = time.Unix(1400000000, 0)
@@ -274,11 +277,12 @@ func (l *listing) hiAfter(id string) (hi string, ok bool) {
 	return min(hi, l.hi), ok && min(hi, l.hi) >= l.lo
 }
 
-// below returns the greatest ASSET# sort key less than sk: its id decremented as
-// a base62 number, whose digits 0-9A-Za-z sort like their values. ok is false
-// for the smallest id.
+// below returns the greatest sort key of sk's kind (ASSET#, SPAN#) less than sk:
+// its id decremented as a base62 number, whose digits 0-9A-Za-z sort like their
+// values. ok is false for the smallest id.
 func below(sk string) (string, bool) {
 	id := []byte(idFromSK(sk))
+	prefix := sk[:len(sk)-len(id)]
 	for i := len(id) - 1; i >= 0; i-- {
 		switch c := id[i]; c {
 		case '0':
@@ -291,19 +295,19 @@ func below(sk string) (string, bool) {
 		default:
 			id[i] = c - 1
 		}
-		return assetSK(string(id)), true
+		return prefix + string(id), true
 	}
 	return "", false
 }
 
-// each runs in over the sort key range [l.lo, hi], newest first, one Query at a
+// each runs in over the sort key range [lo, hi], newest first, one Query at a
 // time, until visit returns false or the range is exhausted. Each Query after
 // the first lowers :hi to just below the last evaluated key rather than passing
 // ExclusiveStartKey: a bounded range costs the same at any depth, on DynamoDB
 // and on DynamoDB Local alike (whose ExclusiveStartKey cost grows with depth).
-// Sort keys are unique within every index partition (ASSET#{id} under one
-// workspace), so this resumes exactly where the last Query stopped.
-func (s *Store) each(ctx context.Context, l *listing, in *dynamodb.QueryInput, hi string, visit func(*dynamodb.QueryOutput) (bool, error)) error {
+// Sort keys are unique within every index partition (ASSET#{id} and SPAN#{id}
+// under one workspace), so this resumes exactly where the last Query stopped.
+func (s *Store) each(ctx context.Context, in *dynamodb.QueryInput, lo, hi string, visit func(*dynamodb.QueryOutput) (bool, error)) error {
 	for {
 		in.ExpressionAttributeValues[":hi"] = str(hi)
 		out, err := s.client.Query(ctx, in)
@@ -317,7 +321,7 @@ func (s *Store) each(ctx context.Context, l *listing, in *dynamodb.QueryInput, h
 		if !ok {
 			return nil
 		}
-		if hi, ok = below(last.Value); !ok || hi < l.lo {
+		if hi, ok = below(last.Value); !ok || hi < lo {
 			return nil
 		}
 	}
@@ -331,22 +335,10 @@ func (s *Store) fetch(ctx context.Context, l *listing, after string, want int) (
 	if !ok {
 		return assets, nil
 	}
-	in := l.queryInput(s.table)
-	in.Limit = aws.Int32(int32(want))
-	scanned, matched := 0, 0
-	err := s.each(ctx, l, in, hi, func(out *dynamodb.QueryOutput) (bool, error) {
-		for _, item := range out.Items {
-			a, err := unmarshalAsset(item)
-			if err != nil {
-				return false, err
-			}
-			if assets = append(assets, a); len(assets) == want {
-				return false, nil
-			}
-		}
-		scanned, matched = scanned+int(out.ScannedCount), matched+int(out.Count)
-		in.Limit = aws.Int32(int32(nextChunk(want-len(assets), scanned, matched)))
-		return true, nil
+	err := s.collect(ctx, l.queryInput(s.table), l.lo, hi, want, func(item map[string]types.AttributeValue) error {
+		a, err := unmarshalAsset(item)
+		assets = append(assets, a)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: list assets: %w", err)
@@ -354,15 +346,42 @@ func (s *Store) fetch(ctx context.Context, l *listing, after string, want int) (
 	return assets, nil
 }
 
+// collect hands add up to want items (all of them when want is allItems)
+// that in matches in the sort key range [lo, hi], newest first, querying in
+// chunks sized from how selective the filter has been so far.
+func (s *Store) collect(ctx context.Context, in *dynamodb.QueryInput, lo, hi string, want int, add func(map[string]types.AttributeValue) error) error {
+	in.Limit = aws.Int32(int32(min(want, maxChunk)))
+	got, scanned, matched := 0, 0, 0
+	return s.each(ctx, in, lo, hi, func(out *dynamodb.QueryOutput) (bool, error) {
+		for _, item := range out.Items {
+			if err := add(item); err != nil {
+				return false, err
+			}
+			if got++; got == want {
+				return false, nil
+			}
+		}
+		scanned, matched = scanned+int(out.ScannedCount), matched+int(out.Count)
+		in.Limit = aws.Int32(int32(nextChunk(want-got, scanned, matched)))
+		return true, nil
+	})
+}
+
 // skip walks past n matching assets reading only their keys and returns the id
 // of the n-th; ok is false when fewer than n match.
-func (s *Store) skip(ctx context.Context, l *listing, n int) (id string, ok bool, err error) {
-	in := l.queryInput(s.table)
+func (s *Store) skip(ctx context.Context, l *listing, n int) (string, bool, error) {
+	return s.skipKeys(ctx, l.queryInput(s.table), l.lo, l.hi, n)
+}
+
+// skipKeys walks past n items that in matches in the sort key range [lo, hi],
+// reading only their keys, and returns the id of the n-th; ok is false when
+// fewer than n match.
+func (s *Store) skipKeys(ctx context.Context, in *dynamodb.QueryInput, lo, hi string, n int) (id string, ok bool, err error) {
 	in.ProjectionExpression = aws.String("#tsk")
 	in.ExpressionAttributeNames["#tsk"] = attrSK
 	in.Limit = aws.Int32(int32(min(n, maxChunk)))
 	scanned, matched := 0, 0
-	err = s.each(ctx, l, in, l.hi, func(out *dynamodb.QueryOutput) (bool, error) {
+	err = s.each(ctx, in, lo, hi, func(out *dynamodb.QueryOutput) (bool, error) {
 		if matched+len(out.Items) >= n {
 			r := itemReader{item: out.Items[n-matched-1]}
 			id, ok = idFromSK(r.str(attrSK)), true
@@ -373,7 +392,7 @@ func (s *Store) skip(ctx context.Context, l *listing, n int) (id string, ok bool
 		return true, nil
 	})
 	if err != nil {
-		return "", false, fmt.Errorf("dynamo: skip assets: %w", err)
+		return "", false, fmt.Errorf("dynamo: skip items: %w", err)
 	}
 	return id, ok, nil
 }
@@ -412,15 +431,20 @@ func (s *Store) total(ctx context.Context, l *listing) (int, error) {
 		}
 		return int(max(n, 0)), nil
 	}
-	in := l.queryInput(s.table)
+	return s.count(ctx, l.queryInput(s.table), l.lo, l.hi)
+}
+
+// count counts the items in matches in the sort key range [lo, hi] with
+// Select=COUNT: its cost grows with the items in the range.
+func (s *Store) count(ctx context.Context, in *dynamodb.QueryInput, lo, hi string) (int, error) {
 	in.Select = types.SelectCount
 	total := 0
-	err := s.each(ctx, l, in, l.hi, func(out *dynamodb.QueryOutput) (bool, error) {
+	err := s.each(ctx, in, lo, hi, func(out *dynamodb.QueryOutput) (bool, error) {
 		total += int(out.Count)
 		return true, nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("dynamo: count assets: %w", err)
+		return 0, fmt.Errorf("dynamo: count items: %w", err)
 	}
 	return total, nil
 }

@@ -18,6 +18,7 @@ import (
 type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
@@ -63,14 +64,7 @@ func (s *Store) CreateAsset(ctx context.Context, a *mediatrail.Asset) error {
 	if err != nil {
 		return err
 	}
-	put := &types.Put{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK,
-		},
-	}
+	put := s.newItem(item)
 	if a.Status == mediatrail.StatusReady {
 		err = s.transact(ctx, append([]types.TransactWriteItem{{Put: put}}, s.counterUpdates(a, +1)...))
 	} else {
@@ -216,6 +210,16 @@ func (s *Store) PurgeAsset(ctx context.Context, workspaceID, id string) error {
 		return fmt.Errorf("dynamo: purge asset %s: %w", id, err)
 	}
 	return nil
+}
+
+// newItem puts item on condition that no item has its key.
+func (s *Store) newItem(item map[string]types.AttributeValue) *types.Put {
+	return &types.Put{
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+	}
 }
 
 // statusUpdate moves a from its current status to `to`, on condition that the

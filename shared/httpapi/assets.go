@@ -37,11 +37,8 @@ func assetFilter(r *Request) (mediatrail.AssetFilter, error) {
 	if f.Page, err = intQuery(r, "page", 1, 1, 1_000_000); err != nil {
 		return f, err
 	}
-	if f.Cursor, err = r.Query("cursor"); err != nil {
+	if f.Cursor, err = cursorQuery(r); err != nil {
 		return f, err
-	}
-	if len(f.Cursor) > 1024 {
-		return f, mediatrail.Invalid("cursor", "invalid cursor")
 	}
 	typ, err := r.Query("type")
 	if err != nil {
@@ -66,14 +63,9 @@ func assetFilter(r *Request) (mediatrail.AssetFilter, error) {
 		name string
 		dst  *string
 	}{{"provider", &f.Provider}, {"execution_id", &f.ExecutionID}, {"agent_id", &f.AgentID}} {
-		v, err := r.Query(ref.name)
-		if err != nil {
+		if *ref.dst, err = refQuery(r, ref.name); err != nil {
 			return f, err
 		}
-		if v != "" && !mediatrail.ValidRef(v) {
-			return f, mediatrail.Invalid(ref.name, "%s is not a valid identifier", ref.name)
-		}
-		*ref.dst = v
 	}
 	if f.CreatedAfter, err = timeQuery(r, "created_after"); err != nil {
 		return f, err
@@ -95,6 +87,24 @@ func assetFilter(r *Request) (mediatrail.AssetFilter, error) {
 		return f, mediatrail.Invalid("status", "status must be ready or pending")
 	}
 	return f, nil
+}
+
+// refQuery reads an identifier query parameter ("" when absent).
+func refQuery(r *Request, name string) (string, error) {
+	v, err := r.Query(name)
+	if err == nil && v != "" && !mediatrail.ValidRef(v) {
+		err = mediatrail.Invalid(name, "%s is not a valid identifier", name)
+	}
+	return v, err
+}
+
+// cursorQuery reads the opaque paging cursor; an oversized one is invalid.
+func cursorQuery(r *Request) (string, error) {
+	c, err := r.Query("cursor")
+	if err == nil && len(c) > 1024 {
+		err = mediatrail.Invalid("cursor", "invalid cursor")
+	}
+	return c, err
 }
 
 // intQuery parses an integer query parameter within [lo, hi]; absent gives def.

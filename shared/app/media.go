@@ -1,0 +1,118 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/fetch"
+	"github.com/mediatrail/mediatrail/shared/providers"
+)
+
+// secrets are the provider variables of the Secrets Manager secret
+// (PROVIDER_SECRET_ID), read once at cold start.
+type secrets map[string]string
+
+// providerSecrets reads the JSON object of the secret named id; none when id is
+// "" (local runs, where the variables come from the environment).
+func providerSecrets(ctx context.Context, cfg aws.Config, id string) (secrets, error) {
+	if id == "" {
+		return nil, nil
+	}
+	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil {
+		return nil, fmt.Errorf("read provider secret: %w", err)
+	}
+	var s secrets
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &s); err != nil {
+		// Never echo the secret's text: it holds keys.
+		return nil, fmt.Errorf("provider secret is not a JSON object of strings")
+	}
+	return s, nil
+}
+
+// over looks variables up in the secret first, then through getenv.
+func (s secrets) over(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if v := s[k]; v != "" {
+			return v
+		}
+		return getenv(k)
+	}
+}
+
+// mediaClients builds the provider registry from getenv (keys and base URLs,
+// see providers.FromEnv) and the downloaders of callers' inputs and of
+// providers' outputs.
+func mediaClients(mc mediatrail.MediaConfig, getenv func(string) string) (reg *providers.Registry, inputs, outputs mediatrail.Downloader) {
+	// The registry reads every provider's base URL; their addresses are where
+	// provider outputs may come from besides public addresses (fakes on
+	// 127.0.0.1 in tests). Production base URLs are public names: nothing more.
+	var bases []netip.AddrPort
+	seen := func(k string) string {
+		v := getenv(k)
+		if ap, ok := literalAddr(v); ok && strings.HasSuffix(k, "_BASE_URL") {
+			bases = append(bases, ap)
+		}
+		return v
+	}
+	reg = providers.FromEnv(seen, &http.Client{Timeout: mc.Timeout})
+	// Callers' URLs: public addresses only, unless a test lists its servers.
+	inputs = downloader{fetch.New(fetch.Options{
+		Timeout: mc.Timeout, MaxBytes: mediatrail.MaxInputBytes, Allow: allowOnly(mc.AllowPrivateInputs),
+	})}
+	// Providers' output URLs: public addresses and the providers' own.
+	outputs = downloader{fetch.New(fetch.Options{
+		Timeout: mc.Timeout, MaxBytes: mediatrail.DefaultMaxOutputBytes, Allow: allowOnly(bases),
+	})}
+	return reg, inputs, outputs
+}
+
+// literalAddr is the address of a URL whose host is an IP literal.
+func literalAddr(raw string) (netip.AddrPort, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return netip.AddrPort{}, false
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	port, err := strconv.ParseUint(cmp.Or(u.Port(), map[string]string{"http": "80", "https": "443"}[u.Scheme]), 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(ip.Unmap(), uint16(port)), true
+}
+
+// allowOnly admits exactly the listed addresses; nil when there are none.
+func allowOnly(list []netip.AddrPort) func(netip.AddrPort) bool {
+	if len(list) == 0 {
+		return nil
+	}
+	return func(ap netip.AddrPort) bool {
+		return slices.Contains(list, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+	}
+}
+
+// downloader adapts a fetch.Client to the domain's Downloader.
+type downloader struct{ *fetch.Client }
+
+func (d downloader) Download(ctx context.Context, rawURL string) (*mediatrail.Download, error) {
+	b, err := d.Get(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return &mediatrail.Download{Body: b, ContentType: b.ContentType, Size: b.Size}, nil
+}

@@ -1,0 +1,343 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/httpapi"
+	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/shared/providers/fake"
+	"github.com/mediatrail/mediatrail/shared/testenv"
+)
+
+// providerEnv names each provider's key and base URL variables, as
+// providers.FromEnv documents them.
+var providerEnv = map[string][2]string{
+	"openai":     {"OPENAI_API_KEY", "OPENAI_BASE_URL"},
+	"elevenlabs": {"ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL"},
+	"deepgram":   {"DEEPGRAM_API_KEY", "DEEPGRAM_BASE_URL"},
+	"fal":        {"FAL_KEY", "FAL_BASE_URL"},
+	"replicate":  {"REPLICATE_API_TOKEN", "REPLICATE_BASE_URL"},
+	"stability":  {"STABILITY_API_KEY", "STABILITY_BASE_URL"},
+}
+
+// stack is the template's API in process over fresh resources, with every
+// provider served by its fake and an input server for input_url.
+type stack struct {
+	*localstack.Stack
+	fakes  map[string]*fake.Server
+	inputs *httptest.Server
+	s3     *awss3.Client
+	bucket string
+}
+
+// starting serialises stack start-ups (see newStack).
+var starting sync.Mutex
+
+// script is the text the input server serves for TTS from a file.
+const script = "Hello from a script."
+
+// newStack starts a stack whose media functions run with mediaTimeout
+// (MEDIA_TIMEOUT) and reach the fakes through their base URLs.
+func newStack(t *testing.T, mediaTimeout time.Duration) *stack {
+	t.Helper()
+	ctx := testenv.Context(t)
+	s3cfg, s3c := testenv.S3(t)
+	st := &stack{fakes: map[string]*fake.Server{}, s3: s3c, bucket: testenv.UniqueName("e2e")}
+	env := map[string]string{"MEDIA_TIMEOUT": mediaTimeout.String()}
+	for name, vars := range providerEnv {
+		f := fake.New(name)
+		t.Cleanup(f.Close)
+		// A job finishes at its first poll: Generate polls once a second.
+		f.PlanJobs(fake.JobPlan{})
+		st.fakes[name] = f
+		env[vars[0]], env[vars[1]] = fake.Key, f.BaseURL
+	}
+	st.inputs = httptest.NewServer(inputHandler())
+	t.Cleanup(st.inputs.Close)
+	env["MEDIA_ALLOW_PRIVATE_INPUTS"] = strings.TrimPrefix(st.inputs.URL, "http://")
+
+	// goformation keeps its YAML tag registry in unguarded globals: templates
+	// are parsed one at a time.
+	starting.Lock()
+	defer starting.Unlock()
+	root := repoRoot()
+	tmpl, err := localstack.LoadTemplate(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Media functions cold-start with their own template environment plus the
+	// fakes' (what a deployment's provider secret holds), once the stack is up.
+	handlers := map[string]any{}
+	for id, f := range tmpl.Functions {
+		if strings.HasPrefix(f.Name, "media-") {
+			handlers[id] = coldStart(func() map[string]string {
+				fenv := st.FunctionEnv(id)
+				maps.Copy(fenv, env)
+				return fenv
+			}, f.Name)
+		}
+	}
+	st.Stack, err = localstack.Start(ctx, localstack.Options{
+		Root: root, Runtime: localstack.RuntimeInProcess, Handlers: handlers,
+		Emulators: &localstack.Emulators{
+			DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
+			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
+		},
+		Table: testenv.UniqueName("e2e"), Bucket: st.bucket,
+	})
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	return st
+}
+
+// coldStart is a handler that builds its function's App on first use, from
+// the environment env returns then.
+func coldStart(env func() map[string]string, name string) httpapi.LambdaHandler {
+	var once sync.Once
+	var h httpapi.LambdaHandler
+	var err error
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		once.Do(func() {
+			e := env()
+			var a *app.App
+			if a, err = app.LoadWith(context.WithoutCancel(ctx), func(k string) string { return e[k] }); err == nil {
+				h = a.Handler(name).(httpapi.LambdaHandler)
+			}
+		})
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("cold start of %s: %w", name, err)
+		}
+		return h(ctx, ev)
+	}
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// inputHandler serves callers' inputs: /audio.wav, /image.png, /script.txt,
+// and /redirect?to=URL.
+func inputHandler() http.Handler {
+	mux := http.NewServeMux()
+	serve := func(path, contentType string, body []byte) {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			_, _ = w.Write(body)
+		})
+	}
+	serve("/audio.wav", "audio/wav", fake.WAV())
+	serve("/image.png", "image/png", fake.PNG())
+	serve("/script.txt", "text/plain; charset=utf-8", []byte(script))
+	mux.HandleFunc("GET /redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+	})
+	return mux
+}
+
+// workspace registers a fresh workspace and returns its API key.
+func (st *stack) workspace(t *testing.T) (key, ws string) {
+	t.Helper()
+	ws = testenv.UniqueName("ws")
+	key = "key-" + ws
+	if err := st.App.Store.PutAPIKey(testenv.Context(t), mediatrail.HashAPIKey(key), ws); err != nil {
+		t.Fatal(err)
+	}
+	return key, ws
+}
+
+// reply is an API answer: the union of the envelopes (api.md) and the raw body.
+type reply struct {
+	Data  json.RawMessage `json:"data"`
+	Meta  *meta           `json:"meta"`
+	Error *struct {
+		Code    string         `json:"code"`
+		Message string         `json:"message"`
+		Details map[string]any `json:"details"`
+	} `json:"error"`
+	status int
+	header http.Header
+	raw    string
+}
+
+type meta struct {
+	Total      int    `json:"total"`
+	Page       int    `json:"page"`
+	Limit      int    `json:"limit"`
+	Pages      int    `json:"pages"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func (st *stack) do(t *testing.T, method, path, key string, body any) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, st.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var r reply
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("%s %s: status %d, body is not JSON: %q", method, path, resp.StatusCode, raw)
+		}
+	}
+	r.status, r.header, r.raw = resp.StatusCode, resp.Header, string(raw)
+	return r
+}
+
+func (r reply) into(t *testing.T, dst any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Data, dst); err != nil {
+		t.Fatalf("decode data %s: %v", r.Data, err)
+	}
+}
+
+func wantOK(t *testing.T, r reply, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d: %s", r.status, status, r.raw)
+	}
+}
+
+func wantError(t *testing.T, r reply, status int, code string) {
+	t.Helper()
+	if r.status != status || r.Error == nil || r.Error.Code != code || r.Error.Message == "" {
+		t.Fatalf("answer %d %s, want %d with code %q", r.status, r.raw, status, code)
+	}
+	if id, _ := r.Error.Details["request_id"].(string); id == "" || r.header.Get("X-Request-Id") != id {
+		t.Fatalf("request id: details %v, header %q", r.Error.Details["request_id"], r.header.Get("X-Request-Id"))
+	}
+}
+
+// generated is the data of a media answer.
+type generated struct {
+	Status      string         `json:"status"`
+	AssetID     string         `json:"asset_id"`
+	AssetURL    string         `json:"asset_url"`
+	TextOutput  string         `json:"text_output"`
+	ContentType string         `json:"content_type"`
+	Metadata    map[string]any `json:"metadata"`
+	SpanID      string         `json:"span_id"`
+	Cost        float64        `json:"cost"`
+}
+
+// span is a span as GET /api/v1/traces lists it.
+type span struct {
+	ID                   string                 `json:"id"`
+	TraceID              string                 `json:"trace_id"`
+	ExecutionID          string                 `json:"execution_id"`
+	Kind                 string                 `json:"kind"`
+	MediaType            string                 `json:"media_type"`
+	Provider             string                 `json:"provider"`
+	Model                string                 `json:"model"`
+	Prompt               string                 `json:"prompt"`
+	AssetID              string                 `json:"asset_id"`
+	AssetURL             string                 `json:"asset_url"`
+	OutputURL            string                 `json:"output_url"`
+	ContentType          string                 `json:"content_type"`
+	AssetDeleted         bool                   `json:"asset_deleted"`
+	DurationMs           int64                  `json:"duration_ms"`
+	MediaDurationSeconds float64                `json:"media_duration_seconds"`
+	Status               string                 `json:"status"`
+	Error                *struct{ Code string } `json:"error"`
+	Cost                 float64                `json:"cost"`
+	CostDetail           mediatrail.Cost        `json:"cost_detail"`
+}
+
+// spans lists the workspace's spans matching query.
+func (st *stack) spans(t *testing.T, key, query string) ([]span, meta) {
+	t.Helper()
+	r := st.do(t, "GET", "/api/v1/traces?"+query, key, nil)
+	wantOK(t, r, http.StatusOK)
+	var out []span
+	r.into(t, &out)
+	if r.Meta == nil {
+		t.Fatalf("no meta: %s", r.raw)
+	}
+	return out, *r.Meta
+}
+
+// objects lists the bucket's keys under the workspace.
+func (st *stack) objects(t *testing.T, ws string) []string {
+	t.Helper()
+	out, err := st.s3.ListObjectsV2(testenv.Context(t), &awss3.ListObjectsV2Input{
+		Bucket: aws.String(st.bucket), Prefix: aws.String("workspaces/" + ws + "/"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
+}
+
+// download fetches a signed URL.
+func download(t *testing.T, u string) (int, http.Header, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// concurrently runs one subtest per case, all at once whatever -parallel
+// says: they wait on fakes and timers, not on CPUs.
+func concurrently[T any](t *testing.T, cases map[string]T, run func(*testing.T, T)) {
+	var wg sync.WaitGroup
+	for name, c := range cases {
+		wg.Go(func() { t.Run(name, func(t *testing.T) { run(t, c) }) })
+	}
+	wg.Wait()
+}
+
+// apiRequests counts the requests a fake received on paths containing part.
+func apiRequests(f *fake.Server, part string) int {
+	n := 0
+	for _, r := range f.Requests() {
+		if strings.Contains(r.Path, part) {
+			n++
+		}
+	}
+	return n
+}

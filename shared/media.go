@@ -1,0 +1,751 @@
+package mediatrail
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mediatrail/mediatrail/shared/probe"
+)
+
+// Limits of the media API.
+const (
+	// MaxPromptBytes bounds a prompt (the longest TTS inputs are ~10,000 characters).
+	MaxPromptBytes = 32 << 10
+	// MaxConfigBytes bounds the provider options of one request, as JSON.
+	MaxConfigBytes = 16 << 10
+	// DefaultMediaTimeout bounds a provider call, retries and the copy of its
+	// output, within API Gateway's 30 s.
+	DefaultMediaTimeout = 20 * time.Second
+	// DefaultMaxOutputBytes bounds one synchronous output (an image, a speech).
+	DefaultMaxOutputBytes = 256 << 20
+	// maxReplayTextBytes bounds the transcript kept in an idempotency record;
+	// a longer one is read back from its asset on replay.
+	maxReplayTextBytes = 64 << 10
+	// leaseMargin is added to the call timeout for the lease of a pending
+	// idempotency claim, after which a crashed request's key may be taken over.
+	leaseMargin = 30 * time.Second
+	// finishTimeout bounds the writes after a call, which run even when the
+	// caller has gone: the provider has been paid, the books must say so.
+	finishTimeout = 10 * time.Second
+)
+
+// ProviderSource finds providers by name; EINVALID for unknown names.
+type ProviderSource interface {
+	Get(name string) (Provider, error)
+}
+
+// Download is a fetched response body. The caller closes Body.
+type Download struct {
+	Body        io.ReadCloser
+	ContentType string
+	Size        int64 // -1 when unknown
+}
+
+// Downloader fetches a URL under an address policy and a size cap. Its errors
+// are *Error values.
+type Downloader interface {
+	Download(ctx context.Context, rawURL string) (*Download, error)
+}
+
+// MediaService runs media calls: it resolves the input, calls the provider,
+// streams the output into storage, prices the call, and records the asset, its
+// span and the idempotency key in one transaction, so that a call is charged
+// once or not at all. Every method takes the caller's workspace.
+type MediaService struct {
+	Providers ProviderSource
+	Store     MediaStore
+	Assets    AssetStore
+	Blobs     BlobStore
+	// Inputs fetches callers' input URLs: public addresses only.
+	Inputs Downloader
+	// Outputs fetches providers' output URLs: the providers' own addresses or
+	// public ones.
+	Outputs Downloader
+	// Prices prices calls; nil means DefaultPrices.
+	Prices *PriceTable
+	// Timeout bounds the provider call (with its retries) and the output copy;
+	// 0 means DefaultMediaTimeout.
+	Timeout time.Duration
+	// MaxOutputBytes bounds one output; 0 means DefaultMaxOutputBytes.
+	MaxOutputBytes int64
+	Now            func() time.Time
+	Logger         *slog.Logger
+}
+
+// GenerateInput is the body of POST /api/v1/media/generate (the SDK's fields
+// and ours); the per-capability routes take it without media_type.
+type GenerateInput struct {
+	Provider     string         `json:"provider"`
+	MediaType    string         `json:"media_type"`
+	Model        string         `json:"model"`
+	Prompt       string         `json:"prompt"`
+	InputURL     string         `json:"input_url"`
+	InputAssetID string         `json:"input_asset_id"`
+	Config       map[string]any `json:"config"`
+	ExecutionID  string         `json:"execution_id"`
+	AgentID      string         `json:"agent_id"`
+	// TraceID groups spans; it defaults to the execution id, else to the span's id.
+	TraceID        string `json:"trace_id"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// GenerateOutput is the answer of a media call.
+type GenerateOutput struct {
+	Status      string         `json:"status"` // completed (processing once videos run as jobs)
+	JobID       string         `json:"job_id,omitempty"`
+	AssetID     string         `json:"asset_id"`
+	AssetURL    string         `json:"asset_url"` // signed URL of our copy, fresh on every answer
+	TextOutput  string         `json:"text_output"`
+	ContentType string         `json:"content_type"`
+	Metadata    map[string]any `json:"metadata"`
+	SpanID      string         `json:"span_id"`
+	Cost        float64        `json:"cost"`
+	// TextInAsset marks a stored answer whose transcript was too long to keep:
+	// replays read it back from the asset. Never set in an answer.
+	TextInAsset bool `json:"text_in_asset,omitempty"`
+	// Replayed is set when the answer is the stored one of an earlier request
+	// with the same idempotency key.
+	Replayed bool `json:"-"`
+}
+
+func (s *MediaService) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *MediaService) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
+
+func (s *MediaService) timeout() time.Duration { return cmp.Or(s.Timeout, DefaultMediaTimeout) }
+
+func (s *MediaService) prices() *PriceTable {
+	if s.Prices != nil {
+		return s.Prices
+	}
+	return DefaultPrices()
+}
+
+// Generate runs one media call for workspace ws. c is the capability of the
+// route, or "" for the generic route, where in.MediaType names it.
+//
+// With an idempotency key, a repeat of a completed request within
+// IdempotencyTTL answers the first response (with a fresh asset_url) and calls
+// nothing; the key with a different request is ECONFLICT; a repeat while the
+// first is still running is ECONFLICT with Retry-After. Failed requests release
+// their key.
+//
+// Errors: EINVALID for a malformed request or an unsupported provider or
+// capability; ENOTFOUND for an input asset not of this workspace; the
+// provider's refusal mapped by ProviderError.ClientError; ETIMEOUT past Timeout.
+// On failure no asset and no blob remain, and a span with status error is kept.
+func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in GenerateInput) (*GenerateOutput, error) {
+	c, err := in.validate(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Providers.Get(in.Provider)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(p.Capabilities(), c) {
+		return nil, UnsupportedCapability(p.Name(), c)
+	}
+	in.Provider = p.Name() // "OpenAI " and "openai" are one request
+	if c.Async() {
+		return s.submit(ctx, ws, p, c, in)
+	}
+	var claim *IdempotencyRecord
+	if in.IdempotencyKey != "" {
+		var replay *GenerateOutput
+		if claim, replay, err = s.claim(ctx, ws, c, in); err != nil || replay != nil {
+			return replay, err
+		}
+	}
+	return s.run(ctx, ws, p, c, in, claim)
+}
+
+// submit is the one place where asynchronous capabilities (videos) start: they
+// will submit a provider job and answer 202 {status: processing, job_id}. Until
+// jobs run, they are refused as unprocessable rather than as malformed.
+func (s *MediaService) submit(_ context.Context, _ string, _ Provider, c Capability, _ GenerateInput) (*GenerateOutput, error) {
+	return nil, &Error{
+		Code:    EUNPROCESSABLE,
+		Message: fmt.Sprintf("%s is not available yet: video generation runs as a background job, which this server does not offer yet", c),
+		Details: map[string]any{"field": "media_type"},
+	}
+}
+
+// validate checks the request and returns its capability: the route's, which
+// media_type may repeat but not contradict, or media_type's.
+func (in *GenerateInput) validate(route Capability) (Capability, error) {
+	c := route
+	if in.MediaType != "" {
+		named, err := ParseCapability(in.MediaType)
+		if err != nil {
+			return "", err
+		}
+		if route != "" && named != route {
+			return "", Invalid("media_type", "media_type %s does not match this route (%s)", in.MediaType, route)
+		}
+		c = named
+	}
+	if c == "" {
+		return "", Invalid("media_type", "media_type is required")
+	}
+	if strings.TrimSpace(in.Provider) == "" {
+		return "", Invalid("provider", "provider is required")
+	}
+	for _, f := range []struct{ name, v string }{{"execution_id", in.ExecutionID}, {"agent_id", in.AgentID}, {"trace_id", in.TraceID}} {
+		if err := validateRefField(f.name, f.v, false); err != nil {
+			return "", err
+		}
+	}
+	if in.IdempotencyKey != "" {
+		if err := validateIdempotencyKey(in.IdempotencyKey); err != nil {
+			return "", err
+		}
+	}
+	switch {
+	case len(in.Prompt) > MaxPromptBytes:
+		return "", &Error{Code: ETOOLARGE, Message: fmt.Sprintf("prompt must be at most %d KiB", MaxPromptBytes>>10), Details: map[string]any{"field": "prompt"}}
+	case !utf8.ValidString(in.Prompt):
+		return "", Invalid("prompt", "prompt must be valid UTF-8")
+	}
+	if b, err := json.Marshal(in.Config); err != nil || len(b) > MaxConfigBytes {
+		return "", Invalid("config", "config must be a JSON object of at most %d KiB", MaxConfigBytes>>10)
+	}
+	hasInput := in.InputURL != "" || in.InputAssetID != ""
+	switch {
+	case in.InputURL != "" && in.InputAssetID != "":
+		return "", Invalid("input_url", "give input_url or input_asset_id, not both")
+	case in.InputAssetID != "" && !ValidID(in.InputAssetID):
+		return "", Invalid("input_asset_id", "input_asset_id must be a 27-character KSUID")
+	case in.InputURL != "":
+		if u, err := url.Parse(in.InputURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", Invalid("input_url", "input_url must be an http or https URL")
+		}
+	}
+	// TTS speaks its prompt, or the text of its input (a script an agent wrote).
+	if c == CapabilityTTS && hasInput && strings.TrimSpace(in.Prompt) != "" {
+		return "", Invalid("prompt", "tts speaks either the prompt or the input text, not both")
+	}
+	if c.needsPrompt() && strings.TrimSpace(in.Prompt) == "" && !(c == CapabilityTTS && hasInput) {
+		return "", Invalid("prompt", "prompt is required for %s", c)
+	}
+	if c.needsInput() && !hasInput {
+		return "", Invalid("input_url", "an input (input_url or input_asset_id) is required for %s", c)
+	}
+	return c, nil
+}
+
+// claim takes the request's idempotency key, or answers the request that holds it.
+func (s *MediaService) claim(ctx context.Context, ws string, c Capability, in GenerateInput) (*IdempotencyRecord, *GenerateOutput, error) {
+	now := s.now()
+	rec := &IdempotencyRecord{
+		WorkspaceID: ws, Key: in.IdempotencyKey, RequestHash: requestHash(c, in), State: IdempotencyPending,
+		Token: NewID(), ClaimedAt: now, LeaseUntil: now.Add(s.timeout() + leaseMargin), ExpiresAt: now.Add(IdempotencyTTL),
+	}
+	held, err := s.Store.ClaimIdempotencyKey(ctx, rec)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case held == nil:
+		return rec, nil, nil
+	case held.RequestHash != rec.RequestHash:
+		return nil, nil, &Error{Code: ECONFLICT, Message: "idempotency_key was already used with a different request", Details: map[string]any{"field": "idempotency_key"}}
+	case held.State != IdempotencyCompleted || held.Response == nil:
+		return nil, nil, &Error{Code: ECONFLICT, Message: "a request with this idempotency_key is still in progress; retry when it has finished",
+			Details: map[string]any{"field": "idempotency_key"}, RetryAfterSeconds: 1}
+	}
+	out, err := s.replay(ctx, ws, *held.Response)
+	return nil, out, err
+}
+
+// replay answers a stored response again, with a fresh signed URL while the
+// asset exists (none once it was deleted).
+func (s *MediaService) replay(ctx context.Context, ws string, out GenerateOutput) (*GenerateOutput, error) {
+	out.Replayed = true
+	a, err := s.Assets.FindAsset(ctx, ws, out.AssetID)
+	if IsNotFound(err) || err == nil && a.Status != StatusReady {
+		out.TextInAsset = false
+		return &out, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if out.TextInAsset {
+		if out.TextOutput, err = s.transcriptText(ctx, a); err != nil {
+			return nil, err
+		}
+		out.TextInAsset = false
+	}
+	if out.AssetURL, err = s.signedURL(ctx, a); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *MediaService) signedURL(ctx context.Context, a *Asset) (string, error) {
+	req, err := s.Blobs.PresignGet(ctx, a.StorageKey, GetOptions{
+		Expires: DefaultSignedURLExpiry, Disposition: DispositionInline, FileName: a.FileName, ContentType: a.ContentType,
+	})
+	return req.URL, err
+}
+
+// run makes the call and records its outcome.
+func (s *MediaService) run(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput, claim *IdempotencyRecord) (*GenerateOutput, error) {
+	start := s.now()
+	span := &Span{
+		ID: NewIDAt(start), WorkspaceID: ws, ExecutionID: in.ExecutionID, AgentID: in.AgentID,
+		Name: "media." + string(c), Kind: c.SpanKind(), MediaType: c, Provider: p.Name(), Model: in.Model,
+		Prompt: in.Prompt, InputAssetID: in.InputAssetID, InputURL: withoutQuery(in.InputURL),
+		Attributes: map[string]any{}, StartedAt: start,
+	}
+	span.TraceID = cmp.Or(in.TraceID, in.ExecutionID, span.ID)
+	if len(in.Config) > 0 {
+		span.Attributes["config"] = in.Config
+	}
+	call := &mediaCall{MediaService: s, ws: ws, provider: p, capability: c, in: in, span: span}
+	err := call.produce(ctx)
+	span.EndedAt = s.now()
+	span.DurationMs = span.EndedAt.Sub(start).Milliseconds()
+
+	// The provider has answered (and may have charged): record the outcome even
+	// if the caller has gone.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if err == nil {
+		err = s.record(fctx, call, claim)
+	}
+	if err != nil {
+		span.Status, span.Error = SpanError, &SpanFailure{Code: ErrorCode(err), Message: ErrorMessage(err)}
+		span.Cost = Cost{Currency: s.prices().Currency}
+		span.AssetID, span.AssetURL, span.OutputURL = "", "", ""
+		if rerr := s.Store.RecordFailure(fctx, span, claim); rerr != nil {
+			s.logger().Error("record failed media call", "workspace", ws, "span", span.ID, "err", rerr)
+		}
+		if ErrorCode(err) == EINTERNAL {
+			s.logger().Error("media call failed", "workspace", ws, "span", span.ID, "provider", p.Name(), "err", err)
+		}
+		return nil, err
+	}
+	return call.out, nil
+}
+
+// record writes the asset, the span and the completed claim in one transaction;
+// if that fails the blob goes, so that nothing unrecorded remains.
+func (s *MediaService) record(ctx context.Context, call *mediaCall, claim *IdempotencyRecord) error {
+	a, span, out := call.asset, call.span, call.out
+	span.Status = SpanCompleted
+	var done *IdempotencyRecord
+	if claim != nil {
+		stored := *out
+		if len(stored.TextOutput) > maxReplayTextBytes {
+			stored.TextOutput, stored.TextInAsset = "", true
+		}
+		done = &IdempotencyRecord{}
+		*done = *claim
+		done.State, done.Response = IdempotencyCompleted, &stored
+	}
+	err := s.Store.RecordMedia(ctx, a, span, done)
+	if err == nil {
+		out.AssetURL, err = s.signedURL(ctx, a)
+		if err != nil {
+			// The call is recorded and charged; the client can sign the asset itself.
+			s.logger().Error("sign media asset", "workspace", a.WorkspaceID, "asset", a.ID, "err", err)
+			err = nil
+		}
+		return err
+	}
+	if derr := s.Blobs.Delete(ctx, a.StorageKey); derr != nil {
+		s.logger().Error("remove unrecorded media blob", "key", a.StorageKey, "err", derr)
+	}
+	return err
+}
+
+// mediaCall is one call in progress.
+type mediaCall struct {
+	*MediaService
+	ws         string
+	provider   Provider
+	capability Capability
+	in         GenerateInput
+	span       *Span
+
+	asset *Asset // stored (blob written, record not yet)
+	out   *GenerateOutput
+}
+
+// produce runs the provider and stores its output, all within the timeout. On
+// error nothing is left in storage.
+func (m *mediaCall) produce(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, m.timeout())
+	defer cancel()
+	req := MediaRequest{Capability: m.capability, Model: m.in.Model, Prompt: m.in.Prompt, Config: m.in.Config}
+	if m.in.InputURL != "" || m.in.InputAssetID != "" {
+		input, err := m.input(ctx)
+		if err != nil {
+			return m.deadline(ctx, err)
+		}
+		if req.Capability == CapabilityTTS {
+			if req.Prompt, err = scriptOf(input); err != nil {
+				return err
+			}
+			m.span.Prompt = req.Prompt
+		} else {
+			req.Input = input
+		}
+	}
+	res, err := m.provider.Generate(ctx, req)
+	if err != nil {
+		return m.deadline(ctx, err)
+	}
+	m.span.Model = cmp.Or(res.Model, m.in.Model)
+	m.span.ProviderRequestID = res.RequestID
+	if err := m.store(ctx, req, res); err != nil {
+		return m.deadline(ctx, err)
+	}
+	return nil
+}
+
+// deadline turns a bare context deadline (a download or upload cut short by the
+// timeout) into ETIMEOUT; provider timeouts already are.
+func (m *mediaCall) deadline(ctx context.Context, err error) error {
+	if ErrorCode(err) == EINTERNAL && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &Error{Code: ETIMEOUT, Message: fmt.Sprintf("the media call did not finish within %s", m.timeout()),
+			Details: map[string]any{"provider": m.provider.Name()}}
+	}
+	return err
+}
+
+// input loads the request's input: an asset of the caller's workspace or the
+// caller's URL, fetched by us under the public-address policy (providers never
+// fetch callers' URLs). Its content type is sniffed from the bytes.
+func (m *mediaCall) input(ctx context.Context) (*MediaInput, error) {
+	var r io.ReadCloser
+	in := &MediaInput{}
+	if id := m.in.InputAssetID; id != "" {
+		a, err := m.Assets.FindAsset(ctx, m.ws, id)
+		switch {
+		case err != nil:
+			return nil, err
+		case a.Status == StatusDeleted:
+			return nil, Errorf(ENOTFOUND, "asset not found")
+		case a.Status != StatusReady:
+			return nil, Errorf(ECONFLICT, "the input asset's upload is not complete")
+		case a.FileSize > MaxInputBytes:
+			return nil, &Error{Code: ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", MaxInputBytes>>20), Details: map[string]any{"field": "input_asset_id"}}
+		}
+		if r, err = m.Blobs.Open(ctx, a.StorageKey); err != nil {
+			return nil, err
+		}
+		in.ContentType, in.FileName = a.ContentType, a.FileName
+	} else {
+		d, err := m.Inputs.Download(ctx, m.in.InputURL)
+		if err != nil {
+			return nil, err
+		}
+		r, in.ContentType = d.Body, d.ContentType
+		if u, err := url.Parse(m.in.InputURL); err == nil && path.Base(u.Path) != "/" && path.Base(u.Path) != "." {
+			in.FileName = SafeFileName(path.Base(u.Path))
+		}
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(data) > MaxInputBytes:
+		return nil, &Error{Code: ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", MaxInputBytes>>20)}
+	case len(data) == 0:
+		return nil, Invalid("input_url", "the input is empty")
+	}
+	in.Data = data
+	info, _ := probe.Inspect(bytes.NewReader(data), int64(len(data)))
+	if !generic(info.ContentType) || in.ContentType == "" {
+		in.ContentType = info.ContentType
+	}
+	return in, nil
+}
+
+// scriptOf is the text a TTS input holds.
+func scriptOf(in *MediaInput) (string, error) {
+	switch major, _, _ := strings.Cut(in.ContentType, "/"); {
+	case major != "text":
+		return "", Invalid("input_url", "tts input must be a text file, not %s", in.ContentType)
+	case len(in.Data) > MaxPromptBytes:
+		return "", &Error{Code: ETOOLARGE, Message: fmt.Sprintf("tts input text must be at most %d KiB", MaxPromptBytes>>10)}
+	case !utf8.Valid(in.Data) || strings.TrimSpace(string(in.Data)) == "":
+		return "", Invalid("input_url", "tts input must be non-empty UTF-8 text")
+	}
+	return string(in.Data), nil
+}
+
+// generic content types say nothing about the bytes.
+func generic(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == "" || mt == "application/octet-stream" || mt == "binary/octet-stream"
+}
+
+// wantMajor is the major MIME type a capability's output must have.
+func wantMajor(c Capability) string {
+	switch c.AssetType() {
+	case AssetAudio:
+		return "audio"
+	case AssetVideo:
+		return "video"
+	}
+	return "image"
+}
+
+// store streams the result into storage under a new asset id, sniffing its
+// type and probing its dimensions on the way, and prepares the asset, the span
+// and the answer. The provider's URL goes nowhere but the download.
+func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResult) error {
+	now := m.now()
+	id := NewIDAt(now)
+	body, declared, err := m.output(ctx, res)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	out := &outputReader{r: body, left: cmp.Or(m.MaxOutputBytes, DefaultMaxOutputBytes), provider: m.provider.Name()}
+	head := make([]byte, probe.HeadBytes)
+	n, err := io.ReadFull(out, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return err
+	}
+	head = head[:n]
+	if n == 0 {
+		return &ProviderError{Provider: m.provider.Name(), Status: 200, Code: ProviderMalformed, RequestID: res.RequestID, Message: "the answer is empty"}
+	}
+	sniffed, _ := probe.Inspect(bytes.NewReader(head), int64(n))
+	ct, ext := sniffed.ContentType, sniffed.Extension
+	if m.capability == CapabilitySTT {
+		ct, ext = declared, extensionOf(declared)
+	} else if major, _, _ := strings.Cut(ct, "/"); major != wantMajor(m.capability) {
+		return &ProviderError{Provider: m.provider.Name(), Status: 200, Code: ProviderMalformed, RequestID: res.RequestID,
+			Message: fmt.Sprintf("the answer is %s, not %s", ct, wantMajor(m.capability))}
+	}
+	fileName := outputNames[m.capability] + ext
+	key := StorageKeyFor(m.ws, id, fileName)
+	blob, err := m.Blobs.Put(ctx, key, ct, io.MultiReader(bytes.NewReader(head), out), -1)
+	if err != nil {
+		if out.err != nil {
+			return out.err // the provider's stream broke or overflowed; the store left nothing
+		}
+		return err
+	}
+	info, _ := probe.Inspect(bytes.NewReader(head), blob.Size)
+
+	width, height := cmp.Or(info.Width, res.Width), cmp.Or(info.Height, res.Height)
+	seconds := cmp.Or(info.DurationSeconds, res.DurationSeconds)
+	md := scrubbed(res.Metadata)
+	md["provider"], md["media_type"] = m.provider.Name(), string(m.capability)
+	for k, v := range map[string]string{"prompt": req.Prompt, "model": m.span.Model, "provider_request_id": res.RequestID} {
+		if v != "" {
+			md[k] = v
+		}
+	}
+	if width > 0 && height > 0 {
+		md["width"], md["height"] = width, height
+	}
+	if seconds > 0 {
+		md["duration_seconds"] = seconds
+	}
+	cost := m.prices().Estimate(m.billable(req, res, md, width, height, seconds))
+	md["cost"] = cost.Amount
+
+	m.asset = &Asset{
+		ID: id, WorkspaceID: m.ws, ExecutionID: m.in.ExecutionID, AgentID: m.in.AgentID, SpanID: m.span.ID,
+		Type: AssetTypeFor(ct), Provider: m.provider.Name(), Model: m.span.Model, FileName: fileName,
+		FileSize: blob.Size, ContentType: ct, StorageKey: key, SHA256: blob.SHA256, Metadata: md,
+		Status: StatusReady, CreatedAt: now, UpdatedAt: now,
+	}
+	sp := m.span
+	sp.AssetID, sp.AssetURL, sp.ContentType = id, "/api/v1/assets/"+id, ct
+	sp.OutputURL = sp.AssetURL + "/signed-url"
+	sp.MediaDurationSeconds, sp.Cost = seconds, cost
+	if res.Usage.Unit != "" {
+		sp.Attributes["usage"] = res.Usage
+	}
+	m.out = &GenerateOutput{
+		Status: "completed", AssetID: id, TextOutput: res.Text, ContentType: ct, Metadata: md,
+		SpanID: sp.ID, Cost: cost.Amount,
+	}
+	return nil
+}
+
+// outputNames are the file names of outputs, before the extension.
+var outputNames = map[Capability]string{
+	CapabilityTTS: "speech", CapabilitySTT: "transcript", CapabilityImageGen: "image", CapabilityImageEdit: "image-edit",
+	CapabilityVideoGen: "video", CapabilityVideoFromImage: "video",
+}
+
+// output opens the result's media: the transcript document, the streamed body,
+// or a download of the provider's URL. declared is the provider's content type.
+func (m *mediaCall) output(ctx context.Context, res *MediaResult) (body io.ReadCloser, declared string, err error) {
+	switch {
+	case m.capability == CapabilitySTT:
+		doc, ct := transcriptDocument(res)
+		return io.NopCloser(bytes.NewReader(doc)), ct, nil
+	case res.Body != nil:
+		return res.Body, res.ContentType, nil
+	case res.URL != "":
+		d, err := m.Outputs.Download(ctx, res.URL)
+		if err != nil {
+			if ErrorCode(err) == ETIMEOUT || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, "", &ProviderError{Provider: m.provider.Name(), Code: ProviderTimeout, Message: "the output download did not finish in time", RequestID: res.RequestID, Err: err}
+			}
+			return nil, "", &ProviderError{Provider: m.provider.Name(), Code: ProviderUnreachable, Message: "the output could not be downloaded", RequestID: res.RequestID, Err: err}
+		}
+		return d.Body, cmp.Or(res.ContentType, d.ContentType), nil
+	}
+	return nil, "", &ProviderError{Provider: m.provider.Name(), Status: 200, Code: ProviderMalformed, Message: "the answer holds no media", RequestID: res.RequestID}
+}
+
+// transcriptDocument is what an stt asset holds: JSON with the text and, when
+// the provider gave them, word and segment times; or the provider's own
+// subtitle format (srt, vtt) when one was asked for.
+func transcriptDocument(res *MediaResult) ([]byte, string) {
+	if mt, _, _ := mime.ParseMediaType(res.ContentType); mt != "" && mt != "text/plain" && mt != "application/json" {
+		return []byte(res.Text), res.ContentType
+	}
+	doc, _ := json.Marshal(struct {
+		Text            string    `json:"text"`
+		DurationSeconds float64   `json:"duration_seconds,omitempty"`
+		Words           []Word    `json:"words,omitempty"`
+		Segments        []Segment `json:"segments,omitempty"`
+	}{res.Text, res.DurationSeconds, res.Words, res.Segments})
+	return doc, "application/json"
+}
+
+// transcriptText reads the text of a stored transcript back.
+func (s *MediaService) transcriptText(ctx context.Context, a *Asset) (string, error) {
+	r, err := s.Blobs.Open(ctx, a.StorageKey)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(data, &doc) != nil {
+		return string(data), nil // a subtitle file is its own text
+	}
+	return doc.Text, nil
+}
+
+func extensionOf(ct string) string {
+	switch mt, _, _ := mime.ParseMediaType(ct); mt {
+	case "application/json":
+		return ".json"
+	case "application/x-subrip":
+		return ".srt"
+	case "text/vtt":
+		return ".vtt"
+	}
+	return ".txt"
+}
+
+// billable gathers what pricing needs: the provider's usage, the attributes
+// that select a price (from the result, else the request's config), and what
+// the request and the media imply.
+func (m *mediaCall) billable(req MediaRequest, res *MediaResult, md map[string]any, width, height int, seconds float64) Billable {
+	b := Billable{
+		Provider: m.provider.Name(), Model: m.span.Model, Usage: res.Usage, Attributes: map[string]string{},
+		Seconds: seconds, Images: 1,
+	}
+	for _, k := range []string{"quality", "size", "resolution"} {
+		if v, ok := md[k].(string); ok && v != "" {
+			b.Attributes[k] = v
+		} else if v, ok := req.Config[k].(string); ok {
+			b.Attributes[k] = v
+		}
+	}
+	if m.capability == CapabilityTTS {
+		b.Characters = utf8.RuneCountInString(req.Prompt)
+	}
+	if res.Usage.Unit == UnitImage && res.Usage.Quantity > 0 {
+		b.Images = int(res.Usage.Quantity)
+	}
+	if mp, ok := md["megapixels"].(float64); ok && mp > 0 {
+		b.Megapixels = mp
+	} else {
+		b.Megapixels = float64(b.Images*width*height) / 1e6
+	}
+	return b
+}
+
+// scrubbed copies provider metadata without any URL: provider URLs are
+// short-lived and never leave this service.
+func scrubbed(md map[string]any) map[string]any {
+	out := make(map[string]any, len(md)+8)
+	for k, v := range md {
+		if s, ok := v.(string); ok && (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// withoutQuery drops the query and fragment of a URL, which may carry tokens.
+func withoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return ""
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String()
+}
+
+// outputReader caps an output and keeps the first read error, so that a broken
+// provider stream is reported as the provider's failure however the object
+// store wraps it.
+type outputReader struct {
+	r        io.Reader
+	left     int64
+	provider string
+	err      error
+}
+
+func (o *outputReader) Read(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	if int64(len(p)) > o.left+1 {
+		p = p[:o.left+1]
+	}
+	n, err := o.r.Read(p)
+	o.left -= int64(n)
+	switch {
+	case o.left < 0 || ErrorCode(err) == ETOOLARGE:
+		o.err = &ProviderError{Provider: o.provider, Status: 200, Code: ProviderMalformed, Message: "the output exceeds the size limit"}
+		return 0, o.err
+	case err != nil && err != io.EOF:
+		var pe *ProviderError
+		if !errors.As(err, &pe) {
+			err = &ProviderError{Provider: o.provider, Status: 200, Code: ProviderTruncated, Message: "the answer broke off", Err: err}
+		}
+		o.err = err
+	}
+	return n, err
+}

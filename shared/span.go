@@ -1,0 +1,305 @@
+package mediatrail
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"time"
+)
+
+// SpanKind groups spans by the media they make: stt and tts are speech.
+type SpanKind string
+
+const (
+	SpanSpeech SpanKind = "speech"
+	SpanImage  SpanKind = "image"
+	SpanVideo  SpanKind = "video"
+)
+
+// SpanKinds lists every kind, in a stable order.
+var SpanKinds = []SpanKind{SpanSpeech, SpanImage, SpanVideo}
+
+// ParseSpanKind returns the kind named s, or EINVALID.
+func ParseSpanKind(s string) (SpanKind, error) {
+	for _, k := range SpanKinds {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", Invalid("kind", "kind must be one of speech, image, video")
+}
+
+// SpanKind is the kind of the spans that record the capability.
+func (c Capability) SpanKind() SpanKind {
+	switch c {
+	case CapabilityTTS, CapabilitySTT:
+		return SpanSpeech
+	case CapabilityVideoGen, CapabilityVideoFromImage:
+		return SpanVideo
+	}
+	return SpanImage
+}
+
+// SpanStatus is how a media call ended.
+type SpanStatus string
+
+const (
+	SpanCompleted SpanStatus = "completed"
+	SpanError     SpanStatus = "error"
+)
+
+// SpanFailure is the error a failed call answered: the client-facing code and
+// message, never internals.
+type SpanFailure struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Cost is the estimated price of one call: Quantity units at UnitPrice each.
+// Priced is false when the price table has no price for the provider, model and
+// unit; Amount is then 0.
+type Cost struct {
+	Amount    float64 `json:"amount"`
+	Currency  string  `json:"currency"`
+	Quantity  float64 `json:"quantity"`
+	Unit      string  `json:"unit"`
+	UnitPrice float64 `json:"unit_price"`
+	Priced    bool    `json:"priced"`
+	// Source says where Quantity came from: "provider" (the provider's own
+	// usage report), else "request" (characters sent, images asked for) or
+	// "media" (the duration or size of what was made).
+	Source string `json:"source,omitempty"`
+}
+
+// Span records one call to a provider: what was asked, what came back, how long
+// it took and what it cost. A span outlives the asset it produced: deleting the
+// asset only sets AssetDeleted.
+type Span struct {
+	ID          string     `json:"id"`
+	WorkspaceID string     `json:"workspace_id"`
+	TraceID     string     `json:"trace_id"`
+	ExecutionID string     `json:"execution_id"`
+	AgentID     string     `json:"agent_id"`
+	Name        string     `json:"name"` // "media.tts", "media.image_gen", ...
+	Kind        SpanKind   `json:"kind"`
+	MediaType   Capability `json:"media_type"`
+	Provider    string     `json:"provider"`
+	Model       string     `json:"model"`
+	Prompt      string     `json:"prompt"`
+	// Input names what the call worked on: the input asset, or the caller's
+	// input URL without its query string (which may hold credentials).
+	InputAssetID string `json:"input_asset_id,omitempty"`
+	InputURL     string `json:"input_url,omitempty"`
+	// AssetID is the asset made, AssetURL its API resource and OutputURL where
+	// its bytes are fetched (through this API: never the provider's URL).
+	AssetID      string `json:"asset_id,omitempty"`
+	AssetURL     string `json:"asset_url,omitempty"`
+	OutputURL    string `json:"output_url,omitempty"`
+	ContentType  string `json:"content_type,omitempty"`
+	AssetDeleted bool   `json:"asset_deleted"`
+	// DurationMs is the call's latency; MediaDurationSeconds the play time of
+	// the audio or video made or transcribed, when known.
+	DurationMs           int64          `json:"duration_ms"`
+	MediaDurationSeconds float64        `json:"media_duration_seconds"`
+	Status               SpanStatus     `json:"status"`
+	Error                *SpanFailure   `json:"error,omitempty"`
+	Cost                 Cost           `json:"cost_detail"`
+	ProviderRequestID    string         `json:"provider_request_id,omitempty"`
+	Attributes           map[string]any `json:"attributes"`
+	StartedAt            time.Time      `json:"started_at"`
+	EndedAt              time.Time      `json:"ended_at"`
+}
+
+// MarshalJSON writes times in RFC 3339 UTC, never a null attributes object, and
+// the PromptRails SDK's names besides ours: cost (the amount), model_name,
+// error_type and error_message, created_at (= started_at).
+func (s Span) MarshalJSON() ([]byte, error) {
+	type plain Span
+	p := plain(s)
+	if p.Attributes == nil {
+		p.Attributes = map[string]any{}
+	}
+	p.StartedAt, p.EndedAt = s.StartedAt.UTC(), s.EndedAt.UTC()
+	sdk := struct {
+		plain
+		Cost         float64   `json:"cost"`
+		ModelName    string    `json:"model_name"`
+		ErrorType    string    `json:"error_type,omitempty"`
+		ErrorMessage string    `json:"error_message,omitempty"`
+		CreatedAt    time.Time `json:"created_at"`
+	}{plain: p, Cost: s.Cost.Amount, ModelName: s.Model, CreatedAt: p.StartedAt}
+	if s.Error != nil {
+		sdk.ErrorType, sdk.ErrorMessage = s.Error.Code, s.Error.Message
+	}
+	return json.Marshal(sdk)
+}
+
+// SpanFilter selects spans of one workspace. Zero fields do not filter.
+type SpanFilter struct {
+	ExecutionID string
+	TraceID     string
+	Kind        SpanKind
+	From, To    time.Time // inclusive bounds on StartedAt
+
+	// Paging (listings only): Cursor (from a previous page) or Page (1-based).
+	Limit  int
+	Page   int
+	Cursor string
+}
+
+// SpanPage is one page of spans, newest first.
+type SpanPage struct {
+	Spans      []*Span
+	Total      int
+	Page       int
+	Limit      int
+	NextCursor string
+}
+
+// SpanTotals add up a set of spans.
+type SpanTotals struct {
+	Count                int     `json:"count"`
+	Errors               int     `json:"errors"`
+	Cost                 float64 `json:"cost"`
+	DurationMs           int64   `json:"duration_ms"`
+	MediaDurationSeconds float64 `json:"media_duration_seconds"`
+}
+
+func (t *SpanTotals) add(s *Span) {
+	t.Count++
+	if s.Status == SpanError {
+		t.Errors++
+	}
+	t.Cost += s.Cost.Amount
+	t.DurationMs += s.DurationMs
+	t.MediaDurationSeconds += s.MediaDurationSeconds
+}
+
+// round keeps sums of many small prices free of float noise (1e-12 USD).
+func (t *SpanTotals) round() {
+	t.Cost = roundTo(t.Cost, 12)
+	t.MediaDurationSeconds = roundTo(t.MediaDurationSeconds, 6)
+}
+
+func roundTo(v float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(v*p) / p
+}
+
+// SpanSummary is the totals of the spans matching a filter, overall, by
+// provider and by media type.
+type SpanSummary struct {
+	SpanTotals
+	Currency    string                `json:"currency"`
+	ByProvider  map[string]SpanTotals `json:"by_provider"`
+	ByMediaType map[string]SpanTotals `json:"by_media_type"`
+	models      map[string]bool
+}
+
+// NewSpanSummary returns an empty summary in currency.
+func NewSpanSummary(currency string) *SpanSummary {
+	return &SpanSummary{Currency: currency, ByProvider: map[string]SpanTotals{}, ByMediaType: map[string]SpanTotals{}, models: map[string]bool{}}
+}
+
+// Add counts s in the summary.
+func (m *SpanSummary) Add(s *Span) {
+	m.SpanTotals.add(s)
+	for _, g := range []struct {
+		group map[string]SpanTotals
+		key   string
+	}{{m.ByProvider, s.Provider}, {m.ByMediaType, string(s.MediaType)}} {
+		t := g.group[g.key]
+		t.add(s)
+		g.group[g.key] = t
+	}
+	if s.Model != "" {
+		m.models[s.Provider+"/"+s.Model] = true
+	}
+}
+
+func roundedTotals(group map[string]SpanTotals) map[string]SpanTotals {
+	out := make(map[string]SpanTotals, len(group))
+	for k, t := range group {
+		t.round()
+		out[k] = t
+	}
+	return out
+}
+
+// MarshalJSON rounds the sums and adds the SDK's names (total_traces, total_cost,
+// error_count, avg_duration_ms, unique_models, total_tokens).
+func (m SpanSummary) MarshalJSON() ([]byte, error) {
+	m.SpanTotals.round()
+	m.ByProvider, m.ByMediaType = roundedTotals(m.ByProvider), roundedTotals(m.ByMediaType)
+	avg := 0.0
+	if m.Count > 0 {
+		avg = roundTo(float64(m.DurationMs)/float64(m.Count), 3)
+	}
+	type plain SpanSummary
+	return json.Marshal(struct {
+		plain
+		TotalTraces   int     `json:"total_traces"`
+		TotalCost     float64 `json:"total_cost"`
+		ErrorCount    int     `json:"error_count"`
+		AvgDurationMs float64 `json:"avg_duration_ms"`
+		UniqueModels  int     `json:"unique_models"`
+		TotalTokens   int     `json:"total_tokens"`
+	}{plain(m), m.Count, m.Cost, m.Errors, avg, len(m.models), 0})
+}
+
+// TraceService holds the trace use cases: listing and summing the spans of the
+// caller's workspace.
+type TraceService struct {
+	Spans    SpanStore
+	Currency string // of the summary; the price table's currency
+}
+
+// List returns a page of the workspace's spans, newest first.
+func (s *TraceService) List(ctx context.Context, workspaceID string, f SpanFilter) (*SpanPage, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultLimit
+	}
+	if f.Page == 0 && f.Cursor == "" {
+		f.Page = 1
+	}
+	return s.Spans.ListSpans(ctx, workspaceID, f)
+}
+
+// Summary adds up every span matching f (paging fields are ignored).
+func (s *TraceService) Summary(ctx context.Context, workspaceID string, f SpanFilter) (*SpanSummary, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	sum := NewSpanSummary(s.Currency)
+	err := s.Spans.EachSpan(ctx, workspaceID, f, func(sp *Span) error {
+		sum.Add(sp)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+func (f SpanFilter) validate() error {
+	for _, ref := range []struct{ name, v string }{{"execution_id", f.ExecutionID}, {"trace_id", f.TraceID}} {
+		if err := validateRefField(ref.name, ref.v, false); err != nil {
+			return err
+		}
+	}
+	if f.Kind != "" {
+		if _, err := ParseSpanKind(string(f.Kind)); err != nil {
+			return err
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
+		return Invalid("date_to", "date_to must not be earlier than date_from")
+	}
+	if f.Limit < 0 || f.Limit > MaxLimit {
+		return Invalid("limit", "limit must be between 1 and %d", MaxLimit)
+	}
+	return nil
+}
