@@ -9,13 +9,22 @@ LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 ARTIFACTS_DIR ?= bin
 
-.PHONY: setup run test bench build vet clean
+.PHONY: setup run invoke test bench build vet clean
 
 setup:
 	@bash scripts/setup.sh
 
+# RUNTIME=inprocess runs the handlers inside the stack process instead of each
+# bootstrap under aws-lambda-rie.
 run: setup
-	@$(LOCALSTACK) run
+	@$(LOCALSTACK) run $(if $(RUNTIME),-runtime $(RUNTIME))
+
+# The `sam local invoke` equivalent: runs a function's bootstrap under
+# aws-lambda-rie with an event (default events/<name>.json) and prints the
+# response. Uses a running `make run`, or starts the stack for the call.
+#   make invoke FN=AssetListFunction [EVENT=events/asset-list.json]
+invoke: setup
+	@$(LOCALSTACK) invoke $(FN) $(EVENT)
 
 test: setup vet
 	@$(LOCALSTACK) exec -- $(GO) test -count=1 -timeout 20m ./...
@@ -27,14 +36,12 @@ vet:
 bench: setup
 	@$(LOCALSTACK) exec -- $(GO) test -run '^$$' -bench . -benchtime 200x ./shared/...
 
-# build-<LogicalId> targets are what `sam build` calls (BuildMethod: makefile).
-define lambda_target
-build-$(1):
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)
-endef
-FUNCTIONS := AssetListFunction:asset-list AssetGetFunction:asset-get AssetDeleteFunction:asset-delete \
-	AssetSignedUrlFunction:asset-signed-url AssetRegisterFunction:asset-register AssetCompleteFunction:asset-complete
-$(foreach f,$(FUNCTIONS),$(eval $(call lambda_target,$(word 1,$(subst :, ,$(f))),$(word 2,$(subst :, ,$(f))))))
+# build-<LogicalId> is what `sam build` calls (BuildMethod: makefile). The folder
+# follows from the LogicalId as in localstack.FunctionName, so no list to keep:
+# AssetSignedUrlFunction → functions/asset-signed-url.
+function_dir = functions/$(shell echo '$(1)' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr '[:upper:]' '[:lower:]')
+build-%Function:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./$(call function_dir,$*)
 
 # Builds every function's bootstrap into bin/<name>/bootstrap.
 build:

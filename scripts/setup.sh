@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 DYNAMODB_LOCAL_NPM="amplify-dynamodb-simulator@2.9.30"   # bundles DynamoDB Local 1.25.x
 VERSITYGW_MODULE="github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+RIE_MODULE="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+# Node tools (aws-local-stepfunctions, asl-validator) are pinned by tools/node/package-lock.json.
 
 CACHE="$PWD/.cache"
 mkdir -p "$CACHE/bin"
@@ -20,7 +22,7 @@ need() { # need CMD "why" "how to install"
 need go   "builds the functions and runs the tests" "Go 1.26+ from your OS packages or the official tarball"
 need java "runs DynamoDB Local"                     "a Java 17+ runtime, e.g. 'apt-get install openjdk-17-jre-headless'"
 need node "runs the Step Functions interpreter"    "Node.js 20+, e.g. 'apt-get install nodejs npm'"
-need npm  "fetches DynamoDB Local"                 "npm (ships with Node.js)"
+need npm  "fetches DynamoDB Local and the Node tools" "npm (ships with Node.js)"
 
 go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
 if [ "${go_minor:-0}" -lt 26 ]; then
@@ -49,4 +51,25 @@ if [ ! -x "$CACHE/bin/versitygw" ] || [ ! -f "$vgw_stamp" ]; then
   touch "$vgw_stamp"
 fi
 
-echo "setup: ok (DynamoDB Local, versitygw in .cache/)"
+# aws-lambda-rie: runs each function's bootstrap behind the Lambda runtime API.
+rie_stamp="$CACHE/bin/aws-lambda-rie.$(echo "$RIE_MODULE" | sed 's/.*@//').ok"
+if [ ! -x "$CACHE/bin/aws-lambda-rie" ] || [ ! -f "$rie_stamp" ]; then
+  echo "setup: building aws-lambda-rie..."
+  rm -f "$CACHE"/bin/aws-lambda-rie.*.ok
+  GOBIN="$CACHE/bin" go install "$RIE_MODULE"
+  touch "$rie_stamp"
+fi
+
+# Node tools, installed exactly as locked (npm ci) into .cache/node; reinstalled
+# when the lock file changes.
+node_dir="$CACHE/node"
+lock_sum=$(sha256sum tools/node/package-lock.json | cut -c1-16)
+if [ ! -f "$node_dir/lock-$lock_sum.ok" ]; then
+  echo "setup: installing the Node tools (aws-local-stepfunctions, asl-validator)..."
+  rm -rf "$node_dir" && mkdir -p "$node_dir"
+  cp tools/node/package.json tools/node/package-lock.json tools/node/.npmrc "$node_dir/"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$node_dir/lock-$lock_sum.ok"
+fi
+
+echo "setup: ok (DynamoDB Local, versitygw, aws-lambda-rie, Node tools in .cache/)"

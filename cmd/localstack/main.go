@@ -1,18 +1,31 @@
-// Command localstack runs mediatrail on one machine.
+// Command localstack runs mediatrail's SAM template on one machine.
 //
-//	localstack run                 emulators + API on 127.0.0.1:$PORT (default 3000), data in .data/
-//	localstack exec -- CMD ARGS    emulators on random ports, CMD run with their endpoints in its env
-//	                               (how `make test` runs the tests), emulators stopped afterwards
+//	localstack run [-runtime rie|inprocess]
+//	        the whole stack: emulators with data in .data/, every function
+//	        (each bootstrap under aws-lambda-rie by default), the API on
+//	        127.0.0.1:$PORT (default 3000), the Lambda and Step Functions APIs
+//	        and S3 notifications on a local AWS endpoint
+//	localstack invoke FUNCTION [EVENT.json]
+//	        `sam local invoke`: runs FUNCTION (logical id) with the event
+//	        (default events/<name>.json) under aws-lambda-rie and prints its
+//	        response; uses a running `localstack run`, or starts the stack
+//	localstack exec -- CMD ARGS
+//	        emulators on random ports, CMD run with their endpoints in its
+//	        environment (how `make test` runs the tests), stopped afterwards
 //
 // Everything it starts is stopped on Ctrl-C/SIGTERM.
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -25,6 +38,10 @@ import (
 	"github.com/mediatrail/mediatrail/shared/localstack"
 )
 
+// fixtureAPIKey is the X-API-Key of the events/ fixtures; the local stack
+// accepts it for workspace demo so that `make invoke` gets answers, not 401s.
+const fixtureAPIKey = "mt_example_key"
+
 func main() {
 	if len(os.Args) < 2 {
 		usage()
@@ -35,7 +52,9 @@ func main() {
 	code := 0
 	switch os.Args[1] {
 	case "run":
-		err = run(ctx)
+		err = run(ctx, os.Args[2:])
+	case "invoke":
+		code, err = invoke(ctx, os.Args[2:])
 	case "exec":
 		code, err = execCmd(ctx, os.Args[2:])
 	default:
@@ -49,7 +68,9 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: localstack run | localstack exec -- CMD [ARGS...]")
+	fmt.Fprintln(os.Stderr, "usage: localstack run [-runtime rie|inprocess]\n"+
+		"       localstack invoke FUNCTION [EVENT.json]\n"+
+		"       localstack exec -- CMD [ARGS...]")
 	os.Exit(2)
 }
 
@@ -63,61 +84,96 @@ func root() string {
 	return dir
 }
 
-func emulatorLog(dir string) (io.WriteCloser, error) {
+func emulatorLog(dir string) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	return os.OpenFile(filepath.Join(dir, "emulators.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 }
 
-func run(ctx context.Context) error {
+// stackFile is where `run` announces itself to `invoke`.
+func stackFile(r string) string { return filepath.Join(r, ".data", "stack.json") }
+
+type stackInfo struct {
+	Endpoint, API string
+	Runtime       localstack.Runtime
+	PID           int
+}
+
+func run(ctx context.Context, args []string) error {
 	started := time.Now()
+	flags := flag.NewFlagSet("run", flag.ExitOnError)
+	rt := flags.String("runtime", string(localstack.RuntimeRIE), "rie (each bootstrap under aws-lambda-rie) or inprocess")
+	_ = flags.Parse(args)
 	r := root()
 	data := filepath.Join(r, ".data")
+	runtime := localstack.Runtime(*rt)
+	if runtime == localstack.RuntimeRIE {
+		if err := (localstack.Tools{Root: r}).CheckRIE(); err != nil {
+			fmt.Fprintf(os.Stderr, "localstack: %v\nlocalstack: running the functions in-process instead\n", err)
+			runtime = localstack.RuntimeInProcess
+		}
+	}
 	logf, err := emulatorLog(data)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	em, err := localstack.StartEmulators(ctx, localstack.EmulatorOptions{
-		CacheDir: filepath.Join(r, ".cache"), DataDir: data, Log: logf,
-	})
-	if err != nil {
-		return err
-	}
-	defer em.Stop()
-
 	keys, demoKey, err := apiKeys(data)
 	if err != nil {
 		return err
 	}
+	keys[fixtureAPIKey] = "demo"
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "3000"
 	}
-	api, err := localstack.ServeAPI(ctx, localstack.Config{
-		Root: r, DynamoDBURL: em.DynamoDBURL, S3URL: em.S3URL, S3AccessKey: em.S3AccessKey, S3SecretKey: em.S3SecretKey,
-		Table: localstack.DefaultTable, Bucket: localstack.DefaultBucket, Addr: "127.0.0.1:" + port, APIKeys: keys,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	s, err := localstack.Start(ctx, localstack.Options{
+		Root: r, DataDir: data, Runtime: runtime, GatewayAddr: "127.0.0.1:" + port, APIKeys: keys,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		FunctionLog: os.Stderr, EmulatorLog: logf,
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("mediatrail is up in %s\n", time.Since(started).Round(time.Millisecond))
-	fmt.Printf("  API:       %s/api/v1\n", api.URL)
-	fmt.Printf("  DynamoDB:  %s   S3: %s   (emulator log: .data/emulators.log)\n", em.DynamoDBURL, em.S3URL)
-	if demoKey != "" {
-		fmt.Printf("  demo key:  %s   (workspace demo; set API_KEYS=key=workspace,... to use your own)\n", demoKey)
-	} else {
-		fmt.Printf("  API keys:  %d from API_KEYS\n", len(keys))
+	defer func() {
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Close(shut)
+	}()
+	info, _ := json.Marshal(stackInfo{Endpoint: s.EndpointURL, API: s.URL, Runtime: s.Runtime, PID: os.Getpid()})
+	if err := os.WriteFile(stackFile(r), info, 0o644); err != nil {
+		return err
 	}
-	fmt.Printf("  try:       curl -H 'X-API-Key: %s' %s/api/v1/assets\n", firstKey(keys, demoKey), api.URL)
+	defer os.Remove(stackFile(r))
+
+	var phases []string
+	for _, t := range s.Timings {
+		phases = append(phases, fmt.Sprintf("%s %s", t.Phase, t.Duration.Round(time.Millisecond)))
+	}
+	fmt.Printf("mediatrail is ready in %s (%s)\n", time.Since(started).Round(time.Millisecond), strings.Join(phases, ", "))
+	fmt.Printf("  API:        %s/api/v1   (%d routes; functions: %s)\n", s.URL, len(s.Template.Routes), describeRuntime(s.Runtime))
+	fmt.Printf("  AWS APIs:   AWS_ENDPOINT_URL_LAMBDA=%s AWS_ENDPOINT_URL_SFN=%s\n", s.EndpointURL, s.EndpointURL)
+	fmt.Printf("  DynamoDB:   %s   S3: %s   (emulator log: .data/emulators.log)\n", s.Config.DynamoDBURL, s.Config.S3URL)
+	fmt.Printf("  also:       %d state machines, %d S3 notifications\n", len(s.Deployment.StateMachines), len(s.Deployment.S3Events))
+	if demoKey != "" {
+		fmt.Printf("  demo key:   %s   (workspace demo; set API_KEYS=key=workspace,... to use your own)\n", demoKey)
+	} else {
+		fmt.Printf("  API keys:   %d from API_KEYS\n", len(keys)-1)
+	}
+	fmt.Printf("  try:        curl -H 'X-API-Key: %s' %s/api/v1/assets\n", firstKey(keys, demoKey), s.URL)
+	fmt.Printf("              make invoke FN=AssetListFunction\n")
 	fmt.Println("Ctrl-C stops everything.")
 	<-ctx.Done()
 	fmt.Println("\nstopping...")
-	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return api.Close(shut)
+	return nil
+}
+
+func describeRuntime(rt localstack.Runtime) string {
+	if rt == localstack.RuntimeRIE {
+		return "bootstraps under aws-lambda-rie"
+	}
+	return "in-process handlers"
 }
 
 func firstKey(keys map[string]string, demo string) string {
@@ -125,9 +181,11 @@ func firstKey(keys map[string]string, demo string) string {
 		return demo
 	}
 	for k := range keys {
-		return k
+		if k != fixtureAPIKey {
+			return k
+		}
 	}
-	return ""
+	return fixtureAPIKey
 }
 
 // apiKeys reads API_KEYS; when unset it returns a demo key for workspace "demo",
@@ -149,6 +207,124 @@ func apiKeys(data string) (map[string]string, string, error) {
 		return nil, "", err
 	}
 	return map[string]string{key: "demo"}, key, nil
+}
+
+// invoke runs one function with an event and prints the response; it exits
+// 1 when the function failed (its error document is printed).
+func invoke(ctx context.Context, args []string) (int, error) {
+	if len(args) < 1 || len(args) > 2 || args[0] == "" {
+		return 2, errors.New("usage: make invoke FN=<LogicalId> [EVENT=events/<name>.json]")
+	}
+	r := root()
+	tmpl, err := localstack.LoadTemplate(filepath.Join(r, "template.yaml"))
+	if err != nil {
+		return 0, err
+	}
+	fn, ok := tmpl.Functions[args[0]]
+	if !ok {
+		var ids []string
+		for id := range tmpl.Functions {
+			ids = append(ids, id)
+		}
+		return 2, fmt.Errorf("template.yaml has no function %q; it has %s", args[0], strings.Join(ids, ", "))
+	}
+	eventPath := filepath.Join(r, "events", fn.Name+".json")
+	if len(args) == 2 && args[1] != "" {
+		eventPath = args[1]
+		if _, err := os.Stat(eventPath); err != nil && !filepath.IsAbs(eventPath) {
+			eventPath = filepath.Join(r, eventPath)
+		}
+	}
+	event, err := os.ReadFile(eventPath)
+	if err != nil {
+		return 0, err
+	}
+
+	out, failed, err := invokeRunning(ctx, r, fn.LogicalID, event)
+	if errors.Is(err, errNotRunning) {
+		out, failed, err = invokeFresh(ctx, r, fn.LogicalID, event)
+	}
+	if err != nil {
+		return 0, err
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, out, "", "  ") == nil {
+		out = pretty.Bytes()
+	}
+	fmt.Println(string(out))
+	if failed {
+		fmt.Fprintf(os.Stderr, "localstack: %s failed (X-Amz-Function-Error: Unhandled)\n", fn.LogicalID)
+		return 1, nil
+	}
+	return 0, nil
+}
+
+var errNotRunning = errors.New("no running stack")
+
+// invokeRunning calls the Lambda Invoke API of a running `localstack run`.
+func invokeRunning(ctx context.Context, r, id string, event []byte) ([]byte, bool, error) {
+	b, err := os.ReadFile(stackFile(r))
+	if err != nil {
+		return nil, false, errNotRunning
+	}
+	var info stackInfo
+	if json.Unmarshal(b, &info) != nil || info.Endpoint == "" {
+		return nil, false, errNotRunning
+	}
+	health, err := (&http.Client{Timeout: 2 * time.Second}).Get(info.Endpoint + "/_localstack/health")
+	if err != nil {
+		return nil, false, errNotRunning
+	}
+	health.Body.Close()
+	fmt.Fprintf(os.Stderr, "localstack: invoking %s in the running stack (pid %d, %s)\n", id, info.PID, describeRuntime(info.Runtime))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, info.Endpoint+"/2015-03-31/functions/"+id+"/invocations", bytes.NewReader(event))
+	if err != nil {
+		return nil, false, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, false, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, false, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, false, fmt.Errorf("invoke: %s: %s", resp.Status, out)
+	}
+	return out, resp.Header.Get("X-Amz-Function-Error") != "", nil
+}
+
+// invokeFresh starts the stack (data in .data, as `run`), invokes, and stops.
+func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool, error) {
+	started := time.Now()
+	data := filepath.Join(r, ".data")
+	logf, err := emulatorLog(data)
+	if err != nil {
+		return nil, false, err
+	}
+	defer logf.Close()
+	s, err := localstack.Start(ctx, localstack.Options{
+		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, APIKeys: map[string]string{fixtureAPIKey: "demo"},
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		FunctionLog: os.Stderr, EmulatorLog: logf,
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	defer func() {
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Close(shut)
+	}()
+	fmt.Fprintf(os.Stderr, "localstack: stack ready in %s; invoking %s under aws-lambda-rie\n", time.Since(started).Round(time.Millisecond), id)
+	out, err := s.Invoke(ctx, id, event)
+	var fe *localstack.FunctionError
+	if errors.As(err, &fe) {
+		return fe.Payload, true, nil
+	}
+	return out, false, err
 }
 
 // execCmd runs args with the emulators' endpoints in its environment and

@@ -10,8 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -35,34 +33,26 @@ const (
 )
 
 type env struct {
-	*localstack.API
+	*localstack.Stack
 	bucket string
 	s3     *awss3.Client
 }
 
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+// apiKeys are the keys every API test stack stores.
+var apiKeys = map[string]string{keyA: wsA, keyB: wsB, fixtureKey: "ws-fixture"}
 
-// newAPI serves the template's routes over fresh resources in the emulators.
+// newAPI serves the template's routes, in-process, over fresh resources in
+// the emulators.
 func newAPI(t *testing.T) *env {
 	t.Helper()
-	ctx := testenv.Context(t)
-	s3cfg, s3c := testenv.S3(t)
-	c := localstack.Config{
-		Root:        repoRoot(),
-		DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
-		S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
-		Table: testenv.UniqueName("api"), Bucket: testenv.UniqueName("api"),
-		APIKeys: map[string]string{keyA: wsA, keyB: wsB, fixtureKey: "ws-fixture"},
-	}
-	api, err := localstack.ServeAPI(ctx, c)
-	if err != nil {
-		t.Fatalf("ServeAPI: %v", err)
-	}
-	t.Cleanup(func() { _ = api.Close(ctx) })
-	return &env{API: api, bucket: c.Bucket, s3: s3c}
+	return newAPIWith(t, localstack.RuntimeInProcess)
+}
+
+func newAPIWith(t *testing.T, rt localstack.Runtime) *env {
+	t.Helper()
+	_, s3c := testenv.S3(t)
+	s := startStack(t, localstack.Options{Runtime: rt, Emulators: testEmulators(t), APIKeys: apiKeys})
+	return &env{Stack: s, bucket: s.Bucket, s3: s3c}
 }
 
 // envelope is the union of the success and error bodies (api.md), decoded as
@@ -247,8 +237,15 @@ func fetch(t *testing.T, u string) (int, http.Header, []byte) {
 	return resp.StatusCode, resp.Header, b
 }
 
+// The asset lifecycle runs the same in-process and through bootstraps under
+// aws-lambda-rie.
 func TestAssetLifecycle(t *testing.T) {
-	e := newAPI(t)
+	for _, rt := range []localstack.Runtime{localstack.RuntimeInProcess, localstack.RuntimeRIE} {
+		t.Run(string(rt), func(t *testing.T) { assetLifecycle(t, newAPIWith(t, rt)) })
+	}
+}
+
+func assetLifecycle(t *testing.T, e *env) {
 	body := []byte("\x89PNG\r\n\x1a\n fake image bytes for the lifecycle test")
 	a := e.upload(t, keyA, "cat picture.png", "image/png", body)
 

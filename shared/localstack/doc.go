@@ -1,6 +1,24 @@
-// Package localstack runs the SAM application on one machine: the real local
-// emulators for DynamoDB and S3, and an API Gateway HTTP API (payload 2.0)
-// emulation whose routes come from template.yaml, the one source of truth.
-// Functions are reached through the Lambda handler protocol (JSON in, JSON out)
-// exactly as on AWS.
+// Package localstack deploys the SAM application on one machine, the way
+// `sam local` would, from template.yaml as the one source of truth:
+//
+//   - LoadTemplate parses the template with goformation, keeping intrinsic
+//     functions, and merges Globals; Template.Resolve evaluates them against
+//     local resources (a Deployment: names, ARNs, environments, state machine
+//     definitions after DefinitionSubstitutions, S3 event sources).
+//   - StartEmulators runs the real local services: DynamoDB Local and
+//     versitygw (S3), whose event webhook reports object changes.
+//   - Functions run either as their bootstrap, built for the host, under
+//     aws-lambda-rie with a small pool of processes per function (RIE), or
+//     as in-process handlers from shared/app (InProcess, for fast tests).
+//   - Gateway emulates the API Gateway HTTP API (payload format 2.0) for the
+//     template's routes, with its Lambda and JWT authorizers and CORS.
+//   - One local AWS endpoint serves the Lambda Invoke API, the Step Functions
+//     API subset (StartExecution, DescribeExecution, StopExecution, run by
+//     aws-local-stepfunctions in Node) and the S3 event webhook, which
+//     invokes the subscribed functions with AWS's event shape.
+//
+// Start wires all of it into a Stack. Functions reach the endpoint through
+// AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_SFN, so they use
+// aws-sdk-go-v2 unchanged; the state machines call functions back through the
+// same Invoke API.
 package localstack

@@ -36,6 +36,9 @@ type EmulatorOptions struct {
 	// DataDir keeps data across runs; empty means in-memory / a temporary folder
 	// removed on Stop.
 	DataDir string
+	// DynamoDBURL, when set, is a running DynamoDB to use: only versitygw is
+	// started.
+	DynamoDBURL string
 	// DynamoDBPort and S3Port default to free random ports.
 	DynamoDBPort, S3Port int
 	// S3WebhookURL, when set, receives versitygw's S3 event records.
@@ -45,14 +48,17 @@ type EmulatorOptions struct {
 }
 
 // Local credentials for versitygw's root account. They protect nothing but the
-// loopback interface; signed URLs are still verified with them.
+// loopback interface; signed URLs are still verified with them. Functions get
+// them as their AWS credentials, which DynamoDB Local also checks: an access
+// key of letters and digits only.
 const (
-	S3AccessKey = "mediatrail-local"
-	S3SecretKey = "mediatrail-local-secret"
+	S3AccessKey = "mediatrailLocal"
+	S3SecretKey = "mediatrailLocalSecret"
 )
 
-// StartEmulators starts DynamoDB Local and versitygw and waits until both answer.
-// On error, whatever started is stopped.
+// StartEmulators starts DynamoDB Local (unless o.DynamoDBURL names a running
+// one) and versitygw, and waits until both answer. On error, whatever started
+// is stopped.
 func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -63,37 +69,16 @@ func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err e
 			e.Stop()
 		}
 	}()
-	if o.DynamoDBPort == 0 {
-		if o.DynamoDBPort, err = FreePort(); err != nil {
-			return nil, err
-		}
-	}
 	if o.S3Port == 0 {
 		if o.S3Port, err = FreePort(); err != nil {
 			return nil, err
 		}
 	}
-
-	jarDir := filepath.Join(o.CacheDir, "dynamodb-local", "package", "emulator")
-	if _, err := os.Stat(filepath.Join(jarDir, "DynamoDBLocal.jar")); err != nil {
-		return nil, fmt.Errorf("DynamoDB Local is not installed in %s: run `make setup`", jarDir)
+	if o.DynamoDBURL != "" {
+		e.DynamoDBURL = o.DynamoDBURL
+	} else if err := e.startDynamoDB(o); err != nil {
+		return nil, err
 	}
-	ddbArgs := []string{"-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
-		"-port", strconv.Itoa(o.DynamoDBPort), "-disableTelemetry"}
-	if o.DataDir == "" {
-		ddbArgs = append(ddbArgs, "-inMemory", "-sharedDb")
-	} else {
-		dir := filepath.Join(o.DataDir, "dynamodb")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		ddbArgs = append(ddbArgs, "-sharedDb", "-dbPath", dir)
-	}
-	// DynamoDB Local binds every interface; it is only ever addressed on loopback.
-	if err := e.start(jarDir, o.Log, "java", ddbArgs...); err != nil {
-		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
-	}
-	e.DynamoDBURL = fmt.Sprintf("http://127.0.0.1:%d", o.DynamoDBPort)
 
 	vgw := filepath.Join(o.CacheDir, "bin", "versitygw")
 	if _, err := os.Stat(vgw); err != nil {
@@ -128,6 +113,39 @@ func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err e
 		return nil, fmt.Errorf("versitygw did not start: %w", err)
 	}
 	return e, nil
+}
+
+// startDynamoDB starts DynamoDB Local in memory, or persisting under
+// o.DataDir/dynamodb.
+func (e *Emulators) startDynamoDB(o EmulatorOptions) error {
+	port := o.DynamoDBPort
+	if port == 0 {
+		var err error
+		if port, err = FreePort(); err != nil {
+			return err
+		}
+	}
+	jarDir := filepath.Join(o.CacheDir, "dynamodb-local", "package", "emulator")
+	if _, err := os.Stat(filepath.Join(jarDir, "DynamoDBLocal.jar")); err != nil {
+		return fmt.Errorf("DynamoDB Local is not installed in %s: run `make setup`", jarDir)
+	}
+	args := []string{"-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
+		"-port", strconv.Itoa(port), "-disableTelemetry"}
+	if o.DataDir == "" {
+		args = append(args, "-inMemory", "-sharedDb")
+	} else {
+		dir := filepath.Join(o.DataDir, "dynamodb")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		args = append(args, "-sharedDb", "-dbPath", dir)
+	}
+	// DynamoDB Local binds every interface; it is only ever addressed on loopback.
+	if err := e.start(jarDir, o.Log, "java", args...); err != nil {
+		return fmt.Errorf("start DynamoDB Local: %w", err)
+	}
+	e.DynamoDBURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	return nil
 }
 
 func (e *Emulators) start(dir string, log io.Writer, name string, args ...string) error {

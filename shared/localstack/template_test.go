@@ -2,6 +2,7 @@ package localstack_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/goformation/v7"
 
 	"github.com/mediatrail/mediatrail/shared/app"
@@ -21,13 +21,34 @@ import (
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
+// templates are every SAM template of the repository: the application's and
+// the local stack's test application.
+func templates() []string {
+	return []string{filepath.Join(repoRoot(), "template.yaml"), testdataTemplate()}
+}
+
 func loadTemplate(t *testing.T) *localstack.Template {
+	return load(t, filepath.Join(repoRoot(), "template.yaml"))
+}
+
+func load(t *testing.T, path string) *localstack.Template {
 	t.Helper()
-	tmpl, err := localstack.LoadTemplate(filepath.Join(repoRoot(), "template.yaml"))
+	tmpl, err := localstack.LoadTemplate(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tmpl
+}
+
+var testLocals = localstack.Locals{Region: localstack.Region, AccountID: localstack.AccountID, StackName: "test", Table: "tbl", Bucket: "bkt"}
+
+func resolve(t *testing.T, tmpl *localstack.Template) *localstack.Deployment {
+	t.Helper()
+	d, err := tmpl.Resolve(testLocals)
+	if err != nil {
+		t.Fatalf("%s: %v", tmpl.Path, err)
+	}
+	return d
 }
 
 // Every function of the template has its folder, handler, Makefile target and
@@ -45,7 +66,7 @@ func TestTemplateFunctionsAreComplete(t *testing.T) {
 			t.Errorf("%s: shared/app names no handler %q", id, f.Name)
 		}
 		out, err := exec.Command("make", "-s", "-n", "-C", root, "build-"+id, "ARTIFACTS_DIR=/nonexistent").CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "./functions/"+f.Name) {
+		if err != nil || !strings.Contains(string(out), "./functions/"+f.Name+"\n") {
 			t.Errorf("%s: Makefile target build-%s does not build ./functions/%s: %s", id, id, f.Name, out)
 		}
 		if _, err := os.Stat(filepath.Join(root, "events", f.Name+".json")); err != nil {
@@ -67,29 +88,94 @@ func TestTemplateFunctionsAreComplete(t *testing.T) {
 	}
 }
 
-// Each API fixture is a payload 2.0 event for a route of its own function.
-func TestFixturesMatchTheirRoutes(t *testing.T) {
+// Every function of every template builds as a bootstrap for the host.
+func TestEveryFunctionBuilds(t *testing.T) {
+	for _, path := range templates() {
+		dir := bootstraps(t, path)
+		for id, f := range load(t, path).Functions {
+			if st, err := os.Stat(filepath.Join(dir, f.Name, "bootstrap")); err != nil || st.Mode()&0o111 == 0 {
+				t.Errorf("%s: no executable bootstrap: %v", id, err)
+			}
+		}
+	}
+}
+
+// Every route is served by a function of the template, under /api/v1, with a
+// method API Gateway knows.
+func TestRoutesMapToFunctions(t *testing.T) {
 	tmpl := loadTemplate(t)
-	for id, f := range tmpl.Functions {
-		if len(f.Routes) == 0 {
-			continue
+	if len(tmpl.Routes) == 0 {
+		t.Fatal("no routes")
+	}
+	for _, r := range tmpl.Routes {
+		if tmpl.Functions[r.Function] == nil {
+			t.Errorf("%s: no function %s", r.RouteKey(), r.Function)
 		}
-		raw, err := os.ReadFile(filepath.Join(repoRoot(), "events", f.Name+".json"))
-		if err != nil {
-			t.Errorf("%s: %v", id, err)
-			continue
+		if !strings.HasPrefix(r.Path, "/api/v1/") && r.Path != "/api/v1" {
+			t.Errorf("%s: not under /api/v1", r.RouteKey())
 		}
-		var ev events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			t.Errorf("%s: fixture is not an HTTP API event: %v", id, err)
-			continue
+		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}, r.Method) {
+			t.Errorf("%s: method %q", r.RouteKey(), r.Method)
 		}
-		var keys []string
-		for _, r := range f.Routes {
-			keys = append(keys, r.RouteKey())
+	}
+}
+
+// Each fixture of events/ is the event its function receives: API Gateway
+// payload 2.0 for a route of its own, an S3 event its subscription accepts,
+// an authorizer request, or (Step Functions tasks) a JSON object.
+func TestFixturesFitTheirFunctions(t *testing.T) {
+	for _, path := range templates() {
+		tmpl := load(t, path)
+		d := resolve(t, tmpl)
+		authorizers := map[string]bool{}
+		for _, a := range d.Authorizers {
+			authorizers[a.Function] = true
 		}
-		if ev.Version != "2.0" || !slices.Contains(keys, ev.RouteKey) || ev.RequestContext.RouteKey != ev.RouteKey {
-			t.Errorf("%s: fixture route %q (version %q), function routes %v", id, ev.RouteKey, ev.Version, keys)
+		for id, f := range tmpl.Functions {
+			t.Run(filepath.Base(filepath.Dir(path))+"/"+id, func(t *testing.T) {
+				raw, err := os.ReadFile(filepath.Join(tmpl.Dir(), "events", f.Name+".json"))
+				if err != nil {
+					t.Fatalf("no fixture: %v", err)
+				}
+				switch {
+				case len(f.Routes) > 0:
+					var ev events.APIGatewayV2HTTPRequest
+					if err := json.Unmarshal(raw, &ev); err != nil {
+						t.Fatalf("not an HTTP API event: %v", err)
+					}
+					var keys []string
+					for _, r := range f.Routes {
+						keys = append(keys, r.RouteKey())
+					}
+					if ev.Version != "2.0" || !slices.Contains(keys, ev.RouteKey) || ev.RequestContext.RouteKey != ev.RouteKey ||
+						ev.RawPath == "" || ev.RequestContext.HTTP.Method == "" {
+						t.Errorf("fixture route %q (version %q), function routes %v", ev.RouteKey, ev.Version, keys)
+					}
+				case len(f.S3Events) > 0:
+					var ev events.S3Event
+					if err := json.Unmarshal(raw, &ev); err != nil || len(ev.Records) == 0 {
+						t.Fatalf("not an S3 event: %v", err)
+					}
+					for _, r := range ev.Records {
+						accepted := slices.ContainsFunc(d.S3Events, func(src localstack.DeployedS3Event) bool {
+							return src.Function == id && src.Matches(src.BucketName, r.EventName, r.S3.Object.URLDecodedKey)
+						})
+						if !accepted || r.EventSource != "aws:s3" || strings.HasPrefix(r.EventName, "s3:") {
+							t.Errorf("record %s %q is not one the function's S3 events deliver", r.EventName, r.S3.Object.Key)
+						}
+					}
+				case authorizers[id]:
+					var ev events.APIGatewayV2CustomAuthorizerV2Request
+					if err := json.Unmarshal(raw, &ev); err != nil || ev.Type != "REQUEST" || ev.Version != "2.0" {
+						t.Errorf("not an HTTP API authorizer request: %v", err)
+					}
+				default:
+					var task map[string]any
+					if err := json.Unmarshal(raw, &task); err != nil {
+						t.Errorf("not a task input object: %v", err)
+					}
+				}
+			})
 		}
 	}
 }
@@ -97,10 +183,169 @@ func TestFixturesMatchTheirRoutes(t *testing.T) {
 func TestFunctionNameConvention(t *testing.T) {
 	for id, want := range map[string]string{
 		"AssetListFunction": "asset-list", "AssetSignedUrlFunction": "asset-signed-url", "MediaTtsFunction": "media-tts",
+		"S3ProbeFunction": "s3-probe",
 	} {
 		if got := localstack.FunctionName(id); got != want {
 			t.Errorf("FunctionName(%q) = %q, want %q", id, got, want)
 		}
+	}
+}
+
+// Every ${...} of a state machine definition has a DefinitionSubstitution,
+// and every substitution is used.
+func TestStateMachineSubstitutions(t *testing.T) {
+	for _, path := range templates() {
+		tmpl := load(t, path)
+		resolve(t, tmpl) // fails on a placeholder without substitution
+		for id, sm := range tmpl.StateMachines {
+			used, err := sm.Placeholders()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name := range sm.Substitutions {
+				if !slices.Contains(used, name) {
+					t.Errorf("%s: substitution %s is never used", id, name)
+				}
+			}
+		}
+	}
+}
+
+// Every state machine definition in the repository passes asl-validator, as
+// written and after substitution (as it is deployed).
+func TestASLDefinitionsValidate(t *testing.T) {
+	defs := map[string][]byte{}
+	files, _ := filepath.Glob(filepath.Join(repoRoot(), "statemachines", "*.asl.json"))
+	more, _ := filepath.Glob(filepath.Join(filepath.Dir(testdataTemplate()), "statemachines", "*.asl.json"))
+	for _, f := range append(files, more...) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defs[f] = raw
+	}
+	for _, path := range templates() {
+		for id, sm := range resolve(t, load(t, path)).StateMachines {
+			defs[id+".deployed"] = sm.Definition
+		}
+	}
+	if len(defs) == 0 {
+		t.Fatal("no state machine definitions found")
+	}
+	if err := (localstack.Tools{Root: repoRoot()}).ValidateASL(testenv.Context(t), defs); err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string][]byte{"bad": []byte(`{"StartAt":"Nowhere","States":{"A":{"Type":"Pass","End":true}}}`)}
+	if err := (localstack.Tools{Root: repoRoot()}).ValidateASL(testenv.Context(t), bad); err == nil {
+		t.Error("asl-validator accepted a machine whose StartAt names no state")
+	}
+}
+
+// access is what a function's code needs from AWS.
+type access struct {
+	table string // "", "read" or "crud"
+	// objects are the S3 actions on the bucket's objects under workspaces/.
+	objects []string
+	// other are further actions, each on resources of its own service.
+	other []string
+}
+
+var providerAccess = access{table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
+	other: []string{"secretsmanager:GetSecretValue"}}
+
+// needs declares, per function, what its code path uses; the template must
+// grant exactly that. Read-only routes get no write access, nothing gets
+// bucket-wide or account-wide rights.
+var needs = map[string]access{
+	"AssetListFunction":      {table: "read"},
+	"AssetGetFunction":       {table: "read"},
+	"TraceListFunction":      {table: "read"},
+	"TraceSummaryFunction":   {table: "read"},
+	"AssetSignedUrlFunction": {table: "read", objects: []string{"s3:GetObject"}},
+	"AssetDeleteFunction":    {table: "crud", objects: []string{"s3:DeleteObject"}},
+	"AssetRegisterFunction":  {table: "crud", objects: []string{"s3:PutObject"}},
+	"AssetCompleteFunction":  {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}},
+	"MediaGenerateFunction":  providerAccess,
+	"MediaTtsFunction":       providerAccess,
+	"MediaSttFunction":       providerAccess,
+	"MediaImageGenFunction":  providerAccess,
+	"MediaImageEditFunction": providerAccess,
+}
+
+// granted reads a function's Policies: SAM policy templates for the table,
+// statements whose resources are the table, objects under the bucket's
+// workspaces/ prefix, or a named secret. Anything broader is an error.
+func granted(d *localstack.Deployment, f *localstack.DeployedFunction) (access, error) {
+	var g access
+	var errs []error
+	for _, p := range f.Policies {
+		switch {
+		case p.Managed != "":
+			errs = append(errs, fmt.Errorf("managed policy %s", p.Managed))
+		case p.Template == "DynamoDBReadPolicy" || p.Template == "DynamoDBCrudPolicy":
+			if table, _, err := d.Resolve(p.Parameters["TableName"]); err != nil || table != d.Locals.Table {
+				errs = append(errs, fmt.Errorf("%s on table %q", p.Template, table))
+			}
+			level := map[string]string{"DynamoDBReadPolicy": "read", "DynamoDBCrudPolicy": "crud"}[p.Template]
+			if g.table != "crud" {
+				g.table = level
+			}
+		case p.Template != "":
+			errs = append(errs, fmt.Errorf("policy template %s (too broad or not known to this check)", p.Template))
+		}
+		for _, s := range p.Statements {
+			if s.Effect != "Allow" {
+				continue
+			}
+			for _, res := range s.Resources {
+				arn, _, err := d.Resolve(res)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				for _, action := range s.Actions {
+					switch service, _, _ := strings.Cut(action, ":"); {
+					case strings.Contains(action, "*") || arn == "*":
+						errs = append(errs, fmt.Errorf("%s on %s: wildcard", action, arn))
+					case service == "s3" && arn == "arn:aws:s3:::"+d.Locals.Bucket+"/workspaces/*":
+						g.objects = append(g.objects, action)
+					case service == "secretsmanager" && strings.Contains(arn, ":secret:") && !strings.HasSuffix(arn, ":secret:-??????"):
+						g.other = append(g.other, action)
+					default:
+						errs = append(errs, fmt.Errorf("%s on %s: not a resource this function owns", action, arn))
+					}
+				}
+			}
+		}
+	}
+	for _, list := range [][]string{g.objects, g.other} {
+		sort.Strings(list)
+	}
+	g.objects, g.other = slices.Compact(g.objects), slices.Compact(g.other)
+	return g, errors.Join(errs...)
+}
+
+// Each function's policies name only the resources and actions it uses.
+func TestPoliciesAreLeastPrivilege(t *testing.T) {
+	d, err := loadTemplate(t).Resolve(localstack.Locals{Region: localstack.Region, AccountID: localstack.AccountID, StackName: "test",
+		Table: "tbl", Bucket: "bkt", Parameters: map[string]string{"ProviderSecretName": "mediatrail/providers"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, f := range d.Functions {
+		t.Run(id, func(t *testing.T) {
+			want, ok := needs[id]
+			if !ok {
+				t.Fatalf("declare in template_test.go what %s needs from AWS", id)
+			}
+			got, err := granted(d, f)
+			if err != nil {
+				t.Error(err)
+			}
+			if got.table != want.table || !slices.Equal(got.objects, want.objects) || !slices.Equal(got.other, want.other) {
+				t.Errorf("granted %+v\nneeds   %+v", got, want)
+			}
+		})
 	}
 }
 
@@ -152,28 +397,74 @@ func TestTemplateTableMatchesAdapterSchema(t *testing.T) {
 	}
 }
 
-// Every fixture runs through its function's handler via the Lambda handler
-// protocol (what `sam local invoke -e` does) and gets an API answer, not a crash.
+// Every fixture runs through its function (what `make invoke` does), in
+// process and as a bootstrap under aws-lambda-rie, and gets an API answer,
+// not a crash.
 func TestFixturesInvokeTheirFunctions(t *testing.T) {
-	e := newAPI(t)
+	for _, rt := range []localstack.Runtime{localstack.RuntimeInProcess, localstack.RuntimeRIE} {
+		t.Run(string(rt), func(t *testing.T) {
+			e := newAPIWith(t, rt)
+			ctx := testenv.Context(t)
+			for id, f := range e.Template.Functions {
+				raw, err := os.ReadFile(filepath.Join(repoRoot(), "events", f.Name+".json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := e.Invoke(ctx, id, raw)
+				if err != nil {
+					t.Errorf("%s: invoke: %v", id, err)
+					continue
+				}
+				var resp events.APIGatewayV2HTTPResponse
+				if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
+					t.Errorf("%s: response %s is not an HTTP API response", id, out)
+					continue
+				}
+				if resp.StatusCode >= 500 || resp.Headers["X-Request-Id"] != "JKJaXmPLvHcESHA=" {
+					t.Errorf("%s: status %d, request id %q: %s", id, resp.StatusCode, resp.Headers["X-Request-Id"], resp.Body)
+				}
+			}
+		})
+	}
+}
+
+// The fixtures of the test application run through their bootstraps.
+func TestTestdataFixturesInvokeTheirFunctions(t *testing.T) {
+	s, _ := probeStack(t)
 	ctx := testenv.Context(t)
-	for id, f := range e.Template.Functions {
-		raw, err := os.ReadFile(filepath.Join(repoRoot(), "events", f.Name+".json"))
+	for id, f := range s.Template.Functions {
+		raw, err := os.ReadFile(filepath.Join(s.Template.Dir(), "events", f.Name+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := lambda.NewHandler(e.App.Handler(f.Name)).Invoke(ctx, raw)
-		if err != nil {
-			t.Errorf("%s: invoke: %v", id, err)
-			continue
+		if out, err := s.Invoke(ctx, id, raw); err != nil || !json.Valid(out) {
+			t.Errorf("%s: %v %s", id, err, out)
 		}
-		var resp events.APIGatewayV2HTTPResponse
-		if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
-			t.Errorf("%s: response %s is not an HTTP API response", id, out)
-			continue
-		}
-		if resp.StatusCode >= 500 || resp.Headers["X-Request-Id"] != "JKJaXmPLvHcESHA=" {
-			t.Errorf("%s: status %d, request id %q: %s", id, resp.StatusCode, resp.Headers["X-Request-Id"], resp.Body)
+	}
+}
+
+// The policy check itself notices excess rights.
+func TestPolicyCheckCatchesExcess(t *testing.T) {
+	fn := func(policies string) string {
+		return "    Type: AWS::Serverless::Function\n    Properties: {CodeUri: ., Handler: bootstrap, Runtime: provided.al2023, Policies: " + policies + "}\n"
+	}
+	d := resolve(t, writeTemplate(t, `Transform: AWS::Serverless-2016-10-31
+Resources:
+  AssetsTable: {Type: AWS::DynamoDB::Table, Properties: {KeySchema: [{AttributeName: PK, KeyType: HASH}], AttributeDefinitions: [{AttributeName: PK, AttributeType: S}]}}
+  AssetsBucket: {Type: AWS::S3::Bucket}
+  Crud:
+`+fn(`[DynamoDBCrudPolicy: {TableName: !Ref AssetsTable}]`)+`  BucketWide:
+`+fn(`[{Statement: [{Effect: Allow, Action: [s3:GetObject], Resource: !Sub "${AssetsBucket.Arn}/*"}]}]`)+`  WildcardAction:
+`+fn(`[{Statement: [{Effect: Allow, Action: ["s3:*"], Resource: !Sub "${AssetsBucket.Arn}/workspaces/*"}]}]`)+`  OtherTable:
+`+fn(`[DynamoDBReadPolicy: {TableName: other}]`)+`  Managed:
+`+fn(`AmazonS3FullAccess`)+`  BroadTemplate:
+`+fn(`[S3CrudPolicy: {BucketName: !Ref AssetsBucket}]`)))
+	if got, err := granted(d, d.Functions["Crud"]); err != nil || got.table != "crud" {
+		t.Errorf("Crud: %+v %v", got, err)
+	}
+	for _, id := range []string{"BucketWide", "WildcardAction", "OtherTable", "Managed", "BroadTemplate"} {
+		if _, err := granted(d, d.Functions[id]); err == nil {
+			t.Errorf("%s: excess not reported", id)
 		}
 	}
 }

@@ -1,0 +1,247 @@
+package localstack_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/shared/testenv"
+)
+
+// probeStack runs testdata/template.yaml under aws-lambda-rie, with its own
+// versitygw wired to the stack's S3 events and fast state machine timers.
+func probeStack(t *testing.T) (*localstack.Stack, *observer) {
+	t.Helper()
+	return sharedStackFor(t, "testdata", localstack.Options{
+		Template:      testdataTemplate(),
+		Runtime:       localstack.RuntimeRIE,
+		DynamoDBURL:   testenv.Endpoint(t, testenv.EnvDynamoDB),
+		SkipWaits:     true,
+		S3RetryDelays: []time.Duration{10 * time.Millisecond},
+	})
+}
+
+// echo is what testdata/functions/probe answers.
+type echo struct {
+	Event    events.APIGatewayV2HTTPRequest `json:"event"`
+	Env      map[string]string              `json:"env"`
+	Function string                         `json:"function"`
+}
+
+// unsignedJWT builds a token whose claims the local JWT authorizer reads.
+func unsignedJWT(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	return enc(map[string]string{"alg": "RS256", "typ": "JWT"}) + "." + enc(claims) + ".c2lnbmF0dXJl"
+}
+
+// The gateway gives functions the payload 2.0 event API Gateway would and
+// maps their answers (and failures) to HTTP, with bootstraps under RIE.
+func TestGatewayThroughRIE(t *testing.T) {
+	s, _ := probeStack(t)
+	now := time.Now().Unix()
+	good := map[string]any{"iss": "https://issuer.example", "aud": "mediatrail", "sub": "user-7", "exp": now + 600, "scope": "probe/read probe/write"}
+	claims := func(change func(map[string]any)) string {
+		c := map[string]any{}
+		for k, v := range good {
+			c[k] = v
+		}
+		change(c)
+		return "Bearer " + unsignedJWT(t, c)
+	}
+	cases := []struct {
+		name        string
+		method, url string
+		header      map[string]string
+		body        []byte
+		status      int
+		check       func(t *testing.T, resp response, ev *echo)
+	}{
+		{name: "event shape", method: "GET", url: "/probe/a%20b?x=1&x=2&y=z",
+			header: map[string]string{"X-Custom": "A", "Cookie": "c1=v1; c2=v2"}, status: 200,
+			check: func(t *testing.T, resp response, e *echo) {
+				ev := e.Event
+				if ev.Version != "2.0" || ev.RouteKey != "GET /probe/{id}" || ev.RawPath != "/probe/a%20b" || ev.RawQueryString != "x=1&x=2&y=z" {
+					t.Errorf("version %q routeKey %q rawPath %q rawQueryString %q", ev.Version, ev.RouteKey, ev.RawPath, ev.RawQueryString)
+				}
+				if ev.PathParameters["id"] != "a b" || ev.QueryStringParameters["x"] != "1,2" || ev.QueryStringParameters["y"] != "z" {
+					t.Errorf("pathParameters %v queryStringParameters %v", ev.PathParameters, ev.QueryStringParameters)
+				}
+				if ev.Headers["x-custom"] != "A" || ev.Headers["X-Custom"] != "" || ev.Headers["cookie"] != "" || !slices.Equal(ev.Cookies, []string{"c1=v1", "c2=v2"}) {
+					t.Errorf("headers %v cookies %v", ev.Headers, ev.Cookies)
+				}
+				rc := ev.RequestContext
+				if rc.RouteKey != ev.RouteKey || rc.HTTP.Method != "GET" || rc.HTTP.Path != "/probe/a b" || rc.RequestID == "" ||
+					rc.Stage != "$default" || rc.AccountID != localstack.AccountID || rc.TimeEpoch == 0 || rc.HTTP.SourceIP != "127.0.0.1" {
+					t.Errorf("requestContext %+v", rc)
+				}
+				if ev.Body != "" || ev.IsBase64Encoded || ev.RequestContext.Authorizer != nil {
+					t.Errorf("body %q base64 %v authorizer %+v", ev.Body, ev.IsBase64Encoded, ev.RequestContext.Authorizer)
+				}
+				if resp.header.Get("X-Probe") != "yes" || len(resp.header.Values("Set-Cookie")) != 2 {
+					t.Errorf("response headers %v", resp.header)
+				}
+			}},
+		{name: "environment from template, Globals merged", method: "GET", url: "/probe/env", status: 200,
+			check: func(t *testing.T, _ response, e *echo) {
+				want := map[string]string{
+					"GREETING": "hello", "STAGE": "function", "BUCKET": s.Bucket, "BUCKET_ARN": "arn:aws:s3:::" + s.Bucket,
+					"WHERE": localstack.Region + "/" + localstack.AccountID, "AWS_LAMBDA_FUNCTION_NAME": "ProbeFunction", "AWS_REGION": localstack.Region,
+				}
+				for k, v := range want {
+					if e.Env[k] != v {
+						t.Errorf("%s = %q, want %q", k, e.Env[k], v)
+					}
+				}
+				if !strings.HasSuffix(e.Function, ":function:ProbeFunction") {
+					t.Errorf("invoked function ARN %q", e.Function)
+				}
+			}},
+		{name: "text body passes as is", method: "POST", url: "/probe", header: map[string]string{"Content-Type": "application/json"},
+			body: []byte(`{"a":1}`), status: 200,
+			check: func(t *testing.T, _ response, e *echo) {
+				if e.Event.Body != `{"a":1}` || e.Event.IsBase64Encoded || e.Event.RouteKey != "POST /probe" {
+					t.Errorf("body %q base64 %v", e.Event.Body, e.Event.IsBase64Encoded)
+				}
+			}},
+		{name: "binary body is base64", method: "POST", url: "/probe", header: map[string]string{"Content-Type": "image/png"},
+			body: []byte{0x89, 'P', 'N', 'G', 0, 0xff}, status: 200,
+			check: func(t *testing.T, _ response, e *echo) {
+				got, _ := base64.StdEncoding.DecodeString(e.Event.Body)
+				if !e.Event.IsBase64Encoded || !bytes.Equal(got, []byte{0x89, 'P', 'N', 'G', 0, 0xff}) {
+					t.Errorf("body %q base64 %v", e.Event.Body, e.Event.IsBase64Encoded)
+				}
+			}},
+		{name: "status code from the function", method: "GET", url: "/probe/x?status=418", status: 418},
+		{name: "base64 response is decoded", method: "GET", url: "/probe/x?binary=1", status: 200,
+			check: func(t *testing.T, resp response, _ *echo) {
+				if !bytes.Equal(resp.body, []byte{0, 1, 2, 255}) || resp.header.Get("Content-Type") != "application/octet-stream" {
+					t.Errorf("body %v type %q", resp.body, resp.header.Get("Content-Type"))
+				}
+			}},
+		{name: "function error is a 500", method: "GET", url: "/probe/x?fail=1", status: 500,
+			check: func(t *testing.T, resp response, _ *echo) {
+				if string(bytes.TrimSpace(resp.body)) != `{"message":"Internal Server Error"}` {
+					t.Errorf("body %s", resp.body)
+				}
+			}},
+		{name: "greedy path", method: "DELETE", url: "/files/a/b%2Fc/d.txt", status: 200,
+			check: func(t *testing.T, _ response, e *echo) {
+				if e.Event.RouteKey != "ANY /files/{proxy+}" || e.Event.PathParameters["proxy"] != "a/b/c/d.txt" {
+					t.Errorf("routeKey %q pathParameters %v", e.Event.RouteKey, e.Event.PathParameters)
+				}
+			}},
+		{name: "unknown route", method: "GET", url: "/nothing", status: 404},
+		{name: "method without a route", method: "PUT", url: "/probe", status: 404},
+		{name: "lambda authorizer without identity", method: "GET", url: "/private", status: 401},
+		{name: "lambda authorizer denies", method: "GET", url: "/private", header: map[string]string{"Authorization": "nope"}, status: 403},
+		{name: "lambda authorizer allows with context", method: "GET", url: "/private", header: map[string]string{"Authorization": "let-me-in"}, status: 200,
+			check: func(t *testing.T, _ response, e *echo) {
+				a := e.Event.RequestContext.Authorizer
+				if a == nil || a.Lambda["user"] != "alice" || a.Lambda["route"] != "GET /private" {
+					t.Errorf("authorizer %+v", a)
+				}
+			}},
+		{name: "jwt claims and scopes", method: "GET", url: "/claims", header: map[string]string{"Authorization": claims(func(map[string]any) {})}, status: 200,
+			check: func(t *testing.T, _ response, e *echo) {
+				a := e.Event.RequestContext.Authorizer
+				if a == nil || a.JWT == nil || a.JWT.Claims["sub"] != "user-7" || !slices.Contains(a.JWT.Scopes, "probe/read") {
+					t.Errorf("authorizer %+v", a)
+				}
+			}},
+		{name: "jwt missing", method: "GET", url: "/claims", status: 401},
+		{name: "jwt wrong audience", method: "GET", url: "/claims", header: map[string]string{"Authorization": claims(func(c map[string]any) { c["aud"] = "other" })}, status: 401},
+		{name: "jwt wrong issuer", method: "GET", url: "/claims", header: map[string]string{"Authorization": claims(func(c map[string]any) { c["iss"] = "https://evil.example" })}, status: 401},
+		{name: "jwt expired", method: "GET", url: "/claims", header: map[string]string{"Authorization": claims(func(c map[string]any) { c["exp"] = now - 1 })}, status: 401},
+		{name: "jwt without the route's scope", method: "GET", url: "/claims", header: map[string]string{"Authorization": claims(func(c map[string]any) { c["scope"] = "probe/write" })}, status: 403},
+		{name: "cors preflight", method: "OPTIONS", url: "/probe",
+			header: map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}, status: 204,
+			check: func(t *testing.T, resp response, _ *echo) {
+				h := resp.header
+				if h.Get("Access-Control-Allow-Origin") != "https://app.example" || h.Get("Access-Control-Allow-Methods") != "GET,POST" || h.Get("Access-Control-Max-Age") != "600" {
+					t.Errorf("preflight headers %v", h)
+				}
+			}},
+		{name: "cors foreign origin", method: "GET", url: "/probe/x", header: map[string]string{"Origin": "https://evil.example"}, status: 200,
+			check: func(t *testing.T, resp response, _ *echo) {
+				if v := resp.header.Get("Access-Control-Allow-Origin"); v != "" {
+					t.Errorf("Access-Control-Allow-Origin = %q for a foreign origin", v)
+				}
+			}},
+		{name: "cors allowed origin", method: "GET", url: "/probe/x", header: map[string]string{"Origin": "https://app.example"}, status: 200,
+			check: func(t *testing.T, resp response, _ *echo) {
+				if v := resp.header.Get("Access-Control-Allow-Origin"); v != "https://app.example" {
+					t.Errorf("Access-Control-Allow-Origin = %q", v)
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := mustRequest(t, tc.method, s.URL+tc.url, bytes.NewReader(tc.body))
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			resp := send(t, req)
+			if resp.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.status, tc.status, resp.body)
+			}
+			if tc.check == nil {
+				return
+			}
+			var e echo
+			if strings.HasPrefix(resp.header.Get("Content-Type"), "application/json") && resp.status < 300 {
+				if err := json.Unmarshal(resp.body, &e); err != nil {
+					t.Fatalf("echo: %v: %s", err, resp.body)
+				}
+			}
+			tc.check(t, resp, &e)
+		})
+	}
+}
+
+// 24 simultaneous requests succeed through a pool of 2 RIE processes, each
+// kept busy 50 ms per request.
+func TestConcurrentSlowRequestsThroughRIEPool(t *testing.T) {
+	s, _ := probeStack(t)
+	const n = 24
+	results := make(chan int, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			req, _ := http.NewRequest("GET", s.URL+"/probe/slow?sleep=50", nil)
+			<-start
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- 0
+				return
+			}
+			resp.Body.Close()
+			results <- resp.StatusCode
+		}()
+	}
+	began := time.Now()
+	close(start)
+	for range n {
+		if code := <-results; code != http.StatusOK {
+			t.Errorf("status %d", code)
+		}
+	}
+	// Two processes serve 24 requests of 50 ms in at least 12 × 50 ms.
+	if d := time.Since(began); d < 550*time.Millisecond {
+		t.Errorf("24 requests took %s: more than 2 ran at once", d)
+	}
+}
