@@ -45,6 +45,10 @@ type MediaConfig struct {
 	AllowPrivateInputs []netip.AddrPort
 }
 
+// MediaEnvNames are the MediaConfig variables a local stack passes through
+// from the shell (PROVIDER_SECRET_ID is AWS-only).
+var MediaEnvNames = []string{"MEDIA_TIMEOUT", "MEDIA_ALLOW_PRIVATE_INPUTS"}
+
 // LoadConfig reads Config through getenv (os.Getenv in production). EINVALID
 // names the first missing or malformed variable.
 func LoadConfig(getenv func(string) string) (Config, error) {

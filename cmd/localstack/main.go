@@ -36,6 +36,7 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/shared/providers"
 )
 
 // fixtureAPIKey is the X-API-Key of the events/ fixtures; the local stack
@@ -129,7 +130,7 @@ func run(ctx context.Context, args []string) error {
 		port = "3000"
 	}
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: runtime, GatewayAddr: "127.0.0.1:" + port, APIKeys: keys,
+		Root: r, DataDir: data, Runtime: runtime, GatewayAddr: "127.0.0.1:" + port, APIKeys: keys, Env: passthroughEnv(),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		FunctionLog: os.Stderr, EmulatorLog: logf,
 	})
@@ -306,7 +307,7 @@ func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool,
 	}
 	defer logf.Close()
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, APIKeys: map[string]string{fixtureAPIKey: "demo"},
+		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, APIKeys: map[string]string{fixtureAPIKey: "demo"}, Env: passthroughEnv(),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		FunctionLog: os.Stderr, EmulatorLog: logf,
 	})
@@ -325,6 +326,19 @@ func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool,
 		return fe.Payload, true, nil
 	}
 	return out, false, err
+}
+
+// passthroughEnv is what the shell gives every local function on top of the
+// template: the provider keys and base URLs, and the media settings (on AWS
+// they come from the provider secret and the template).
+func passthroughEnv() map[string]string {
+	env := map[string]string{}
+	for _, k := range append(providers.EnvNames(), mediatrail.MediaEnvNames...) {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 // execCmd runs args with the emulators' endpoints in its environment and

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -16,13 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
-	"github.com/mediatrail/mediatrail/shared/app"
-	"github.com/mediatrail/mediatrail/shared/httpapi"
 	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/providers/fake"
 	"github.com/mediatrail/mediatrail/shared/testenv"
@@ -49,9 +44,6 @@ type stack struct {
 	bucket string
 }
 
-// starting serialises stack start-ups (see newStack).
-var starting sync.Mutex
-
 // script is the text the input server serves for TTS from a file.
 const script = "Hello from a script."
 
@@ -75,29 +67,11 @@ func newStack(t *testing.T, mediaTimeout time.Duration) *stack {
 	t.Cleanup(st.inputs.Close)
 	env["MEDIA_ALLOW_PRIVATE_INPUTS"] = strings.TrimPrefix(st.inputs.URL, "http://")
 
-	// goformation keeps its YAML tag registry in unguarded globals: templates
-	// are parsed one at a time.
-	starting.Lock()
-	defer starting.Unlock()
-	root := repoRoot()
-	tmpl, err := localstack.LoadTemplate(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Media functions cold-start with their own template environment plus the
-	// fakes' (what a deployment's provider secret holds), once the stack is up.
-	handlers := map[string]any{}
-	for id, f := range tmpl.Functions {
-		if strings.HasPrefix(f.Name, "media-") {
-			handlers[id] = coldStart(func() map[string]string {
-				fenv := st.FunctionEnv(id)
-				maps.Copy(fenv, env)
-				return fenv
-			}, f.Name)
-		}
-	}
+	// The fakes' base URLs and key reach every function as a deployment's
+	// provider secret would.
+	var err error
 	st.Stack, err = localstack.Start(ctx, localstack.Options{
-		Root: root, Runtime: localstack.RuntimeInProcess, Handlers: handlers,
+		Root: repoRoot(), Runtime: localstack.RuntimeInProcess, Env: env,
 		Emulators: &localstack.Emulators{
 			DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
@@ -109,27 +83,6 @@ func newStack(t *testing.T, mediaTimeout time.Duration) *stack {
 	}
 	t.Cleanup(func() { _ = st.Close(context.Background()) })
 	return st
-}
-
-// coldStart is a handler that builds its function's App on first use, from
-// the environment env returns then.
-func coldStart(env func() map[string]string, name string) httpapi.LambdaHandler {
-	var once sync.Once
-	var h httpapi.LambdaHandler
-	var err error
-	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		once.Do(func() {
-			e := env()
-			var a *app.App
-			if a, err = app.LoadWith(context.WithoutCancel(ctx), func(k string) string { return e[k] }); err == nil {
-				h = a.Handler(name).(httpapi.LambdaHandler)
-			}
-		})
-		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("cold start of %s: %w", name, err)
-		}
-		return h(ctx, ev)
-	}
 }
 
 func repoRoot() string {

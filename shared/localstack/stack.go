@@ -102,6 +102,10 @@ type Options struct {
 	Runtime Runtime
 	// PoolSize is the number of RIE processes per function (default 2).
 	PoolSize int
+	// Env is extra environment for every function. It wins over the template
+	// environment, as the provider secret's values do on AWS (OPENAI_API_KEY,
+	// MEDIA_TIMEOUT, ...), but not over the connection environment.
+	Env map[string]string
 	// Handlers replace, by logical id, the in-process handlers shared/app
 	// names (RuntimeInProcess only).
 	Handlers map[string]any
@@ -402,12 +406,15 @@ func (s *Stack) createResources(ctx context.Context) error {
 }
 
 // FunctionEnv is the environment a function runs with locally: the template
-// environment, the connection environment (Config.Env) and the variables
-// the Lambda service sets.
+// environment, Options.Env over it, the connection environment (Config.Env)
+// over both, and the variables the Lambda service sets.
 func (s *Stack) FunctionEnv(logicalID string) map[string]string {
 	f := s.Deployment.Functions[logicalID]
 	env := map[string]string{}
 	for k, v := range f.Env {
+		env[k] = v
+	}
+	for k, v := range s.opts.Env {
 		env[k] = v
 	}
 	for k, v := range s.Config.Env() {

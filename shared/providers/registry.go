@@ -81,3 +81,17 @@ func FromEnv(getenv func(string) string, httpClient *http.Client) *Registry {
 		NewLuma(config(luma)),
 	)
 }
+
+// envSpecs are the providers configured from the environment.
+var envSpecs = []spec{openAI, elevenLabs, deepgram, falSpec, pikaSpec, replicate, stability, runway, luma}
+
+// EnvNames lists the environment variables FromEnv reads (keys and base URLs),
+// sorted and without repeats: what a local stack passes through to functions.
+func EnvNames() []string {
+	var names []string
+	for _, s := range envSpecs {
+		names = append(names, s.keyEnv, s.baseEnv)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
