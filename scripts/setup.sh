@@ -72,4 +72,34 @@ if [ ! -f "$node_dir/lock-$lock_sum.ok" ]; then
   touch "$node_dir/lock-$lock_sum.ok"
 fi
 
+# Media tools of the provider "local" (Debian packages): espeak-ng speaks,
+# pocketsphinx with its en-us model transcribes, ffmpeg converts audio. The
+# provider finds them on PATH and answers 503 naming the package of a missing
+# one. apt-get installs what is missing when this runs as root (or with
+# password-less sudo); otherwise this says how, and the rest works without them.
+media_missing=()
+command -v espeak-ng >/dev/null 2>&1 || media_missing+=(espeak-ng)
+command -v ffmpeg >/dev/null 2>&1 || media_missing+=(ffmpeg)
+command -v pocketsphinx_continuous >/dev/null 2>&1 || command -v pocketsphinx >/dev/null 2>&1 || media_missing+=(pocketsphinx)
+[ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || media_missing+=(pocketsphinx-en-us)
+if [ ${#media_missing[@]} -gt 0 ]; then
+  as_root=""
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    as_root="sudo -n"
+  fi
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$as_root" ]; }; then
+    echo "setup: installing the local provider's media tools (${media_missing[*]})..."
+    apt_log="$CACHE/apt-get.log"
+    if ! { $as_root apt-get update -qq &&
+      $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${media_missing[@]}"; } >"$apt_log" 2>&1; then
+      echo "setup: warning: apt-get could not install ${media_missing[*]} (log: $apt_log):" >&2
+      tail -n 5 "$apt_log" >&2
+    fi
+  else
+    echo "setup: warning: the local provider's media tools are missing: ${media_missing[*]}." >&2
+    echo "       Install them as root: apt-get install ${media_missing[*]} (Debian/Ubuntu);" >&2
+    echo "       until then the local provider answers 503 for speech (images need nothing)." >&2
+  fi
+fi
+
 echo "setup: ok (DynamoDB Local, versitygw, aws-lambda-rie, Node tools in .cache/)"

@@ -32,7 +32,8 @@ type PriceTable struct {
 
 var priceUnits = []string{UnitCharacter, UnitSecond, UnitImage, UnitMegapixel, UnitVideo, UnitVideoSecond, UnitToken}
 
-// ParsePrices reads a price table, refusing unknown units and non-positive prices.
+// ParsePrices reads a price table, refusing unknown units and negative prices.
+// A price of 0 is a free model (the local provider): priced, at no cost.
 func ParsePrices(data []byte) (*PriceTable, error) {
 	var t PriceTable
 	if err := json.Unmarshal(data, &t); err != nil {
@@ -42,8 +43,8 @@ func ParsePrices(data []byte) (*PriceTable, error) {
 		return nil, fmt.Errorf("price table: no currency")
 	}
 	for i, p := range t.Prices {
-		if p.Provider == "" || p.Model == "" || !slices.Contains(priceUnits, p.Unit) || p.Price <= 0 {
-			return nil, fmt.Errorf("price table: entry %d (%s %s) needs a provider, a model, a known unit and a positive price", i, p.Provider, p.Model)
+		if p.Provider == "" || p.Model == "" || !slices.Contains(priceUnits, p.Unit) || !(p.Price >= 0) {
+			return nil, fmt.Errorf("price table: entry %d (%s %s) needs a provider, a model, a known unit and a price of 0 or more", i, p.Provider, p.Model)
 		}
 	}
 	return &t, nil

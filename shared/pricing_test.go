@@ -16,11 +16,11 @@ func TestDefaultPricesParse(t *testing.T) {
 
 func TestParsePricesRefusesBadEntries(t *testing.T) {
 	for name, data := range map[string]string{
-		"not json":      `{`,
-		"no currency":   `{"prices": []}`,
-		"unknown unit":  `{"currency":"USD","prices":[{"provider":"p","model":"m","unit":"frame","price":1}]}`,
-		"zero price":    `{"currency":"USD","prices":[{"provider":"p","model":"m","unit":"image","price":0}]}`,
-		"missing model": `{"currency":"USD","prices":[{"provider":"p","unit":"image","price":1}]}`,
+		"not json":       `{`,
+		"no currency":    `{"prices": []}`,
+		"unknown unit":   `{"currency":"USD","prices":[{"provider":"p","model":"m","unit":"frame","price":1}]}`,
+		"negative price": `{"currency":"USD","prices":[{"provider":"p","model":"m","unit":"image","price":-1}]}`,
+		"missing model":  `{"currency":"USD","prices":[{"provider":"p","unit":"image","price":1}]}`,
 	} {
 		if _, err := mediatrail.ParsePrices([]byte(data)); err == nil {
 			t.Errorf("%s: parsed", name)
@@ -60,6 +60,10 @@ func TestEstimate(t *testing.T) {
 		{"runway seconds", mediatrail.Billable{Provider: "runway", Model: "gen4_turbo", Seconds: 10}, 0.5, "video_second", "media", true},
 		{"unknown model is unpriced", mediatrail.Billable{Provider: "openai", Model: "gpt-4o-transcribe", Usage: usage(17, "token")}, 0, "token", "provider", false},
 		{"a provider's prices are its own", mediatrail.Billable{Provider: "replicate", Model: "dall-e-3"}, 0, "", "provider", false},
+		{"local tts is free but priced", mediatrail.Billable{Provider: "local", Model: "espeak-ng", Characters: 40}, 0, "character", "request", true},
+		{"local stt is free but priced", mediatrail.Billable{Provider: "local", Model: "pocketsphinx", Usage: usage(3.5, "second")}, 0, "second", "provider", true},
+		{"local image_gen is free but priced", mediatrail.Billable{Provider: "local", Model: "procedural-v1", Usage: usage(1, "image")}, 0, "image", "provider", true},
+		{"local image_edit is free but priced", mediatrail.Billable{Provider: "local", Model: "imageops", Usage: usage(1, "image")}, 0, "image", "provider", true},
 	} {
 		got := mediatrail.DefaultPrices().Estimate(tc.b)
 		if math.Abs(got.Amount-tc.amount) > 1e-12 || got.Unit != tc.unit || got.Priced != tc.priced || got.Source != tc.source || got.Currency != "USD" {

@@ -15,5 +15,7 @@
 //     URL; the caller copies them into storage. Nothing here fetches an output.
 //   - Usage is reported as the provider bills it, for the price table to price.
 //
-// Package fake serves every provider's API on 127.0.0.1 for tests.
+// Package fake serves every provider's API on 127.0.0.1 for tests. Package
+// local is the provider "local": media made on this machine with open-source
+// tools, registered by FromEnv with no key.
 package providers

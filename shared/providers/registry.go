@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/providers/local"
 )
 
 // Compile-time checks that every client is a mediatrail.Provider.
@@ -65,6 +66,9 @@ func (r *Registry) Names() []string { return slices.Sorted(maps.Keys(r.byName)) 
 //
 // A provider without a key is registered all the same and answers EUNAVAILABLE
 // naming the missing variable. httpClient nil means DefaultHTTPClient.
+//
+// The provider "local" (package local) needs no key and reads nothing from the
+// environment: it makes media with tools found on PATH.
 func FromEnv(getenv func(string) string, httpClient *http.Client) *Registry {
 	config := func(s spec) Config {
 		return Config{APIKey: getenv(s.keyEnv), BaseURL: getenv(s.baseEnv), HTTPClient: httpClient}
@@ -79,6 +83,7 @@ func FromEnv(getenv func(string) string, httpClient *http.Client) *Registry {
 		NewStability(config(stability)),
 		NewRunway(config(runway)),
 		NewLuma(config(luma)),
+		local.New(local.Config{}),
 	)
 }
 

@@ -15,7 +15,12 @@ import (
 	"github.com/mediatrail/mediatrail/shared/providers/fake"
 )
 
-var allProviders = []string{"deepgram", "elevenlabs", "fal", "luma", "openai", "pika", "replicate", "runway", "stability"}
+// allProviders are the providers configured by a key; FromEnv registers them
+// and the local provider, which needs none (registered).
+var (
+	allProviders = []string{"deepgram", "elevenlabs", "fal", "luma", "openai", "pika", "replicate", "runway", "stability"}
+	registered   = []string{"deepgram", "elevenlabs", "fal", "local", "luma", "openai", "pika", "replicate", "runway", "stability"}
+)
 
 // someRequest is one request each provider takes.
 func someRequest(provider string) mediatrail.MediaRequest {
@@ -74,7 +79,7 @@ func TestFromEnvDefaults(t *testing.T) {
 	}
 	rec := &recorder{}
 	reg := providers.FromEnv(func(k string) string { return env[k] }, &http.Client{Transport: rec})
-	wantEqual(t, "names", reg.Names(), allProviders)
+	wantEqual(t, "names", reg.Names(), registered)
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
 			p, err := reg.Get(tt.provider)
@@ -152,7 +157,7 @@ func TestRegistryGet(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != mediatrail.EINVALID || e.Details["field"] != "provider" {
 		t.Fatalf("Get(midjourney) error = %#v, want EINVALID on field provider", err)
 	}
-	wantEqual(t, "message", e.Message, "provider must be one of "+strings.Join(allProviders, ", "))
+	wantEqual(t, "message", e.Message, "provider must be one of "+strings.Join(registered, ", "))
 
 	replacement := providers.NewOpenAI(providers.Config{APIKey: "x"})
 	reg.Register(replacement)
@@ -174,6 +179,7 @@ func TestCapabilities(t *testing.T) {
 		"deepgram stt", "deepgram tts",
 		"elevenlabs tts", "elevenlabs stt",
 		"fal image_gen", "fal image_edit", "fal video_gen", "fal video_from_image",
+		"local tts", "local stt", "local image_gen", "local image_edit",
 		"luma video_gen", "luma video_from_image",
 		"openai tts", "openai stt", "openai image_gen", "openai image_edit",
 		"pika video_gen", "pika video_from_image",

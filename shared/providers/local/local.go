@@ -1,0 +1,197 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+)
+
+var _ mediatrail.Provider = (*Provider)(nil)
+
+// Name is the provider's name in API requests.
+const Name = "local"
+
+// Models: one per capability. A request naming another model is EINVALID. The
+// image generator's model carries a version: the same prompt and seed give the
+// same bytes only under the same version.
+const (
+	ModelTTS       = "espeak-ng"
+	ModelSTT       = "pocketsphinx"
+	ModelImageGen  = "procedural-v1"
+	ModelImageEdit = "imageops"
+)
+
+var models = map[mediatrail.Capability]string{
+	mediatrail.CapabilityTTS:       ModelTTS,
+	mediatrail.CapabilitySTT:       ModelSTT,
+	mediatrail.CapabilityImageGen:  ModelImageGen,
+	mediatrail.CapabilityImageEdit: ModelImageEdit,
+}
+
+var capabilities = []mediatrail.Capability{
+	mediatrail.CapabilityTTS, mediatrail.CapabilitySTT, mediatrail.CapabilityImageGen, mediatrail.CapabilityImageEdit,
+}
+
+// DefaultToolTimeout bounds one run of an external tool when the caller's
+// context allows longer.
+const DefaultToolTimeout = 2 * time.Minute
+
+// Config configures the local provider. The zero value is what production uses.
+type Config struct {
+	// LookPath finds a tool by name; nil means exec.LookPath (the PATH).
+	LookPath func(file string) (string, error)
+	// SpeechModelDirs are searched, in order, for the pocketsphinx en-us model
+	// (a directory holding en-us/, en-us.lm.bin and cmudict-en-us.dict); nil
+	// means the directories the Debian packages install.
+	SpeechModelDirs []string
+	// Concurrency bounds the media made at once (it is CPU-bound work); 0
+	// means one per CPU.
+	Concurrency int
+	// ToolTimeout bounds each tool run; 0 means DefaultToolTimeout.
+	ToolTimeout time.Duration
+}
+
+// Provider makes media with local tools. It is safe for concurrent use.
+type Provider struct {
+	lookPath    func(string) (string, error)
+	modelDirs   []string
+	slots       chan struct{}
+	toolTimeout time.Duration
+}
+
+// New returns the local provider.
+func New(cfg Config) *Provider {
+	p := &Provider{lookPath: cfg.LookPath, modelDirs: cfg.SpeechModelDirs, toolTimeout: cfg.ToolTimeout}
+	if p.lookPath == nil {
+		p.lookPath = exec.LookPath
+	}
+	if p.modelDirs == nil {
+		p.modelDirs = debianSpeechModelDirs
+	}
+	if p.toolTimeout <= 0 {
+		p.toolTimeout = DefaultToolTimeout
+	}
+	n := cfg.Concurrency
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	p.slots = make(chan struct{}, n)
+	return p
+}
+
+func (p *Provider) Name() string { return Name }
+
+func (p *Provider) Capabilities() []mediatrail.Capability { return slices.Clone(capabilities) }
+
+// Generate makes the media of a synchronous capability. Errors: EINVALID for
+// a request the capability cannot take (an unknown model, option, voice or
+// image operation; an input that is not audio or an image), ETOOLARGE for an
+// image over MaxImagePixels, EUNAVAILABLE when a tool or model is not
+// installed, and a *mediatrail.ProviderError when a tool fails or overruns.
+func (p *Provider) Generate(ctx context.Context, req mediatrail.MediaRequest) (*mediatrail.MediaResult, error) {
+	if !slices.Contains(capabilities, req.Capability) {
+		return nil, mediatrail.UnsupportedCapability(Name, req.Capability)
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	want := models[req.Capability]
+	if m := strings.TrimSpace(req.Model); m != "" && m != want {
+		return nil, mediatrail.Invalid("model", "provider %s makes %s with model %s, not %q", Name, req.Capability, want, m)
+	}
+	select {
+	case p.slots <- struct{}{}:
+		defer func() { <-p.slots }()
+	case <-ctx.Done():
+		return nil, p.interrupted(ctx, "waiting for a free worker")
+	}
+	switch req.Capability {
+	case mediatrail.CapabilityTTS:
+		return p.speak(ctx, req)
+	case mediatrail.CapabilitySTT:
+		return p.transcribe(ctx, req)
+	case mediatrail.CapabilityImageGen:
+		return p.paint(ctx, req)
+	default:
+		return p.edit(ctx, req)
+	}
+}
+
+// Submit: the local provider runs no jobs yet.
+func (p *Provider) Submit(_ context.Context, req mediatrail.MediaRequest) (mediatrail.Job, error) {
+	if slices.Contains(capabilities, req.Capability) {
+		return mediatrail.Job{}, mediatrail.Invalid("media_type", "%s is synchronous: generate it instead", req.Capability)
+	}
+	return mediatrail.Job{}, mediatrail.UnsupportedCapability(Name, req.Capability)
+}
+
+func (p *Provider) Status(context.Context, string) (mediatrail.Job, error) {
+	return mediatrail.Job{}, mediatrail.Invalid("job_id", "provider %s runs no jobs", Name)
+}
+
+func (p *Provider) Cancel(context.Context, string) error {
+	return mediatrail.Invalid("job_id", "provider %s runs no jobs", Name)
+}
+
+// interrupted is the error of work cut short by ctx: a timeout when its
+// deadline passed, the context's own error when the caller went away.
+func (p *Provider) interrupted(ctx context.Context, doing string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &mediatrail.ProviderError{Provider: Name, Code: mediatrail.ProviderTimeout, Message: "the media was not made in time (" + doing + ")", Err: ctx.Err()}
+	}
+	return ctx.Err()
+}
+
+// inputBytes is the request's input. The media service always passes bytes:
+// it fetches callers' URLs itself under its address policy, so this provider
+// fetches nothing.
+func inputBytes(in *mediatrail.MediaInput) ([]byte, error) {
+	switch {
+	case in.Data != nil:
+		return in.Data, nil
+	case in.Body != nil:
+		data, err := io.ReadAll(io.LimitReader(in.Body, mediatrail.MaxInputBytes+1))
+		if err != nil {
+			return nil, err
+		}
+		if len(data) > mediatrail.MaxInputBytes {
+			return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", mediatrail.MaxInputBytes>>20)}
+		}
+		return data, nil
+	}
+	return nil, mediatrail.Invalid("input_url", "provider %s takes the input's bytes, not a URL", Name)
+}
+
+// fileBody streams a file of a temporary directory and removes the directory
+// when closed.
+type fileBody struct {
+	*os.File
+	dir string
+}
+
+func (b *fileBody) Close() error {
+	err := b.File.Close()
+	_ = os.RemoveAll(b.dir)
+	return err
+}
+
+// openResult opens path, inside dir, as a result body that owns dir.
+func openResult(dir, path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &fileBody{File: f, dir: dir}, nil
+}
+
+func bytesBody(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }

@@ -1,0 +1,150 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+)
+
+// tool is an external program and the Debian package that installs it.
+type tool struct {
+	name, pkg string
+}
+
+var (
+	espeakNG              = tool{"espeak-ng", "espeak-ng"}
+	ffmpeg                = tool{"ffmpeg", "ffmpeg"}
+	pocketsphinxClassic   = tool{"pocketsphinx_continuous", "pocketsphinx"} // 0.8 / 5prealpha (Debian 12)
+	pocketsphinxCommand   = tool{"pocketsphinx", "pocketsphinx"}            // 5.x: `pocketsphinx live FILE`, JSON lines
+	pocketsphinxModelPkg  = "pocketsphinx-en-us"
+	debianSpeechModelDirs = []string{"/usr/share/pocketsphinx/model/en-us"}
+)
+
+// find returns the path of the first of tools found on PATH, and which one it
+// was; EUNAVAILABLE naming the package of the first when none is.
+func (p *Provider) find(c mediatrail.Capability, tools ...tool) (string, tool, error) {
+	for _, t := range tools {
+		if path, err := p.lookPath(t.name); err == nil {
+			return path, t, nil
+		}
+	}
+	return "", tool{}, missing(c, tools[0].name, tools[0].pkg)
+}
+
+func missing(c mediatrail.Capability, what, pkg string) error {
+	return &mediatrail.Error{
+		Code: mediatrail.EUNAVAILABLE,
+		Message: fmt.Sprintf("provider %s cannot make %s on this server: %s is not installed (Debian package %s: apt-get install %s)",
+			Name, c, what, pkg, pkg),
+		Details: map[string]any{"provider": Name, "package": pkg},
+	}
+}
+
+// Output bounds of a tool run: what it prints is read into memory.
+const (
+	maxToolStdout = 16 << 20
+	maxToolStderr = 4 << 10
+)
+
+// toolError is a tool that exited with an error. Its text (the end of what
+// the tool wrote to standard error) is for logs: ProviderError.ClientError
+// keeps it from clients.
+type toolError struct {
+	tool   string
+	err    error
+	stderr string
+}
+
+func (e *toolError) Error() string {
+	return fmt.Sprintf("%s: %v: %s", e.tool, e.err, strings.TrimSpace(e.stderr))
+}
+
+func (e *toolError) Unwrap() error { return e.err }
+
+// run runs the tool at path in dir with args (never user text: that goes
+// through stdin or a file), bounded by ctx and the tool timeout, and returns
+// what it printed. A failure is a *mediatrail.ProviderError wrapping a
+// *toolError; an overrun is a ProviderTimeout.
+func (p *Provider) run(ctx context.Context, dir string, stdin io.Reader, path string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.toolTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Dir = dir
+	cmd.Stdin = stdin
+	if stdin == nil {
+		cmd.Stdin = strings.NewReader("")
+	}
+	stdout := &capped{max: maxToolStdout}
+	stderr := &tail{max: maxToolStderr}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	name := toolName(path)
+	switch {
+	case ctx.Err() != nil:
+		return nil, p.interrupted(ctx, "running "+name)
+	case err != nil:
+		return nil, &mediatrail.ProviderError{Provider: Name, Code: "tool_failed", Message: name + " failed",
+			Err: &toolError{tool: name, err: err, stderr: stderr.String()}}
+	case stdout.over:
+		return nil, &mediatrail.ProviderError{Provider: Name, Code: mediatrail.ProviderMalformed, Message: name + " printed more than expected"}
+	}
+	return stdout.Bytes(), nil
+}
+
+// toolStderr is what a failed tool run wrote to standard error, "" for any
+// other error.
+func toolStderr(err error) string {
+	var te *toolError
+	if errors.As(err, &te) {
+		return te.stderr
+	}
+	return ""
+}
+
+func toolName(path string) string { return filepath.Base(path) }
+
+// workDir makes the temporary directory of one piece of work; the caller
+// removes it (or hands it to a fileBody).
+func workDir() (string, error) { return os.MkdirTemp("", "mediatrail-local-*") }
+
+// capped keeps the first max bytes written and notes an overflow.
+type capped struct {
+	bytes.Buffer
+	max  int
+	over bool
+}
+
+func (c *capped) Write(b []byte) (int, error) {
+	if room := c.max - c.Len(); len(b) > room {
+		c.over = true
+		c.Buffer.Write(b[:max(room, 0)])
+		return len(b), nil
+	}
+	return c.Buffer.Write(b)
+}
+
+// tail keeps the last max bytes written.
+type tail struct {
+	buf []byte
+	max int
+}
+
+func (t *tail) Write(b []byte) (int, error) {
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tail) String() string { return string(t.buf) }
