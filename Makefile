@@ -9,7 +9,7 @@ LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 ARTIFACTS_DIR ?= bin
 
-.PHONY: setup run invoke test bench build vet clean
+.PHONY: setup run invoke reconcile test bench bench-video build vet clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,6 +26,12 @@ run: setup
 invoke: setup
 	@$(LOCALSTACK) invoke $(FN) $(EVENT)
 
+# Reconciles records and blobs once (ReconcileFunction, as its nightly schedule
+# does) in a running `make run`, or in a stack started on .data for the call,
+# and prints the report. DRY_RUN=1 only reports what it would repair.
+reconcile: setup
+	@$(LOCALSTACK) invoke ReconcileFunction $(if $(DRY_RUN),events/reconcile-dry-run.json)
+
 test: setup vet
 	@$(LOCALSTACK) exec -- $(GO) test -count=1 -timeout 20m ./...
 
@@ -35,6 +41,13 @@ vet:
 # Benchmarks against the emulators: presigns/s, list latency first vs deep page.
 bench: setup
 	@$(LOCALSTACK) exec -- $(GO) test -run '^$$' -bench . -benchtime 200x ./shared/...
+
+# Stores generated videos (64 MiB and 1 GiB; MIB=... for others) through the
+# video Store step into versitygw and prints peak RSS next to the body size.
+# Not part of `make test`: it moves a gigabyte.
+MIB ?= 64,1024
+bench-video: setup
+	@$(LOCALSTACK) exec -- $(GO) run ./cmd/videobench -mib $(MIB)
 
 # build-<LogicalId> is what `sam build` calls (BuildMethod: makefile). The folder
 # follows from the LogicalId as in localstack.FunctionName, so no list to keep:

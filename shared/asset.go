@@ -86,12 +86,20 @@ type Asset struct {
 	Status      AssetStatus    `json:"status"`
 	CreatedAt   time.Time      `json:"created_at"`
 	UpdatedAt   time.Time      `json:"updated_at"`
+	// RetentionDays is how long the blob is kept (one of RetentionClasses;
+	// 0 keeps it forever). JSON adds expires_at (see RetentionExpiresAt).
+	RetentionDays int `json:"retention_days"`
 	// UploadExpiresAt is when a pending upload may be reclaimed by cleanup.
 	UploadExpiresAt time.Time `json:"-"`
 }
 
-// MarshalJSON adds the SDK's aliases (media_type = type, size = file_size), writes
-// times in RFC 3339 UTC and never writes a null metadata.
+// ExpiresAt is the earliest time the bucket's lifecycle may remove the blob;
+// zero when it is kept forever.
+func (a *Asset) ExpiresAt() time.Time { return RetentionExpiresAt(a.CreatedAt, a.RetentionDays) }
+
+// MarshalJSON adds the SDK's aliases (media_type = type, size = file_size) and
+// expires_at (null when kept forever), writes times in RFC 3339 UTC and never
+// writes a null metadata.
 func (a Asset) MarshalJSON() ([]byte, error) {
 	type plain Asset
 	md := a.Metadata
@@ -102,11 +110,16 @@ func (a Asset) MarshalJSON() ([]byte, error) {
 	p.Metadata = md
 	p.CreatedAt = a.CreatedAt.UTC()
 	p.UpdatedAt = a.UpdatedAt.UTC()
+	var expires *time.Time
+	if t := a.ExpiresAt(); !t.IsZero() {
+		expires = &t
+	}
 	return json.Marshal(struct {
 		plain
-		MediaType AssetType `json:"media_type"`
-		Size      int64     `json:"size"`
-	}{p, a.Type, a.FileSize})
+		MediaType AssetType  `json:"media_type"`
+		Size      int64      `json:"size"`
+		ExpiresAt *time.Time `json:"expires_at"`
+	}{p, a.Type, a.FileSize, expires})
 }
 
 // StorageKeyFor is the object key of an asset's blob. Its shape

@@ -27,9 +27,12 @@ type AssetService struct {
 	Store AssetStore
 	Blobs BlobStore
 	// Spans, when set, learns of deleted assets: their spans stay, marked.
-	Spans  SpanStore
-	Now    func() time.Time
-	Logger *slog.Logger
+	Spans SpanStore
+	// Retention decides new assets' retention; nil keeps them forever unless
+	// a request says otherwise.
+	Retention *RetentionService
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 func (s *AssetService) now() time.Time {
@@ -56,6 +59,8 @@ type RegisterInput struct {
 	AgentID     string         `json:"agent_id"`
 	SpanID      string         `json:"span_id"`
 	Metadata    map[string]any `json:"metadata"`
+	// RetentionDays is one of RetentionClasses; nil means the workspace's default.
+	RetentionDays *int `json:"retention_days"`
 }
 
 // Registration is a pending asset and the request that uploads its bytes.
@@ -106,14 +111,25 @@ func (in *RegisterInput) Validate() error {
 			return err
 		}
 	}
+	if in.RetentionDays != nil {
+		if err := ValidateRetentionDays(*in.RetentionDays); err != nil {
+			return err
+		}
+	}
 	return ValidateMetadata(in.Metadata)
 }
 
 // Register records a pending asset, then presigns its upload. The record comes
 // first so that no blob can ever exist without a record; a pending record whose
 // upload never happens is reclaimed by cleanup once UploadExpiresAt passes.
+// The upload is bound to the retention tag, so the blob is tagged from its
+// first byte.
 func (s *AssetService) Register(ctx context.Context, workspaceID string, in RegisterInput) (*Registration, error) {
 	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	days, err := s.Retention.Resolve(ctx, workspaceID, in.RetentionDays)
+	if err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -137,12 +153,14 @@ func (s *AssetService) Register(ctx context.Context, workspaceID string, in Regi
 		CreatedAt:       now,
 		UpdatedAt:       now,
 		UploadExpiresAt: now.Add(UploadExpiry),
+		RetentionDays:   days,
 	}
 	if err := s.Store.CreateAsset(ctx, a); err != nil {
 		return nil, err
 	}
 	up, err := s.Blobs.PresignPut(ctx, a.StorageKey, PutOptions{
 		Expires: UploadExpiry, ContentType: a.ContentType, Size: a.FileSize, SHA256: a.SHA256,
+		Tags: []Tag{RetentionTag(a.RetentionDays)},
 	})
 	if err != nil {
 		return nil, err

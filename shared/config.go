@@ -25,6 +25,8 @@ type Config struct {
 	TableName string // TABLE_NAME (required)
 	Storage   StorageConfig
 	Media     MediaConfig
+	Jobs      JobConfig
+	Cleanup   CleanupConfig
 }
 
 // MediaConfig tunes media calls. Provider keys and base URLs are not here: the
@@ -81,7 +83,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.Storage.ForcePathStyle = b
 	}
 	var err error
+	if c.Cleanup, err = loadCleanupConfig(getenv); err != nil {
+		return c, err
+	}
 	c.Media, err = loadMediaConfig(getenv)
+	if err != nil {
+		return c, err
+	}
+	c.Jobs, err = loadJobConfig(getenv)
 	return c, err
 }
 

@@ -69,7 +69,20 @@ func requestHash(c Capability, in GenerateInput) string {
 		ExecutionID  string         `json:"e"`
 		AgentID      string         `json:"a"`
 		TraceID      string         `json:"t"`
-	}{c, in.Provider, in.Model, in.Prompt, in.InputURL, in.InputAssetID, in.Config, in.ExecutionID, in.AgentID, in.TraceID})
+		Retention    *int           `json:"r,omitempty"` // omitted when unset: older hashes stay valid
+		Callback     string         `json:"cb,omitempty"`
+	}{c, in.Provider, in.Model, in.Prompt, in.InputURL, in.InputAssetID, in.Config, in.ExecutionID, in.AgentID, in.TraceID, in.RetentionDays, in.CallbackURL})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// completedWith is the claim completed with resp, the answer to replay; nil
+// without a claim.
+func (c *IdempotencyRecord) completedWith(resp *GenerateOutput) *IdempotencyRecord {
+	if c == nil {
+		return nil
+	}
+	done := *c
+	done.State, done.Response = IdempotencyCompleted, resp
+	return &done
 }

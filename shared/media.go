@@ -81,8 +81,13 @@ type MediaService struct {
 	Timeout time.Duration
 	// MaxOutputBytes bounds one output; 0 means DefaultMaxOutputBytes.
 	MaxOutputBytes int64
-	Now            func() time.Time
-	Logger         *slog.Logger
+	// Jobs runs the asynchronous capabilities (videos); nil answers them 503.
+	Jobs *JobService
+	// Retention decides outputs' retention; nil keeps them forever unless a
+	// request says otherwise.
+	Retention *RetentionService
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // GenerateInput is the body of POST /api/v1/media/generate (the SDK's fields
@@ -100,6 +105,12 @@ type GenerateInput struct {
 	// TraceID groups spans; it defaults to the execution id, else to the span's id.
 	TraceID        string `json:"trace_id"`
 	IdempotencyKey string `json:"idempotency_key"`
+	// CallbackURL receives the result of an asynchronous call (a video job)
+	// when it ends, signed (JobService.Notify).
+	CallbackURL string `json:"callback_url"`
+	// RetentionDays of the output asset (one of RetentionClasses); nil means
+	// the workspace's default.
+	RetentionDays *int `json:"retention_days"`
 }
 
 // GenerateOutput is the answer of a media call.
@@ -178,15 +189,15 @@ func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in
 	return s.run(ctx, ws, p, c, in, claim)
 }
 
-// submit is the one place where asynchronous capabilities (videos) start: they
-// will submit a provider job and answer 202 {status: processing, job_id}. Until
-// jobs run, they are refused as unprocessable rather than as malformed.
-func (s *MediaService) submit(_ context.Context, _ string, _ Provider, c Capability, _ GenerateInput) (*GenerateOutput, error) {
-	return nil, &Error{
-		Code:    EUNPROCESSABLE,
-		Message: fmt.Sprintf("%s is not available yet: video generation runs as a background job, which this server does not offer yet", c),
-		Details: map[string]any{"field": "media_type"},
+// submit is the one place where asynchronous capabilities (videos) start:
+// they submit a provider job and answer 202 {status: processing, job_id}
+// (JobService).
+func (s *MediaService) submit(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput) (*GenerateOutput, error) {
+	if s.Jobs == nil {
+		return nil, &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf("%s runs as a background job, which this function does not offer", c),
+			Details: map[string]any{"field": "media_type"}}
 	}
+	return s.Jobs.submit(ctx, ws, p, c, in)
 }
 
 // validate checks the request and returns its capability: the route's, which
@@ -216,6 +227,19 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	}
 	if in.IdempotencyKey != "" {
 		if err := validateIdempotencyKey(in.IdempotencyKey); err != nil {
+			return "", err
+		}
+	}
+	if in.CallbackURL != "" {
+		if !c.Async() {
+			return "", Invalid("callback_url", "callback_url is for video jobs; %s answers at once", c)
+		}
+		if err := validateCallbackURL(in.CallbackURL); err != nil {
+			return "", err
+		}
+	}
+	if in.RetentionDays != nil {
+		if err := ValidateRetentionDays(*in.RetentionDays); err != nil {
 			return "", err
 		}
 	}
@@ -278,6 +302,9 @@ func (s *MediaService) claim(ctx context.Context, ws string, c Capability, in Ge
 // replay answers a stored response again, with a fresh signed URL while the
 // asset exists (none once it was deleted).
 func (s *MediaService) replay(ctx context.Context, ws string, out GenerateOutput) (*GenerateOutput, error) {
+	if out.JobID != "" && s.Jobs != nil {
+		return s.Jobs.replay(ctx, ws, out)
+	}
 	out.Replayed = true
 	a, err := s.Assets.FindAsset(ctx, ws, out.AssetID)
 	if IsNotFound(err) || err == nil && a.Status != StatusReady {
@@ -308,16 +335,7 @@ func (s *MediaService) signedURL(ctx context.Context, a *Asset) (string, error) 
 // run makes the call and records its outcome.
 func (s *MediaService) run(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput, claim *IdempotencyRecord) (*GenerateOutput, error) {
 	start := s.now()
-	span := &Span{
-		ID: NewIDAt(start), WorkspaceID: ws, ExecutionID: in.ExecutionID, AgentID: in.AgentID,
-		Name: "media." + string(c), Kind: c.SpanKind(), MediaType: c, Provider: p.Name(), Model: in.Model,
-		Prompt: in.Prompt, InputAssetID: in.InputAssetID, InputURL: withoutQuery(in.InputURL),
-		Attributes: map[string]any{}, StartedAt: start,
-	}
-	span.TraceID = cmp.Or(in.TraceID, in.ExecutionID, span.ID)
-	if len(in.Config) > 0 {
-		span.Attributes["config"] = in.Config
-	}
+	span := s.newSpan(ws, p.Name(), c, in, NewIDAt(start), start)
 	call := &mediaCall{MediaService: s, ws: ws, provider: p, capability: c, in: in, span: span}
 	err := call.produce(ctx)
 	span.EndedAt = s.now()
@@ -331,18 +349,46 @@ func (s *MediaService) run(ctx context.Context, ws string, p Provider, c Capabil
 		err = s.record(fctx, call, claim)
 	}
 	if err != nil {
-		span.Status, span.Error = SpanError, &SpanFailure{Code: ErrorCode(err), Message: ErrorMessage(err)}
-		span.Cost = Cost{Currency: s.prices().Currency}
-		span.AssetID, span.AssetURL, span.OutputURL = "", "", ""
-		if rerr := s.Store.RecordFailure(fctx, span, claim); rerr != nil {
-			s.logger().Error("record failed media call", "workspace", ws, "span", span.ID, "err", rerr)
-		}
-		if ErrorCode(err) == EINTERNAL {
-			s.logger().Error("media call failed", "workspace", ws, "span", span.ID, "provider", p.Name(), "err", err)
-		}
+		s.recordFailure(fctx, span, claim, err)
 		return nil, err
 	}
 	return call.out, nil
+}
+
+// newSpan starts the span of a call of capability c to provider: id, what
+// was asked, and the trace (the request's, else its execution, else its own).
+func (s *MediaService) newSpan(ws, provider string, c Capability, in GenerateInput, id string, start time.Time) *Span {
+	span := &Span{
+		ID: id, WorkspaceID: ws, ExecutionID: in.ExecutionID, AgentID: in.AgentID,
+		Name: "media." + string(c), Kind: c.SpanKind(), MediaType: c, Provider: provider, Model: in.Model,
+		Prompt: in.Prompt, InputAssetID: in.InputAssetID, InputURL: withoutQuery(in.InputURL),
+		Attributes: map[string]any{}, StartedAt: start,
+	}
+	span.TraceID = cmp.Or(in.TraceID, in.ExecutionID, span.ID)
+	if len(in.Config) > 0 {
+		span.Attributes["config"] = in.Config
+	}
+	return span
+}
+
+// recordFailure writes the error span of a failed call, uncharged, and
+// releases its idempotency claim, even if the caller has gone.
+func (s *MediaService) recordFailure(ctx context.Context, span *Span, claim *IdempotencyRecord, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if span.EndedAt.IsZero() {
+		span.EndedAt = s.now()
+		span.DurationMs = span.EndedAt.Sub(span.StartedAt).Milliseconds()
+	}
+	span.Status, span.Error = SpanError, &SpanFailure{Code: ErrorCode(err), Message: ErrorMessage(err)}
+	span.Cost = Cost{Currency: s.prices().Currency}
+	span.AssetID, span.AssetURL, span.OutputURL = "", "", ""
+	if rerr := s.Store.RecordFailure(ctx, span, claim); rerr != nil {
+		s.logger().Error("record failed media call", "workspace", span.WorkspaceID, "span", span.ID, "err", rerr)
+	}
+	if ErrorCode(err) == EINTERNAL {
+		s.logger().Error("media call failed", "workspace", span.WorkspaceID, "span", span.ID, "provider", span.Provider, "err", err)
+	}
 }
 
 // record writes the asset, the span and the completed claim in one transaction;
@@ -384,9 +430,17 @@ type mediaCall struct {
 	capability Capability
 	in         GenerateInput
 	span       *Span
+	// A job's Store sets these: the asset id its first attempt fixed, the
+	// downloader and size limit of videos, and a hook that runs once the
+	// object key is known, before anything is uploaded.
+	assetID   string
+	outputs   Downloader
+	maxBytes  int64
+	beforePut func(ctx context.Context, key string) error
 
-	asset *Asset // stored (blob written, record not yet)
-	out   *GenerateOutput
+	asset     *Asset // stored (blob written, record not yet)
+	out       *GenerateOutput
+	retention int // days, resolved before the provider is called
 }
 
 // produce runs the provider and stores its output, all within the timeout. On
@@ -394,6 +448,10 @@ type mediaCall struct {
 func (m *mediaCall) produce(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, m.timeout())
 	defer cancel()
+	var err error
+	if m.retention, err = m.Retention.Resolve(ctx, m.ws, m.in.RetentionDays); err != nil {
+		return err
+	}
 	req := MediaRequest{Capability: m.capability, Model: m.in.Model, Prompt: m.in.Prompt, Config: m.in.Config}
 	if m.in.InputURL != "" || m.in.InputAssetID != "" {
 		input, err := m.input(ctx)
@@ -516,13 +574,18 @@ func wantMajor(c Capability) string {
 // and the answer. The provider's URL goes nowhere but the download.
 func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResult) error {
 	now := m.now()
-	id := NewIDAt(now)
+	id, created := m.assetID, now
+	if id == "" {
+		id = NewIDAt(now)
+	} else {
+		created = IDTime(id) // the asset sorts by its id's time
+	}
 	body, declared, err := m.output(ctx, res)
 	if err != nil {
 		return err
 	}
 	defer body.Close()
-	out := &outputReader{r: body, left: cmp.Or(m.MaxOutputBytes, DefaultMaxOutputBytes), provider: m.provider.Name()}
+	out := &outputReader{r: body, left: cmp.Or(m.maxBytes, m.MaxOutputBytes, DefaultMaxOutputBytes), provider: m.provider.Name()}
 	head := make([]byte, probe.HeadBytes)
 	n, err := io.ReadFull(out, head)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
@@ -542,14 +605,20 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 	}
 	fileName := outputNames[m.capability] + ext
 	key := StorageKeyFor(m.ws, id, fileName)
-	blob, err := m.Blobs.Put(ctx, key, ct, io.MultiReader(bytes.NewReader(head), out), -1)
+	if m.beforePut != nil {
+		if err := m.beforePut(ctx, key); err != nil {
+			return err
+		}
+	}
+	blob, err := m.Blobs.Put(ctx, key, ct, io.MultiReader(bytes.NewReader(head), out), -1, RetentionTag(m.retention))
 	if err != nil {
 		if out.err != nil {
 			return out.err // the provider's stream broke or overflowed; the store left nothing
 		}
 		return err
 	}
-	info, _ := probe.Inspect(bytes.NewReader(head), blob.Size)
+	// What the head does not tell (a moov box at the end) is read back in ranges.
+	info, _ := probe.Inspect(&blobReader{ctx: ctx, blobs: m.Blobs, key: key, head: head}, blob.Size)
 
 	width, height := cmp.Or(info.Width, res.Width), cmp.Or(info.Height, res.Height)
 	seconds := cmp.Or(info.DurationSeconds, res.DurationSeconds)
@@ -573,7 +642,7 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 		ID: id, WorkspaceID: m.ws, ExecutionID: m.in.ExecutionID, AgentID: m.in.AgentID, SpanID: m.span.ID,
 		Type: AssetTypeFor(ct), Provider: m.provider.Name(), Model: m.span.Model, FileName: fileName,
 		FileSize: blob.Size, ContentType: ct, StorageKey: key, SHA256: blob.SHA256, Metadata: md,
-		Status: StatusReady, CreatedAt: now, UpdatedAt: now,
+		Status: StatusReady, CreatedAt: created, UpdatedAt: now, RetentionDays: m.retention,
 	}
 	sp := m.span
 	sp.AssetID, sp.AssetURL, sp.ContentType = id, "/api/v1/assets/"+id, ct
@@ -605,7 +674,11 @@ func (m *mediaCall) output(ctx context.Context, res *MediaResult) (body io.ReadC
 	case res.Body != nil:
 		return res.Body, res.ContentType, nil
 	case res.URL != "":
-		d, err := m.Outputs.Download(ctx, res.URL)
+		outputs := m.outputs
+		if outputs == nil {
+			outputs = m.Outputs
+		}
+		d, err := outputs.Download(ctx, res.URL)
 		if err != nil {
 			if ErrorCode(err) == ETIMEOUT || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return nil, "", &ProviderError{Provider: m.provider.Name(), Code: ProviderTimeout, Message: "the output download did not finish in time", RequestID: res.RequestID, Err: err}

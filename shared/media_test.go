@@ -62,7 +62,13 @@ func TestGenerateRefusesBadRequests(t *testing.T) {
 		{"config too large", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) {
 			in.Config = map[string]any{"x": strings.Repeat("a", mediatrail.MaxConfigBytes)}
 		}), mediatrail.EINVALID, "config"},
-		{"video is not available yet", "", with(func(in *mediatrail.GenerateInput) { in.MediaType = "video_gen" }), mediatrail.EUNPROCESSABLE, "media_type"},
+		{"video without a job service", "", with(func(in *mediatrail.GenerateInput) { in.MediaType = "video_gen" }), mediatrail.EUNAVAILABLE, "media_type"},
+		{"callback on a synchronous call", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) { in.CallbackURL = "https://example.com/hook" }), mediatrail.EINVALID, "callback_url"},
+		{"callback not http", mediatrail.CapabilityVideoGen, with(func(in *mediatrail.GenerateInput) { in.CallbackURL = "ftp://example.com/hook" }), mediatrail.EINVALID, "callback_url"},
+		{"callback with credentials", mediatrail.CapabilityVideoGen, with(func(in *mediatrail.GenerateInput) { in.CallbackURL = "https://u:p@example.com/hook" }), mediatrail.EINVALID, "callback_url"},
+		{"callback too long", mediatrail.CapabilityVideoGen, with(func(in *mediatrail.GenerateInput) {
+			in.CallbackURL = "https://example.com/" + strings.Repeat("a", 2048)
+		}), mediatrail.EINVALID, "callback_url"},
 	} {
 		_, err := svc.Generate(context.Background(), "ws", tc.route, tc.in)
 		var e *mediatrail.Error

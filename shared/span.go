@@ -46,6 +46,8 @@ type SpanStatus string
 const (
 	SpanCompleted SpanStatus = "completed"
 	SpanError     SpanStatus = "error"
+	// SpanCancelled records a job cancelled before it produced anything.
+	SpanCancelled SpanStatus = "cancelled"
 )
 
 // SpanFailure is the error a failed call answered: the client-facing code and

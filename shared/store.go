@@ -83,19 +83,30 @@ type PutOptions struct {
 	ContentType string
 	Size        int64
 	SHA256      string // hex
+	// Tags are signed too (x-amz-tagging): the object gets exactly these.
+	Tags []Tag
 }
 
 // BlobStore holds asset bytes under storage keys.
 type BlobStore interface {
 	// Put streams body into key (multipart when large), hashing it on the way,
-	// and returns what was stored. size is a hint; -1 when unknown.
-	Put(ctx context.Context, key, contentType string, body io.Reader, size int64) (BlobInfo, error)
+	// and returns what was stored. size is a hint; -1 when unknown. The object
+	// gets tags (RetentionTag); without any it is kept forever.
+	Put(ctx context.Context, key, contentType string, body io.Reader, size int64, tags ...Tag) (BlobInfo, error)
 
 	// Stat describes key. ENOTFOUND if absent.
 	Stat(ctx context.Context, key string) (BlobInfo, error)
 
 	// Open streams key's bytes. ENOTFOUND if absent.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
+
+	// OpenRange streams at most length bytes of key from offset (shorter at
+	// the end of the object). ENOTFOUND if absent.
+	OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
+
+	// AbortUploads aborts every unfinished multipart upload of key (what a
+	// crashed writer leaves) and returns how many there were.
+	AbortUploads(ctx context.Context, key string) (int, error)
 
 	// PresignGet returns a time-limited download URL.
 	PresignGet(ctx context.Context, key string, opts GetOptions) (PresignedRequest, error)

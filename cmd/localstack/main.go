@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -329,11 +330,11 @@ func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool,
 }
 
 // passthroughEnv is what the shell gives every local function on top of the
-// template: the provider keys and base URLs, and the media settings (on AWS
-// they come from the provider secret and the template).
+// template: the provider keys and base URLs, the media settings (on AWS they
+// come from the provider secret and the template) and RECONCILE_GRACE.
 func passthroughEnv() map[string]string {
 	env := map[string]string{}
-	for _, k := range append(providers.EnvNames(), mediatrail.MediaEnvNames...) {
+	for _, k := range slices.Concat(providers.EnvNames(), mediatrail.MediaEnvNames, mediatrail.CleanupEnvNames, mediatrail.JobEnvNames) {
 		if v, ok := os.LookupEnv(k); ok {
 			env[k] = v
 		}

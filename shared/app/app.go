@@ -38,6 +38,12 @@ type App struct {
 	Providers *providers.Registry
 	Media     *mediatrail.MediaService
 	Traces    *mediatrail.TraceService
+	// Jobs runs video jobs (jobs.go).
+	Jobs *mediatrail.JobService
+
+	Retention  *mediatrail.RetentionService
+	Cleanup    *mediatrail.CleanupService
+	Reconciler *mediatrail.Reconciler
 }
 
 // Load builds the App from the process environment. The AWS SDK reads its own
@@ -61,7 +67,10 @@ func LoadWith(ctx context.Context, getenv func(string) string) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, awsCfg, dynamoClient(awsCfg, getenv), secrets.over(getenv)), nil
+	env := secrets.over(getenv)
+	a := New(cfg, awsCfg, dynamoClient(awsCfg, getenv), env)
+	a.Jobs = newJobs(a, getenv, env)
+	return a, nil
 }
 
 func region(getenv func(string) string) string {
@@ -95,6 +104,8 @@ func New(cfg mediatrail.Config, awsCfg aws.Config, ddb *dynamodb.Client, provide
 	blobs := s3.New(awsCfg, StorageConfig(cfg.Storage))
 	prices := mediatrail.DefaultPrices()
 	registry, inputs, outputs := mediaClients(cfg.Media, providerEnv)
+	retention := &mediatrail.RetentionService{Default: cfg.Cleanup.DefaultRetentionDays, Store: store}
+	assets := &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Retention: retention, Logger: logger}
 	return &App{
 		Config:    cfg,
 		AWS:       awsCfg,
@@ -102,14 +113,19 @@ func New(cfg mediatrail.Config, awsCfg aws.Config, ddb *dynamodb.Client, provide
 		DynamoDB:  ddb,
 		Store:     store,
 		Blobs:     blobs,
-		Assets:    &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Logger: logger},
+		Assets:    assets,
 		API:       &httpapi.API{Keys: store, Logger: logger},
 		Providers: registry,
 		Media: &mediatrail.MediaService{
 			Providers: registry, Store: store, Assets: store, Blobs: blobs, Inputs: inputs, Outputs: outputs,
-			Prices: prices, Timeout: cfg.Media.Timeout, Logger: logger,
+			Prices: prices, Timeout: cfg.Media.Timeout, Retention: retention, Logger: logger,
 		},
 		Traces: &mediatrail.TraceService{Spans: store, Currency: prices.Currency},
+
+		Retention: retention,
+		Cleanup:   &mediatrail.CleanupService{Assets: assets, Store: store, Blobs: blobs, Logger: logger},
+		Reconciler: &mediatrail.Reconciler{Assets: assets, Store: store, Blobs: blobs, Grace: cfg.Cleanup.ReconcileGrace,
+			MaxMissingBlobs: cfg.Cleanup.ReconcileMaxMissingBlobs, Logger: logger},
 	}
 }
 
@@ -152,6 +168,21 @@ var functions = map[string]func(*App) any{
 	"media-image-edit": mediaHandler(mediatrail.CapabilityImageEdit),
 	"trace-list":       func(a *App) any { return a.API.Handler(httpapi.ListTraces(a.Traces)) },
 	"trace-summary":    func(a *App) any { return a.API.Handler(httpapi.TraceSummary(a.Traces)) },
+	// Video jobs (jobs.go): the routes, and the steps of the state machine.
+	"media-video-gen":        mediaHandler(mediatrail.CapabilityVideoGen),
+	"media-video-from-image": mediaHandler(mediatrail.CapabilityVideoFromImage),
+	"media-job-get":          func(a *App) any { return a.API.Handler(httpapi.GetJob(a.Jobs)) },
+	"media-job-cancel":       func(a *App) any { return a.API.Handler(httpapi.CancelJob(a.Jobs)) },
+	"video-poll":             func(a *App) any { return step(a.Jobs.Poll, a.Logger) },
+	"video-store":            func(a *App) any { return step(a.Jobs.Store, a.Logger) },
+	"video-fail":             func(a *App) any { return step(a.Jobs.Fail, a.Logger) },
+	"video-notify":           func(a *App) any { return step(a.Jobs.Notify, a.Logger) },
+	// Cleanup and retention (see cleanup.go).
+	"asset-cleanup":           func(a *App) any { return a.API.Handler(httpapi.CleanupAssets(a.Cleanup)) },
+	"workspace-retention-get": func(a *App) any { return a.API.Handler(httpapi.GetWorkspaceRetention(a.Retention)) },
+	"workspace-retention-set": func(a *App) any { return a.API.Handler(httpapi.SetWorkspaceRetention(a.Retention)) },
+	"cleanup":                 func(a *App) any { return s3.RemovalHandler(a.Cleanup) },
+	"reconcile":               func(a *App) any { return reconcileHandler(a.Reconciler) },
 }
 
 // mediaHandler serves the media route of capability c ("" for /media/generate).

@@ -56,27 +56,30 @@ func (s secrets) over(getenv func(string) string) func(string) string {
 // see providers.FromEnv) and the downloaders of callers' inputs and of
 // providers' outputs.
 func mediaClients(mc mediatrail.MediaConfig, getenv func(string) string) (reg *providers.Registry, inputs, outputs mediatrail.Downloader) {
-	// The registry reads every provider's base URL; their addresses are where
-	// provider outputs may come from besides public addresses (fakes on
-	// 127.0.0.1 in tests). Production base URLs are public names: nothing more.
-	var bases []netip.AddrPort
-	seen := func(k string) string {
-		v := getenv(k)
-		if ap, ok := literalAddr(v); ok && strings.HasSuffix(k, "_BASE_URL") {
-			bases = append(bases, ap)
-		}
-		return v
-	}
-	reg = providers.FromEnv(seen, &http.Client{Timeout: mc.Timeout})
+	reg = providers.FromEnv(getenv, &http.Client{Timeout: mc.Timeout})
 	// Callers' URLs: public addresses only, unless a test lists its servers.
 	inputs = downloader{fetch.New(fetch.Options{
 		Timeout: mc.Timeout, MaxBytes: mediatrail.MaxInputBytes, Allow: allowOnly(mc.AllowPrivateInputs),
 	})}
 	// Providers' output URLs: public addresses and the providers' own.
 	outputs = downloader{fetch.New(fetch.Options{
-		Timeout: mc.Timeout, MaxBytes: mediatrail.DefaultMaxOutputBytes, Allow: allowOnly(bases),
+		Timeout: mc.Timeout, MaxBytes: mediatrail.DefaultMaxOutputBytes, Allow: allowOnly(providerAddrs(getenv)),
 	})}
 	return reg, inputs, outputs
+}
+
+// providerAddrs are the addresses of the providers' base URLs that are IP
+// literals: where provider outputs may come from besides public addresses
+// (fakes on 127.0.0.1 in tests). Production base URLs are public names:
+// nothing more.
+func providerAddrs(getenv func(string) string) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, k := range providers.EnvNames() {
+		if ap, ok := literalAddr(getenv(k)); ok && strings.HasSuffix(k, "_BASE_URL") {
+			out = append(out, ap)
+		}
+	}
+	return out
 }
 
 // literalAddr is the address of a URL whose host is an IP literal.

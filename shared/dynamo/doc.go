@@ -16,6 +16,8 @@
 //	span       WS#{ws}             SPAN#{id}            GSI1..GSI3 (below), every Span field under its JSON name
 //	idem. key  WS#{ws}             IDEM#{key}           request_hash, state, token, lease_until, expires_at,
 //	                                                    response (JSON), ttl
+//	settings   WS#{ws}             SETTINGS             retention_days (the workspace's default), updated_at
+//	video job  WS#{ws}             JOB#{id}             every MediaJob field under its JSON name, version
 //
 // Asset ids are KSUIDs, so sort key order is creation order (to the second) and
 // a Query with ScanIndexForward=false lists newest first. Times are stored as
@@ -56,6 +58,16 @@
 // Transactions cancelled only by a concurrent transaction on a shared counter are
 // retried a few times with jittered backoff. PurgeAsset deletes on condition
 // attribute_not_exists(PK) OR status <> ready. Tombstones keep their GSI keys.
+// ExpireUpload tombstones a pending asset on condition status = pending AND
+// upload_expires_at < at (pending assets are uncounted: one UpdateItem). Every
+// asset has retention_days (its retention class; 0 keeps it forever).
+//
+// # Reconciliation
+//
+// EachAssetRecord is the one reader that enumerates the table: a paginated
+// Scan filtered on begins_with(SK, "ASSET#"), for the nightly reconciliation
+// only (requests never scan). FindAssets reads the records of a listing's
+// blobs with consistent BatchGetItem, 100 keys a request.
 //
 // # Media calls: charged once
 //
@@ -71,6 +83,19 @@
 // pending with a lease past (a crashed request). The record kept otherwise is
 // returned (ReturnValuesOnConditionCheckFailure) and decides the answer:
 // replay, conflict, or in progress.
+//
+// # Video jobs: charged once
+//
+// A job item is written whole, always on condition that the job is still
+// queued or processing at the version the writer read (optimistic
+// concurrency between the workflow's steps and the cancel route), and the
+// version goes up by one. CreateJob puts it with the completion of its
+// idempotency claim (the 202 answer to replay) in one transaction. FinishJob
+// ends it in one TransactWriteItems: the job at its final status, its span
+// and, for a completed job, the ready asset and its counters (both on
+// condition that they are new), optionally releasing a claim. A retried or
+// duplicated Store therefore finds the job ended and writes no second asset,
+// span or charge. Jobs have no index: they are read by id only.
 //
 // # Listing spans
 //

@@ -32,6 +32,7 @@ const (
 	attrCreatedAt       = "created_at"
 	attrUpdatedAt       = "updated_at"
 	attrUploadExpiresAt = "upload_expires_at"
+	attrRetentionDays   = "retention_days"
 	attrCount           = "n"
 )
 
@@ -146,6 +147,7 @@ func marshalAsset(a *mediatrail.Asset) (map[string]types.AttributeValue, error) 
 		item[name] = str(v)
 	}
 	item[attrFileSize] = num(a.FileSize)
+	item[attrRetentionDays] = num(int64(a.RetentionDays))
 	if !a.UploadExpiresAt.IsZero() {
 		item[attrUploadExpiresAt] = str(formatTime(a.UploadExpiresAt))
 	}
@@ -180,6 +182,7 @@ func unmarshalAsset(item map[string]types.AttributeValue) (*mediatrail.Asset, er
 		CreatedAt:       r.time(attrCreatedAt),
 		UpdatedAt:       r.time(attrUpdatedAt),
 		UploadExpiresAt: r.time(attrUploadExpiresAt),
+		RetentionDays:   int(r.int(attrRetentionDays)),
 	}
 	if md, ok := item[attrMetadata]; ok {
 		if err := attributevalue.Unmarshal(md, &a.Metadata); err != nil && r.err == nil {

@@ -110,24 +110,12 @@ func (s *Store) RecordMedia(ctx context.Context, a *mediatrail.Asset, sp *mediat
 	items := []types.TransactWriteItem{{Put: s.newItem(assetItem)}, {Put: s.newItem(spanItem)}}
 	claim := -1
 	if done != nil {
-		resp, err := json.Marshal(done.Response)
+		complete, err := s.completeClaim(done)
 		if err != nil {
-			return fmt.Errorf("dynamo: encode response: %w", err)
+			return err
 		}
-		cond, names, values := claimCondition(done)
-		names["#resp"] = attrResponse
-		names["#lease"] = attrLeaseUntil
-		values[":completed"] = str(string(mediatrail.IdempotencyCompleted))
-		values[":resp"] = str(string(resp))
 		claim = len(items)
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       idempotencyKey(done.WorkspaceID, done.Key),
-			UpdateExpression:          aws.String("SET #state = :completed, #resp = :resp REMOVE #lease"),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  names,
-			ExpressionAttributeValues: values,
-		}})
+		items = append(items, complete)
 	}
 	items = append(items, s.counterUpdates(a, +1)...)
 	err = s.transact(ctx, items)
@@ -145,6 +133,28 @@ func (s *Store) RecordMedia(ctx context.Context, a *mediatrail.Asset, sp *mediat
 		return fmt.Errorf("dynamo: record media asset %s: %w", a.ID, err)
 	}
 	return nil
+}
+
+// completeClaim is the transaction item that moves done's pending claim to
+// completed with done.Response, on condition that done.Token still holds it.
+func (s *Store) completeClaim(done *mediatrail.IdempotencyRecord) (types.TransactWriteItem, error) {
+	resp, err := json.Marshal(done.Response)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("dynamo: encode response: %w", err)
+	}
+	cond, names, values := claimCondition(done)
+	names["#resp"] = attrResponse
+	names["#lease"] = attrLeaseUntil
+	values[":completed"] = str(string(mediatrail.IdempotencyCompleted))
+	values[":resp"] = str(string(resp))
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       idempotencyKey(done.WorkspaceID, done.Key),
+		UpdateExpression:          aws.String("SET #state = :completed, #resp = :resp REMOVE #lease"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}}, nil
 }
 
 // RecordFailure writes the span of a failed call and releases claim in one

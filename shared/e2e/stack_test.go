@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -32,6 +33,8 @@ var providerEnv = map[string][2]string{
 	"fal":        {"FAL_KEY", "FAL_BASE_URL"},
 	"replicate":  {"REPLICATE_API_TOKEN", "REPLICATE_BASE_URL"},
 	"stability":  {"STABILITY_API_KEY", "STABILITY_BASE_URL"},
+	"runway":     {"RUNWAYML_API_SECRET", "RUNWAY_BASE_URL"},
+	"luma":       {"LUMAAI_API_KEY", "LUMA_BASE_URL"},
 }
 
 // stack is the template's API in process over fresh resources, with every
@@ -51,10 +54,28 @@ const script = "Hello from a script."
 // (MEDIA_TIMEOUT) and reach the fakes through their base URLs.
 func newStack(t *testing.T, mediaTimeout time.Duration) *stack {
 	t.Helper()
+	return newStackWith(t, stackOptions{env: map[string]string{"MEDIA_TIMEOUT": mediaTimeout.String()}})
+}
+
+// stackOptions tune newStackWith: environment for every function (over the
+// fakes'), more addresses that input_url and callback_url may reach, and
+// in-process handlers replacing shared/app's by logical id (made once the
+// stack runs, so they may use it).
+type stackOptions struct {
+	env      map[string]string
+	allow    []string
+	handlers func(*stack) map[string]any
+}
+
+// newStackWith starts a stack as newStack does. Its state machines run
+// with no waits: Wait states and Retry intervals take no time.
+func newStackWith(t *testing.T, o stackOptions) *stack {
+	t.Helper()
 	ctx := testenv.Context(t)
 	s3cfg, s3c := testenv.S3(t)
 	st := &stack{fakes: map[string]*fake.Server{}, s3: s3c, bucket: testenv.UniqueName("e2e")}
-	env := map[string]string{"MEDIA_TIMEOUT": mediaTimeout.String()}
+	env := map[string]string{}
+	maps.Copy(env, o.env)
 	for name, vars := range providerEnv {
 		f := fake.New(name)
 		t.Cleanup(f.Close)
@@ -65,13 +86,17 @@ func newStack(t *testing.T, mediaTimeout time.Duration) *stack {
 	}
 	st.inputs = httptest.NewServer(inputHandler())
 	t.Cleanup(st.inputs.Close)
-	env["MEDIA_ALLOW_PRIVATE_INPUTS"] = strings.TrimPrefix(st.inputs.URL, "http://")
+	env["MEDIA_ALLOW_PRIVATE_INPUTS"] = strings.Join(append([]string{strings.TrimPrefix(st.inputs.URL, "http://")}, o.allow...), ",")
+	var handlers map[string]any
+	if o.handlers != nil {
+		handlers = o.handlers(st)
+	}
 
 	// The fakes' base URLs and key reach every function as a deployment's
 	// provider secret would.
 	var err error
 	st.Stack, err = localstack.Start(ctx, localstack.Options{
-		Root: repoRoot(), Runtime: localstack.RuntimeInProcess, Env: env,
+		Root: repoRoot(), Runtime: localstack.RuntimeInProcess, Env: env, SkipWaits: true, Handlers: handlers,
 		Emulators: &localstack.Emulators{
 			DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,

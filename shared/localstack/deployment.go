@@ -75,6 +75,9 @@ func (t *Template) Resolve(l Locals) (*Deployment, error) {
 		return nil, fmt.Errorf("the local stack maps one DynamoDB table and one S3 bucket; the template has tables %v and buckets %v", t.Tables, t.Buckets)
 	}
 	r := &resolver{t: t, l: l}
+	if err := r.aliasBucket(); err != nil {
+		return nil, err
+	}
 	d := &Deployment{
 		Template: t, Locals: l,
 		Functions:     map[string]*DeployedFunction{},

@@ -4,7 +4,9 @@
 //   - LoadTemplate parses the template with goformation, keeping intrinsic
 //     functions, and merges Globals; Template.Resolve evaluates them against
 //     local resources (a Deployment: names, ARNs, environments, state machine
-//     definitions after DefinitionSubstitutions, S3 event sources).
+//     definitions after DefinitionSubstitutions, S3 event sources). The
+//     bucket gets a local name; where the template spells the bucket's own
+//     BucketName instead of referencing it, that name means the local bucket.
 //   - StartEmulators runs the real local services: DynamoDB Local and
 //     versitygw (S3), whose event webhook reports object changes.
 //   - Functions run either as their bootstrap, built for the host, under

@@ -81,6 +81,41 @@ type resolver struct {
 	t     *Template
 	l     Locals
 	depth int
+	// bucketAlias is the template's own name for its bucket (see aliasBucket).
+	bucketAlias string
+}
+
+// aliasBucket reads the bucket's BucketName property, if any. The local stack
+// names the bucket itself (one per test), so wherever the template spells the
+// bucket's name instead of referencing it, as a function subscribed to the
+// bucket must to avoid a circular dependency, that name means the local
+// bucket: String maps it, and S3 ARNs of it, to Locals.Bucket.
+func (r *resolver) aliasBucket() error {
+	if len(r.t.Buckets) != 1 || r.t.names[r.t.Buckets[0]] == "" {
+		return nil
+	}
+	name, _, err := r.String(r.t.names[r.t.Buckets[0]])
+	if err != nil {
+		return fmt.Errorf("%s: BucketName: %w", r.t.Buckets[0], err)
+	}
+	if name != r.l.Bucket {
+		r.bucketAlias = name
+	}
+	return nil
+}
+
+// localBucket maps the bucket's template name (and S3 ARNs of it) to the local one.
+func (r *resolver) localBucket(s string) string {
+	const arn = "arn:aws:s3:::"
+	switch rest, isARN := strings.CutPrefix(s, arn+r.bucketAlias); {
+	case r.bucketAlias == "":
+		return s
+	case s == r.bucketAlias:
+		return r.l.Bucket
+	case isARN && (rest == "" || rest[0] == '/'):
+		return arn + r.l.Bucket + rest
+	}
+	return s
 }
 
 const maxResolveDepth = 64
@@ -95,7 +130,7 @@ func (r *resolver) String(s string) (out string, ok bool, err error) {
 		return "", false, nil
 	}
 	out, err = scalar(v)
-	return out, err == nil, err
+	return r.localBucket(out), err == nil, err
 }
 
 // value resolves every token in v.

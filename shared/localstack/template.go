@@ -44,7 +44,7 @@ type Template struct {
 	Tables, Buckets []string
 
 	resources  map[string]string // logical id → type
-	names      map[string]string // logical id → FunctionName / Name property
+	names      map[string]string // logical id → FunctionName / Name / BucketName property
 	parameters map[string]string // defaults
 	conditions map[string]any
 	mappings   map[string]any
@@ -210,6 +210,10 @@ func LoadTemplate(path string) (*Template, error) {
 			t.Tables = append(t.Tables, id)
 		case typeBucket:
 			t.Buckets = append(t.Buckets, id)
+			var p struct{ BucketName string }
+			if json.Unmarshal(r.Properties, &p) == nil && p.BucketName != "" {
+				t.names[id] = p.BucketName
+			}
 		}
 	}
 	sort.Strings(t.Tables)

@@ -246,11 +246,18 @@ type access struct {
 	table string // "", "read" or "crud"
 	// objects are the S3 actions on the bucket's objects under workspaces/.
 	objects []string
+	// bucket are the S3 actions on the bucket itself (s3:ListBucket).
+	bucket []string
 	// other are further actions, each on resources of its own service.
 	other []string
 }
 
-var providerAccess = access{table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
+// videoSubmitAccess is what submitting a video job needs: the provider's
+// key, a signed URL of an input asset, and the job's state machine.
+var videoSubmitAccess = access{table: "crud", objects: []string{"s3:GetObject"},
+	other: []string{"secretsmanager:GetSecretValue", "states:StartExecution"}}
+
+var providerAccess = access{table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"},
 	other: []string{"secretsmanager:GetSecretValue"}}
 
 // needs declares, per function, what its code path uses; the template must
@@ -263,13 +270,35 @@ var needs = map[string]access{
 	"TraceSummaryFunction":   {table: "read"},
 	"AssetSignedUrlFunction": {table: "read", objects: []string{"s3:GetObject"}},
 	"AssetDeleteFunction":    {table: "crud", objects: []string{"s3:DeleteObject"}},
-	"AssetRegisterFunction":  {table: "crud", objects: []string{"s3:PutObject"}},
+	"AssetRegisterFunction":  {table: "crud", objects: []string{"s3:PutObject", "s3:PutObjectTagging"}},
 	"AssetCompleteFunction":  {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}},
-	"MediaGenerateFunction":  providerAccess,
+	// The generic route also submits video jobs (media_type video_gen, ...).
+	"MediaGenerateFunction": {table: "crud", objects: providerAccess.objects,
+		other: []string{"secretsmanager:GetSecretValue", "states:StartExecution"}},
 	"MediaTtsFunction":       providerAccess,
 	"MediaSttFunction":       providerAccess,
 	"MediaImageGenFunction":  providerAccess,
 	"MediaImageEditFunction": providerAccess,
+	// Cleanup and retention: HEAD (s3:GetObject) before acting, deletes, and
+	// the reconciliation's listing of workspaces/.
+	"AssetCleanupFunction":          {table: "crud", objects: []string{"s3:DeleteObject"}},
+	"WorkspaceRetentionGetFunction": {table: "read"},
+	"WorkspaceRetentionSetFunction": {table: "crud"},
+	"CleanupFunction":               {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}},
+	"ReconcileFunction":             {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}, bucket: []string{"s3:ListBucket"}},
+	// Video jobs: the routes submit (signing input assets for the provider)
+	// and start the state machine; Store streams, probes (ranged GETs) and
+	// aborts a crashed attempt's upload; Fail cleans up what Store left.
+	"MediaVideoGenFunction":       videoSubmitAccess,
+	"MediaVideoFromImageFunction": videoSubmitAccess,
+	"MediaJobGetFunction":         {table: "read", objects: []string{"s3:GetObject"}},
+	"MediaJobCancelFunction":      {table: "crud", other: []string{"secretsmanager:GetSecretValue"}},
+	"VideoPollFunction":           {table: "crud", other: []string{"secretsmanager:GetSecretValue"}},
+	"VideoStoreFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"},
+		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
+	"VideoFailFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject"},
+		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
+	"VideoNotifyFunction": {table: "read", objects: []string{"s3:GetObject"}, other: []string{"secretsmanager:GetSecretValue"}},
 }
 
 // granted reads a function's Policies: SAM policy templates for the table,
@@ -309,7 +338,10 @@ func granted(d *localstack.Deployment, f *localstack.DeployedFunction) (access, 
 						errs = append(errs, fmt.Errorf("%s on %s: wildcard", action, arn))
 					case service == "s3" && arn == "arn:aws:s3:::"+d.Locals.Bucket+"/workspaces/*":
 						g.objects = append(g.objects, action)
-					case service == "secretsmanager" && strings.Contains(arn, ":secret:") && !strings.HasSuffix(arn, ":secret:-??????"):
+					case (action == "s3:ListBucket" || action == "s3:ListBucketMultipartUploads") && arn == "arn:aws:s3:::"+d.Locals.Bucket:
+						g.bucket = append(g.bucket, action)
+					case service == "secretsmanager" && strings.Contains(arn, ":secret:") && !strings.HasSuffix(arn, ":secret:-??????"),
+						action == "states:StartExecution" && strings.Contains(arn, ":stateMachine:"):
 						g.other = append(g.other, action)
 					default:
 						errs = append(errs, fmt.Errorf("%s on %s: not a resource this function owns", action, arn))
@@ -318,10 +350,10 @@ func granted(d *localstack.Deployment, f *localstack.DeployedFunction) (access, 
 			}
 		}
 	}
-	for _, list := range [][]string{g.objects, g.other} {
+	for _, list := range [][]string{g.objects, g.bucket, g.other} {
 		sort.Strings(list)
 	}
-	g.objects, g.other = slices.Compact(g.objects), slices.Compact(g.other)
+	g.objects, g.bucket, g.other = slices.Compact(g.objects), slices.Compact(g.bucket), slices.Compact(g.other)
 	return g, errors.Join(errs...)
 }
 
@@ -342,7 +374,8 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 			if err != nil {
 				t.Error(err)
 			}
-			if got.table != want.table || !slices.Equal(got.objects, want.objects) || !slices.Equal(got.other, want.other) {
+			if got.table != want.table || !slices.Equal(got.objects, want.objects) || !slices.Equal(got.bucket, want.bucket) ||
+				!slices.Equal(got.other, want.other) {
 				t.Errorf("granted %+v\nneeds   %+v", got, want)
 			}
 		})
@@ -398,8 +431,9 @@ func TestTemplateTableMatchesAdapterSchema(t *testing.T) {
 }
 
 // Every fixture runs through its function (what `make invoke` does), in
-// process and as a bootstrap under aws-lambda-rie, and gets an API answer,
-// not a crash.
+// process and as a bootstrap under aws-lambda-rie, and gets an API answer
+// (a JSON answer and no function error for functions without routes), not a
+// crash.
 func TestFixturesInvokeTheirFunctions(t *testing.T) {
 	for _, rt := range []localstack.Runtime{localstack.RuntimeInProcess, localstack.RuntimeRIE} {
 		t.Run(string(rt), func(t *testing.T) {
@@ -413,6 +447,12 @@ func TestFixturesInvokeTheirFunctions(t *testing.T) {
 				out, err := e.Invoke(ctx, id, raw)
 				if err != nil {
 					t.Errorf("%s: invoke: %v", id, err)
+					continue
+				}
+				if len(f.Routes) == 0 {
+					if !json.Valid(out) {
+						t.Errorf("%s: response %s is not JSON", id, out)
+					}
 					continue
 				}
 				var resp events.APIGatewayV2HTTPResponse

@@ -166,19 +166,23 @@ func EnsureBucket(ctx context.Context, client *awss3.Client, bucket string) erro
 // 10,000), followed by an in-place copy that records the SHA-256 in the object's
 // metadata (skipped above 5 GiB, where Stat then reports no SHA-256).
 //
+// The object carries tags (x-amz-tagging) from its first byte on, in every
+// path: the lifecycle rules that read them never see it untagged.
+//
 // On error nothing is left under key: a failed multipart upload is aborted, even
 // when ctx is done, and a blob whose metadata copy failed is deleted.
-func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader, size int64) (mediatrail.BlobInfo, error) {
+func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader, size int64, tags ...mediatrail.Tag) (mediatrail.BlobInfo, error) {
 	if contentType == "" {
 		contentType = defaultContentType
 	}
+	tagging := tagging(tags)
 	h := &hashCounter{h: sha256.New()}
 	tee := io.TeeReader(body, h)
 
 	first, err := readPart(tee, size)
 	switch {
 	case errors.Is(err, io.EOF):
-		return s.putSingle(ctx, key, contentType, first, h)
+		return s.putSingle(ctx, key, contentType, tagging, first, h)
 	case err != nil:
 		return mediatrail.BlobInfo{}, fmt.Errorf("s3: put %q: read body: %w", key, err)
 	}
@@ -188,6 +192,7 @@ func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader
 		Key:         aws.String(key),
 		Body:        io.MultiReader(bytes.NewReader(first), tee),
 		ContentType: aws.String(contentType),
+		Tagging:     tagging,
 	}
 	abort := &detachedAbort{Client: s.client}
 	_, err = s.uploader.Upload(ctx, in, func(u *manager.Uploader) {
@@ -201,14 +206,20 @@ func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader
 	if info.Size > maxSingleRequest {
 		return info, nil
 	}
-	_, err = s.client.CopyObject(ctx, &awss3.CopyObjectInput{
+	// The copy restates the tags (REPLACE) rather than copying them, which
+	// would also need s3:GetObjectTagging.
+	cp := &awss3.CopyObjectInput{
 		Bucket:            aws.String(s.bucket),
 		Key:               aws.String(key),
 		CopySource:        aws.String(copySource(s.bucket, key)),
 		MetadataDirective: types.MetadataDirectiveReplace,
 		Metadata:          map[string]string{metaSHA256: info.SHA256},
 		ContentType:       aws.String(contentType),
-	})
+	}
+	if tagging != nil {
+		cp.TaggingDirective, cp.Tagging = types.TaggingDirectiveReplace, tagging
+	}
+	_, err = s.client.CopyObject(ctx, cp)
 	if err != nil {
 		derr := s.deleteDetached(ctx, key)
 		return mediatrail.BlobInfo{}, fmt.Errorf("s3: put %q: record sha256: %w", key, errors.Join(err, derr))
@@ -250,7 +261,15 @@ func partSizeFor(size int64) int64 {
 	return (size/int64(manager.MaxUploadParts) + mib) / mib * mib
 }
 
-func (s *Store) putSingle(ctx context.Context, key, contentType string, body []byte, h *hashCounter) (mediatrail.BlobInfo, error) {
+// tagging is the x-amz-tagging value of tags; nil for none.
+func tagging(tags []mediatrail.Tag) *string {
+	if len(tags) == 0 {
+		return nil
+	}
+	return aws.String(mediatrail.EncodeTags(tags))
+}
+
+func (s *Store) putSingle(ctx context.Context, key, contentType string, tagging *string, body []byte, h *hashCounter) (mediatrail.BlobInfo, error) {
 	info := h.info(contentType)
 	sum := h.h.Sum(nil)
 	_, err := s.client.PutObject(ctx, &awss3.PutObjectInput{
@@ -261,6 +280,7 @@ func (s *Store) putSingle(ctx context.Context, key, contentType string, body []b
 		ContentType:    aws.String(contentType),
 		ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum)),
 		Metadata:       map[string]string{metaSHA256: info.SHA256},
+		Tagging:        tagging,
 	})
 	if err != nil {
 		return mediatrail.BlobInfo{}, fmt.Errorf("s3: put %q: %w", key, err)
@@ -369,9 +389,9 @@ func (s *Store) PresignGet(ctx context.Context, key string, opts mediatrail.GetO
 }
 
 // PresignPut returns a PUT request for key valid for opts.Expires (1s to 7 days,
-// else EINVALID). Its signature covers Content-Type, x-amz-checksum-sha256 and,
-// for a non-empty body, Content-Length, so the store refuses a body of another
-// type, length or SHA-256. Headers lists every signed header with the exact
+// else EINVALID). Its signature covers Content-Type, x-amz-checksum-sha256,
+// x-amz-tagging (opts.Tags) and, for a non-empty body, Content-Length, so the
+// store refuses a body of another type, length or SHA-256, or other tags. Headers lists every signed header with the exact
 // value the client must send (HTTP clients derive Content-Length from the body).
 // EINVALID for a malformed content type or SHA-256 or a negative size,
 // ETOOLARGE above 5 GiB.
@@ -405,6 +425,7 @@ func (s *Store) PresignPut(ctx context.Context, key string, opts mediatrail.PutO
 		ContentLength:  aws.Int64(opts.Size),
 		ContentType:    aws.String(ct),
 		ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(raw)),
+		Tagging:        tagging(opts.Tags),
 	}, awss3.WithPresignExpires(expires), signContentType(ct))
 	if err != nil {
 		return mediatrail.PresignedRequest{}, fmt.Errorf("s3: presign put %q: %w", key, err)

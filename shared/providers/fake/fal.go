@@ -153,7 +153,7 @@ func (s *Server) falResult(w http.ResponseWriter, j *job, st stage) {
 	case succeeded:
 		if j.video() {
 			writeJSON(w, http.StatusOK, map[string]any{"video": map[string]any{
-				"url": s.output(j), "content_type": "video/mp4", "file_name": j.id + ".mp4", "file_size": len(MP4()),
+				"url": s.output(j), "content_type": "video/mp4", "file_name": j.id + ".mp4", "file_size": j.plan.video().Size(),
 			}})
 			return
 		}

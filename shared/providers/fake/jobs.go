@@ -15,7 +15,20 @@ type JobPlan struct {
 	FailureCode string // Runway's failureCode; fal's error type (an infrastructure failure instead of a 422)
 	// SlowerThanWait: the job is still running when a Replicate "Prefer: wait" create returns.
 	SlowerThanWait bool
+	// Video is what a video job produces; nil means DefaultVideo.
+	Video *Video
 }
+
+func (p JobPlan) video() Video {
+	if p.Video != nil {
+		return *p.Video
+	}
+	return DefaultVideo
+}
+
+// Forever is a number of polls no test reaches: a job planned Running:
+// Forever runs until it is cancelled.
+const Forever = 1 << 30
 
 // DefaultPlan walks queued → running → succeeded on three successive polls.
 var DefaultPlan = JobPlan{Queued: 1, Running: 1}
@@ -25,6 +38,18 @@ func (s *Server) PlanJobs(p JobPlan) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.plan = p
+}
+
+// PlanPrompt sets the plan of the jobs created from now on whose prompt
+// (prompt, or Runway's promptText) is prompt, whatever PlanJobs says: tests
+// sharing a fake script their own jobs.
+func (s *Server) PlanPrompt(prompt string, p JobPlan) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prompts == nil {
+		s.prompts = map[string]JobPlan{}
+	}
+	s.prompts[prompt] = p
 }
 
 type stage int
@@ -81,7 +106,13 @@ func (s *Server) output(j *job) string {
 func (s *Server) newJob(model string, input map[string]any) *job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j := &job{id: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(s.jobs)+1), model: model, input: input, plan: s.plan, created: time.Now().UTC()}
+	plan := s.plan
+	for _, k := range []string{"prompt", "promptText"} {
+		if p, ok := s.prompts[str(input[k])]; ok && str(input[k]) != "" {
+			plan = p
+		}
+	}
+	j := &job{id: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(s.jobs)+1), model: model, input: input, plan: plan, created: time.Now().UTC()}
 	s.jobs[j.id] = j
 	return j
 }

@@ -63,19 +63,3 @@ var mp3Bytes = sync.OnceValue(func() []byte {
 	}
 	return b
 })
-
-// MP4 is an ftyp box (isom), a free box and an empty mdat box.
-func MP4() []byte { return slices.Clone(mp4Bytes()) }
-
-var mp4Bytes = sync.OnceValue(func() []byte {
-	var b bytes.Buffer
-	box := func(kind string, payload []byte) {
-		_ = binary.Write(&b, binary.BigEndian, uint32(8+len(payload)))
-		b.WriteString(kind)
-		b.Write(payload)
-	}
-	box("ftyp", []byte("isom\x00\x00\x02\x00isomiso2avc1mp41"))
-	box("free", make([]byte, 8))
-	box("mdat", nil)
-	return b.Bytes()
-})

@@ -45,6 +45,7 @@ type Server struct {
 	faults   []Fault
 	requests []Request
 	plan     JobPlan
+	prompts  map[string]JobPlan // plans of jobs by prompt (PlanPrompt)
 	jobs     map[string]*job
 	seq      int
 }
@@ -317,7 +318,15 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(name, ".wav"):
 		writeMedia(w, "audio/wav", WAV())
 	case strings.HasSuffix(name, ".mp4"):
-		writeMedia(w, "video/mp4", MP4())
+		// A job's video, with ranges, generated as it is read.
+		s.mu.Lock()
+		v := DefaultVideo
+		if j, ok := s.jobs[strings.TrimSuffix(name, ".mp4")]; ok {
+			v = j.plan.video()
+		}
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "video/mp4")
+		http.ServeContent(w, r, name, time.Time{}, v.Reader())
 	default:
 		http.NotFound(w, r)
 	}

@@ -1,0 +1,167 @@
+// Command videobench measures what storing a video costs in memory: it
+// serves generated MP4s (moov at the end) from a fake Runway on 127.0.0.1,
+// submits a video job through the real services, polls it, and runs the Store
+// step, which streams the video into the S3 emulator (multipart) and probes
+// it with ranged reads. For each size it prints the body size, the time, the
+// process's peak RSS during Store (VmHWM of /proc/self/status, reset before
+// each run) and the ratio of the two: memory stays flat while the body grows.
+//
+// It needs the emulators `make test` starts; `make bench-video` runs it:
+//
+//	go run ./cmd/localstack exec -- go run ./cmd/videobench -mib 64,1024
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/dynamo"
+	"github.com/mediatrail/mediatrail/shared/providers/fake"
+	"github.com/mediatrail/mediatrail/shared/s3"
+	"github.com/mediatrail/mediatrail/shared/testenv"
+)
+
+func main() {
+	sizes := flag.String("mib", "64,1024", "video sizes to store, in MiB, comma-separated")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *sizes); err != nil {
+		fmt.Fprintln(os.Stderr, "videobench:", err)
+		os.Exit(1)
+	}
+}
+
+// workflow stands in for the state machine: the bench runs the steps itself.
+type workflow struct{ task mediatrail.JobTask }
+
+func (w *workflow) Start(_ context.Context, t mediatrail.JobTask) error {
+	w.task = t
+	return nil
+}
+
+func run(ctx context.Context, sizes string) error {
+	var mibs []int64
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-mib: %q is not a positive number", s)
+		}
+		mibs = append(mibs, n)
+	}
+	env := map[string]string{}
+	for _, k := range []string{testenv.EnvDynamoDB, testenv.EnvS3, testenv.EnvS3Access, testenv.EnvS3Secret} {
+		if env[k] = os.Getenv(k); env[k] == "" {
+			return fmt.Errorf("%s is not set: run it with `make bench-video`, which starts the emulators", k)
+		}
+	}
+	// The AWS SDK reads its credentials from the process; the emulators take any.
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, "local")
+		}
+	}
+	runway := fake.New("runway")
+	defer runway.Close()
+	name := testenv.UniqueName("videobench")
+	a, err := app.LoadWith(ctx, func(k string) string {
+		return map[string]string{
+			"TABLE_NAME": name, "STORAGE_BUCKET": name, "STORAGE_REGION": testenv.Region, "AWS_REGION": testenv.Region,
+			"STORAGE_ENDPOINT": env[testenv.EnvS3], "STORAGE_ACCESS_KEY_ID": env[testenv.EnvS3Access], "STORAGE_SECRET_KEY": env[testenv.EnvS3Secret],
+			"AWS_ENDPOINT_URL_DYNAMODB": env[testenv.EnvDynamoDB],
+			"RUNWAYML_API_SECRET":       fake.Key, "RUNWAY_BASE_URL": runway.BaseURL,
+			"VIDEO_MAX_BYTES": strconv.FormatInt(2*slicesMax(mibs)<<20, 10),
+		}[k]
+	})
+	if err != nil {
+		return err
+	}
+	if err := dynamo.CreateTable(ctx, a.DynamoDB, name); err != nil {
+		return err
+	}
+	defer a.DynamoDB.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	client := s3.NewClient(a.AWS, app.StorageConfig(a.Config.Storage))
+	if err := s3.EnsureBucket(ctx, client, name); err != nil {
+		return err
+	}
+	defer client.DeleteBucket(context.WithoutCancel(ctx), &awss3.DeleteBucketInput{Bucket: aws.String(name)})
+	wf := &workflow{}
+	a.Jobs.Workflow = wf
+
+	fmt.Printf("%12s %10s %10s %14s %14s %10s\n", "body", "seconds", "MiB/s", "duration (s)", "peak RSS", "RSS/body")
+	for _, mib := range mibs {
+		video := fake.Video{Payload: mib << 20, Seconds: 600, Width: 1920, Height: 1080}
+		prompt := fmt.Sprintf("videobench %d MiB", mib)
+		runway.PlanPrompt(prompt, fake.JobPlan{Video: &video})
+		if _, err := a.Media.Generate(ctx, "bench", mediatrail.CapabilityVideoGen, mediatrail.GenerateInput{Provider: "runway", Prompt: prompt}); err != nil {
+			return err
+		}
+		task := wf.task
+		for task.Next != mediatrail.NextStore {
+			if task, err = a.Jobs.Poll(ctx, task); err != nil {
+				return err
+			}
+		}
+		runtime.GC()
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		start := time.Now()
+		if task, err = a.Jobs.Store(ctx, task); err != nil {
+			return err
+		}
+		elapsed := time.Since(start)
+		peak := peakRSS()
+		v, err := a.Jobs.Get(ctx, "bench", task.JobID)
+		if err != nil || v.Asset == nil {
+			return fmt.Errorf("job %s after Store: %+v %v", task.JobID, v, err)
+		}
+		size := v.Asset.FileSize
+		fmt.Printf("%8.0f MiB %10.1f %10.0f %14v %10.1f MiB %10.4f\n", float64(size)/(1<<20), elapsed.Seconds(),
+			float64(size)/(1<<20)/elapsed.Seconds(), v.Asset.Metadata["duration_seconds"], float64(peak)/(1<<20), float64(peak)/float64(size))
+		if err := a.Blobs.Delete(ctx, v.Asset.StorageKey); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func slicesMax(xs []int64) int64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+// resetPeakRSS resets VmHWM to the current RSS (Linux 4.0+).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is VmHWM in bytes.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

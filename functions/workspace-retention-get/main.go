@@ -1,0 +1,14 @@
+// Command workspace-retention-get is the Lambda behind GET /api/v1/workspace/retention.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/mediatrail/mediatrail/shared/app"
+)
+
+func main() {
+	lambda.Start(app.MustLoad(context.Background()).Handler("workspace-retention-get"))
+}

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"testing"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+)
+
+// A failed step reaches Step Functions as TransientError or PermanentError
+// (the Lambda errorType is the Go type's name), with a client-safe message.
+func TestStepErrorTypes(t *testing.T) {
+	for _, tc := range []struct {
+		err      error
+		typ, msg string
+	}{
+		{&mediatrail.ProviderError{Provider: "runway", Status: 503}, "TransientError", "provider_error: provider runway failed"},
+		{errors.New("dynamo: secret internals"), "TransientError", "internal: internal error"},
+		{&mediatrail.ProviderError{Provider: "luma", Status: 400, Message: "bad keyframe"}, "PermanentError", "validation_error: provider luma rejected the request: bad keyframe"},
+		{mediatrail.Errorf(mediatrail.ENOTFOUND, "job not found"), "PermanentError", "not_found: job not found"},
+	} {
+		h := step(func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error) {
+			return mediatrail.JobTask{}, tc.err
+		}, slog.New(slog.DiscardHandler))
+		_, err := h(context.Background(), mediatrail.JobTask{JobID: "j"})
+		if got := reflect.TypeOf(err).Name(); got != tc.typ || err.Error() != tc.msg {
+			t.Errorf("%v: %s %q, want %s %q", tc.err, got, err.Error(), tc.typ, tc.msg)
+		}
+	}
+}
+
+func TestJobsWiring(t *testing.T) {
+	env := map[string]string{"TABLE_NAME": "t", "STORAGE_BUCKET": "b", "AWS_REGION": "us-east-1",
+		"CALLBACK_SIGNING_SECRET": "s", "AWS_ENDPOINT_URL_SFN": "http://127.0.0.1:1"}
+	t.Setenv("AWS_ACCESS_KEY_ID", "x")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
+	a, err := LoadWith(context.Background(), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Jobs == nil || a.Media.Jobs != a.Jobs || a.Jobs.Workflow != nil || a.Jobs.Config.CallbackSecret != "s" || a.Jobs.Outputs == nil {
+		t.Errorf("without a state machine: %+v", a.Jobs)
+	}
+	env["VIDEO_STATE_MACHINE_ARN"] = "arn:aws:states:us-east-1:000000000000:stateMachine:VideoJobStateMachine"
+	if a, err = LoadWith(context.Background(), func(k string) string { return env[k] }); err != nil || a.Jobs.Workflow == nil {
+		t.Errorf("with a state machine: %v %v", a.Jobs.Workflow, err)
+	}
+	for _, name := range []string{"media-video-gen", "media-video-from-image", "media-job-get", "media-job-cancel", "video-poll", "video-store", "video-fail", "video-notify"} {
+		if a.Handler(name) == nil {
+			t.Errorf("no handler %s", name)
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package s3
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+)
+
+var _ mediatrail.ReconcileBlobs = (*Store)(nil)
+
+// ListBlobs calls visit for every object under prefix, in key order, with
+// ListObjectsV2 (1,000 keys a page), until visit returns an error, which
+// ListBlobs returns.
+func (s *Store) ListBlobs(ctx context.Context, prefix string, visit func(mediatrail.BlobObject) error) error {
+	p := awss3.NewListObjectsV2Paginator(s.client, &awss3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket),
+		Prefix: aws.String(prefix),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("s3: list %q: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			err := visit(mediatrail.BlobObject{
+				Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), LastModified: aws.ToTime(o.LastModified).UTC(),
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
