@@ -139,9 +139,11 @@ func TestFaults(t *testing.T) {
 			want:   want{attempts: 2, sleeps: []time.Duration{halfBase}},
 		},
 		{
-			name:    "timeout",
-			faults:  func(s *fake.Server) { s.Fail(4, fake.Fault{Delay: 5 * time.Second}) },
-			timeout: 40 * time.Millisecond,
+			name:   "timeout",
+			faults: func(s *fake.Server) { s.Fail(4, fake.Fault{Delay: 5 * time.Second}) },
+			// Long enough for every attempt to reach the fake on a loaded
+			// machine (each is counted there), far below the fault's delay.
+			timeout: 200 * time.Millisecond,
 			want: want{code: mediatrail.ETIMEOUT, providerCode: mediatrail.ProviderTimeout, attempts: 4, sleeps: []time.Duration{halfBase, 2 * halfBase, 4 * halfBase},
 				message: "did not answer in time"},
 		},
