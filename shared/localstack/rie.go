@@ -165,13 +165,21 @@ func (r *RIE) Invoke(ctx context.Context, logicalID string, payload []byte) ([]b
 	if err != nil {
 		return nil, err
 	}
-	inst, err := p.acquire(ctx)
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		inst, err := p.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out, healthy, err := inst.invoke(ctx, payload, p.fn.Timeout)
+		p.release(inst, healthy)
+		// An emulator-level failure (the RIE process misbehaved, not the
+		// function) discards that instance; one retry on a fresh one keeps a
+		// flaky emulator from surfacing as a 500 the function never caused.
+		var fe *FunctionError
+		if err == nil || healthy || errors.As(err, &fe) || attempt == 2 || ctx.Err() != nil {
+			return out, err
+		}
 	}
-	out, healthy, err := inst.invoke(ctx, payload, p.fn.Timeout)
-	p.release(inst, healthy)
-	return out, err
 }
 
 // Close stops every RIE process.
