@@ -9,7 +9,7 @@ LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 ARTIFACTS_DIR ?= bin
 
-.PHONY: setup run invoke reconcile test bench bench-video build vet clean
+.PHONY: setup run invoke demo reconcile test bench bench-video build vet clean
 
 setup:
 	@bash scripts/setup.sh
@@ -25,6 +25,13 @@ run: setup
 #   make invoke FN=AssetListFunction [EVENT=events/asset-list.json]
 invoke: setup
 	@$(LOCALSTACK) invoke $(FN) $(EVENT)
+
+# One agent execution creating one asset of each kind with the offline
+# provider local (tts, stt, image_gen, image_edit, video_gen,
+# video_from_image), in a running `make run` or a stack started on .data for
+# the run; prints the trace summary and each asset's signed URL.
+demo: setup
+	@$(GO) run ./cmd/demo
 
 # Reconciles records and blobs once (ReconcileFunction, as its nightly schedule
 # does) in a running `make run`, or in a stack started on .data for the call,

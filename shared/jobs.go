@@ -90,12 +90,23 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 // video's input themselves: an input asset goes to them as a signed URL of
 // our copy, a caller's URL as given once we have checked that it answers an
 // image from a public address (the same policy as for synchronous inputs).
+// A provider that runs here (InputBytesSubmitter: local) fetches nothing: it
+// gets the input's bytes, loaded as for a synchronous call.
 func (s *JobService) startAtProvider(ctx context.Context, p Provider, j *MediaJob, in GenerateInput) error {
 	ctx, cancel := context.WithTimeout(ctx, s.Media.timeout())
 	defer cancel()
 	req := MediaRequest{Capability: j.Capability, Model: in.Model, Prompt: in.Prompt, Config: in.Config}
 	if in.InputAssetID != "" || in.InputURL != "" {
-		input, err := s.jobInput(ctx, j.WorkspaceID, in)
+		var input *MediaInput
+		var err error
+		if b, ok := p.(InputBytesSubmitter); ok && b.TakesInputBytes() {
+			input, err = (&mediaCall{MediaService: s.Media, ws: j.WorkspaceID, in: in}).input(ctx)
+			if err == nil && !strings.HasPrefix(input.ContentType, "image/") {
+				err = Invalid("input_url", "the input must be an image, not %s", input.ContentType)
+			}
+		} else {
+			input, err = s.jobInput(ctx, j.WorkspaceID, in)
+		}
 		if err != nil {
 			return err
 		}

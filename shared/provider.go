@@ -265,6 +265,13 @@ type Provider interface {
 	Cancel(ctx context.Context, providerJobID string) error
 }
 
+// InputBytesSubmitter is a Provider whose Submit takes the input's bytes
+// (MediaInput.Data), loaded by the service as for synchronous calls, rather
+// than a URL to fetch: a provider that runs on this machine (local).
+type InputBytesSubmitter interface {
+	TakesInputBytes() bool
+}
+
 // UnsupportedCapability is the answer of a provider asked for what it does not do.
 func UnsupportedCapability(provider string, c Capability) *Error {
 	return &Error{

@@ -165,6 +165,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("  try:        curl -H 'X-API-Key: %s' %s/api/v1/assets\n", firstKey(keys, demoKey), s.URL)
 	fmt.Printf("              make invoke FN=AssetListFunction\n")
+	fmt.Printf("  demo:       make demo   (one agent execution creating one asset of each kind with the offline provider)\n")
 	fmt.Println("Ctrl-C stops everything.")
 	<-ctx.Done()
 	fmt.Println("\nstopping...")

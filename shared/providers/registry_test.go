@@ -179,7 +179,7 @@ func TestCapabilities(t *testing.T) {
 		"deepgram stt", "deepgram tts",
 		"elevenlabs tts", "elevenlabs stt",
 		"fal image_gen", "fal image_edit", "fal video_gen", "fal video_from_image",
-		"local tts", "local stt", "local image_gen", "local image_edit",
+		"local tts", "local stt", "local image_gen", "local image_edit", "local video_gen", "local video_from_image",
 		"luma video_gen", "luma video_from_image",
 		"openai tts", "openai stt", "openai image_gen", "openai image_edit",
 		"pika video_gen", "pika video_from_image",

@@ -8,6 +8,10 @@
 //	            (Debian pocketsphinx, pocketsphinx-en-us); words with times
 //	image_gen   drawn in Go: a seeded generative background and the prompt
 //	image_edit  Go image operations named in the prompt
+//	video_gen, video_from_image
+//	            ffmpeg (libx264): a slow zoom and pan over the image_gen
+//	            frame of the prompt or the input image, as a job whose
+//	            handle carries the request; rendered when Store reads it
 //
 // Tools are found on PATH. A missing tool is EUNAVAILABLE naming the Debian
 // package that provides it (scripts/setup.sh installs them). Tools run with

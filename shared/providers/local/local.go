@@ -29,6 +29,9 @@ const (
 	ModelSTT       = "pocketsphinx"
 	ModelImageGen  = "procedural-v1"
 	ModelImageEdit = "imageops"
+	// ModelVideo makes both video capabilities: a slow zoom and pan over a
+	// frame drawn from the prompt (video_gen) or the input image.
+	ModelVideo = "kenburns-v1"
 )
 
 var models = map[mediatrail.Capability]string{
@@ -37,6 +40,9 @@ var models = map[mediatrail.Capability]string{
 	mediatrail.CapabilityImageGen:  ModelImageGen,
 	mediatrail.CapabilityImageEdit: ModelImageEdit,
 }
+
+// videoCapabilities run as jobs (Submit).
+var videoCapabilities = []mediatrail.Capability{mediatrail.CapabilityVideoGen, mediatrail.CapabilityVideoFromImage}
 
 var capabilities = []mediatrail.Capability{
 	mediatrail.CapabilityTTS, mediatrail.CapabilitySTT, mediatrail.CapabilityImageGen, mediatrail.CapabilityImageEdit,
@@ -91,7 +97,13 @@ func New(cfg Config) *Provider {
 
 func (p *Provider) Name() string { return Name }
 
-func (p *Provider) Capabilities() []mediatrail.Capability { return slices.Clone(capabilities) }
+func (p *Provider) Capabilities() []mediatrail.Capability {
+	return slices.Concat(capabilities, videoCapabilities)
+}
+
+// TakesInputBytes: Submit reads the image of video_from_image from
+// MediaInput.Data (mediatrail.InputBytesSubmitter); this provider fetches nothing.
+func (p *Provider) TakesInputBytes() bool { return true }
 
 // Generate makes the media of a synchronous capability. Errors: EINVALID for
 // a request the capability cannot take (an unknown model, option, voice or
@@ -127,20 +139,34 @@ func (p *Provider) Generate(ctx context.Context, req mediatrail.MediaRequest) (*
 	}
 }
 
-// Submit: the local provider runs no jobs yet.
+// Submit takes a video request (video_gen, video_from_image). There is no
+// job server: the handle carries the validated request (and the image to
+// animate, scaled down to the video's size), and Status answers it
+// completed, its video rendered with ffmpeg when its body is read. Errors
+// as for Generate.
 func (p *Provider) Submit(_ context.Context, req mediatrail.MediaRequest) (mediatrail.Job, error) {
 	if slices.Contains(capabilities, req.Capability) {
 		return mediatrail.Job{}, mediatrail.Invalid("media_type", "%s is synchronous: generate it instead", req.Capability)
 	}
-	return mediatrail.Job{}, mediatrail.UnsupportedCapability(Name, req.Capability)
+	if !slices.Contains(videoCapabilities, req.Capability) {
+		return mediatrail.Job{}, mediatrail.UnsupportedCapability(Name, req.Capability)
+	}
+	if _, _, err := p.find(req.Capability, ffmpeg); err != nil {
+		return mediatrail.Job{}, err
+	}
+	return p.submitVideo(req)
 }
 
-func (p *Provider) Status(context.Context, string) (mediatrail.Job, error) {
-	return mediatrail.Job{}, mediatrail.Invalid("job_id", "provider %s runs no jobs", Name)
+// Status answers a job Submit made: completed, with a body that renders the
+// video when first read. Polling again answers the same.
+func (p *Provider) Status(_ context.Context, providerJobID string) (mediatrail.Job, error) {
+	return p.videoStatus(providerJobID)
 }
 
-func (p *Provider) Cancel(context.Context, string) error {
-	return mediatrail.Invalid("job_id", "provider %s runs no jobs", Name)
+// Cancel has nothing to stop (nothing runs until the video is read).
+func (p *Provider) Cancel(_ context.Context, providerJobID string) error {
+	_, err := parseJob(providerJobID)
+	return err
 }
 
 // interrupted is the error of work cut short by ctx: a timeout when its
