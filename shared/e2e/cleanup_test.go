@@ -593,10 +593,10 @@ func (cs *cleanupStack) cleanupAll(t *testing.T, key string, body map[string]any
 		r := cs.do(t, "POST", "/api/v1/assets/cleanup", key, body)
 		wantOK(t, r, http.StatusOK)
 		var b cleanupBatch
-		r.into(t, &b)
+		r.Into(t, &b)
 		limit, _ := body["limit"].(int)
 		if b.DryRun != (body["dry_run"] == true) || b.Count != len(b.Assets) || len(b.Failed) != 0 || (limit > 0 && b.Count > limit) {
-			t.Fatalf("batch %s", r.raw)
+			t.Fatalf("batch %s", r.Raw)
 		}
 		for _, a := range b.Assets {
 			if want := map[bool]string{true: "ready", false: "deleted"}[b.DryRun]; a.Status != want {
@@ -700,7 +700,7 @@ func TestRetention(t *testing.T) {
 		r := cs.do(t, "GET", "/api/v1/workspace/retention", k, nil)
 		wantOK(t, r, http.StatusOK)
 		var got mediatrail.WorkspaceRetention
-		r.into(t, &got)
+		r.Into(t, &got)
 		return got
 	}
 	if got := retention(key); got != (mediatrail.WorkspaceRetention{RetentionDays: 90, Source: "default"}) {
@@ -744,7 +744,7 @@ func TestRetention(t *testing.T) {
 				} `json:"asset"`
 				Upload mediatrail.PresignedRequest `json:"upload"`
 			}
-			r.into(t, &reg)
+			r.Into(t, &reg)
 			a := reg.Asset
 			wantExpiry := mediatrail.RetentionExpiresAt(a.CreatedAt, tc.wantDays)
 			if a.RetentionDays != tc.wantDays || (a.ExpiresAt == nil) != wantExpiry.IsZero() || (a.ExpiresAt != nil && !a.ExpiresAt.Equal(wantExpiry)) {
@@ -790,7 +790,7 @@ func TestMediaRetention(t *testing.T) {
 			StorageKey    string `json:"storage_key"`
 			RetentionDays int    `json:"retention_days"`
 		}
-		r.into(t, &a)
+		r.Into(t, &a)
 		if got := objectTags(t, st.s3, st.bucket, a.StorageKey); got["retention"] != tc.wantTag || (tc.days != nil && a.RetentionDays != tc.days) {
 			t.Errorf("retention_days %v: asset %d, tags %v", tc.days, a.RetentionDays, got)
 		}

@@ -51,9 +51,9 @@ func (st *stack) localCall(t *testing.T, key, route string, body map[string]any)
 	r := st.do(t, "POST", "/api/v1/media/"+route, key, body)
 	wantOK(t, r, http.StatusOK)
 	var out generated
-	r.into(t, &out)
+	r.Into(t, &out)
 	if out.Status != "completed" || !mediatrail.ValidID(out.AssetID) || !mediatrail.ValidID(out.SpanID) || out.AssetURL == "" || out.Cost != 0 {
-		t.Fatalf("answer = %s", r.raw)
+		t.Fatalf("answer = %s", r.Raw)
 	}
 	return out
 }
@@ -65,7 +65,7 @@ func (st *stack) localAsset(t *testing.T, key string, out generated) (mediatrail
 	r := st.do(t, "GET", "/api/v1/assets/"+out.AssetID, key, nil)
 	wantOK(t, r, http.StatusOK)
 	var a mediatrail.Asset
-	r.into(t, &a)
+	r.Into(t, &a)
 	code, _, body := download(t, out.AssetURL)
 	if code != http.StatusOK {
 		t.Fatalf("download: status %d", code)

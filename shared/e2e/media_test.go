@@ -101,14 +101,14 @@ func (st *stack) generate(t *testing.T, key string, m media, exec string) genera
 	r := st.do(t, "POST", "/api/v1/media/"+m.route, key, m.request(st, exec))
 	wantOK(t, r, http.StatusOK)
 	var out generated
-	r.into(t, &out)
+	r.Into(t, &out)
 	if out.Status != "completed" || !mediatrail.ValidID(out.AssetID) || !mediatrail.ValidID(out.SpanID) || out.AssetURL == "" {
-		t.Fatalf("answer = %s", r.raw)
+		t.Fatalf("answer = %s", r.Raw)
 	}
 	if out.ContentType != m.contentType || !near(out.Cost, m.cost) {
 		t.Errorf("content type %q cost %v, want %q %v", out.ContentType, out.Cost, m.contentType, m.cost)
 	}
-	st.noProviderURL(t, "answer", r.raw)
+	st.noProviderURL(t, "answer", r.Raw)
 	return out
 }
 
@@ -129,9 +129,9 @@ func (st *stack) checkProduced(t *testing.T, key string, m media, out generated)
 	t.Helper()
 	r := st.do(t, "GET", "/api/v1/assets/"+out.AssetID, key, nil)
 	wantOK(t, r, http.StatusOK)
-	st.noProviderURL(t, "asset", r.raw)
+	st.noProviderURL(t, "asset", r.Raw)
 	var a mediatrail.Asset
-	r.into(t, &a)
+	r.Into(t, &a)
 	code, header, body := download(t, out.AssetURL)
 	if code != http.StatusOK {
 		t.Fatalf("download: status %d", code)
@@ -183,7 +183,7 @@ func (st *stack) checkProduced(t *testing.T, key string, m media, out generated)
 	if m.seconds > 0 && !near(sp.MediaDurationSeconds, m.seconds) {
 		t.Errorf("span media duration %v, want %v", sp.MediaDurationSeconds, m.seconds)
 	}
-	raw := st.do(t, "GET", "/api/v1/traces?execution_id="+a.ExecutionID, key, nil).raw
+	raw := st.do(t, "GET", "/api/v1/traces?execution_id="+a.ExecutionID, key, nil).Raw
 	st.noProviderURL(t, "span", raw)
 }
 
@@ -216,8 +216,8 @@ var failures = []failure{
 	{name: "401", fault: func(f *fake.Server) {
 		f.Fail(1, f.Error(401, "invalid_api_key", "Incorrect API key provided: "+fake.Key))
 	}, status: 502, code: mediatrail.EPROVIDER, check: func(t *testing.T, r reply) {
-		if strings.Contains(r.raw, fake.Key) || !strings.Contains(r.Error.Message, "credentials") {
-			t.Errorf("answer %s", r.raw)
+		if strings.Contains(r.Raw, fake.Key) || !strings.Contains(r.Error.Message, "credentials") {
+			t.Errorf("answer %s", r.Raw)
 		}
 	}},
 	{name: "429 then success", fault: func(f *fake.Server) { f.Fail(1, f.RateLimit(time.Second)) }, status: 200},
@@ -262,13 +262,13 @@ func (st *stack) checkFailure(t *testing.T, m media, status int, code string, ch
 		return r
 	}
 	wantError(t, r, status, code)
-	st.noProviderURL(t, "error", r.raw)
+	st.noProviderURL(t, "error", r.Raw)
 	if check != nil {
 		check(t, r)
 	}
 	assets := st.do(t, "GET", "/api/v1/assets", key, nil)
 	if assets.Meta == nil || assets.Meta.Total != 0 || string(assets.Data) != "[]" {
-		t.Errorf("assets after a failure: %s", assets.raw)
+		t.Errorf("assets after a failure: %s", assets.Raw)
 	}
 	if objs := st.objects(t, ws); len(objs) != 0 {
 		t.Errorf("objects after a failure: %v", objs)
@@ -287,8 +287,8 @@ func TestMediaRateLimitedAfterRetries(t *testing.T) {
 	f := st.fakes["openai"]
 	f.Fail(4, f.RateLimit(time.Second))
 	r := st.checkFailure(t, failing["openai"], http.StatusTooManyRequests, mediatrail.ERATELIMITED, nil)
-	if r.header.Get("Retry-After") != "1" {
-		t.Errorf("Retry-After = %q", r.header.Get("Retry-After"))
+	if r.Header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After = %q", r.Header.Get("Retry-After"))
 	}
 	if n := apiRequests(f, "/images/generations"); n != 4 {
 		t.Errorf("the fake saw %d requests, want 4 attempts", n)
@@ -362,13 +362,13 @@ func TestMediaIdempotency(t *testing.T) {
 	second := st.do(t, "POST", "/api/v1/media/tts", key, body)
 	wantOK(t, second, http.StatusOK)
 	var a, b generated
-	first.into(t, &a)
-	second.into(t, &b)
+	first.Into(t, &a)
+	second.Into(t, &b)
 	if b.AssetID != a.AssetID || b.SpanID != a.SpanID || b.Cost != a.Cost || b.ContentType != a.ContentType || b.AssetURL == "" {
 		t.Errorf("replay %+v, first %+v", b, a)
 	}
-	if second.header.Get("Idempotent-Replayed") != "true" || first.header.Get("Idempotent-Replayed") != "" {
-		t.Errorf("Idempotent-Replayed: first %q, second %q", first.header.Get("Idempotent-Replayed"), second.header.Get("Idempotent-Replayed"))
+	if second.Header.Get("Idempotent-Replayed") != "true" || first.Header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("Idempotent-Replayed: first %q, second %q", first.Header.Get("Idempotent-Replayed"), second.Header.Get("Idempotent-Replayed"))
 	}
 	if code, _, data := download(t, b.AssetURL); code != http.StatusOK || string(data) != string(fake.MP3()) {
 		t.Errorf("replayed asset_url: status %d", code)
@@ -392,7 +392,7 @@ func TestMediaIdempotency(t *testing.T) {
 	var c generated
 	r := st.do(t, "POST", "/api/v1/media/tts", keyB, body)
 	wantOK(t, r, http.StatusOK)
-	r.into(t, &c)
+	r.Into(t, &c)
 	if c.AssetID == a.AssetID {
 		t.Errorf("workspace B got workspace A's answer")
 	}
@@ -406,7 +406,7 @@ func TestMediaIdempotency(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	dup := st.do(t, "POST", "/api/v1/media/tts", key, slow)
 	wantError(t, dup, http.StatusConflict, mediatrail.ECONFLICT)
-	if dup.header.Get("Retry-After") == "" {
+	if dup.Header.Get("Retry-After") == "" {
 		t.Errorf("a duplicate in flight has no Retry-After")
 	}
 	wg.Wait()
@@ -438,7 +438,7 @@ func (st *stack) summary(t *testing.T, key, query string) summary {
 	r := st.do(t, "GET", "/api/v1/traces/summary?"+query, key, nil)
 	wantOK(t, r, http.StatusOK)
 	var s summary
-	r.into(t, &s)
+	r.Into(t, &s)
 	return s
 }
 
@@ -533,8 +533,8 @@ func TestMediaChains(t *testing.T) {
 	}
 
 	// Deleting an asset keeps its span, marked.
-	if r := st.do(t, "DELETE", "/api/v1/assets/"+speech.AssetID, key, nil); r.status != http.StatusNoContent {
-		t.Fatalf("delete: %d %s", r.status, r.raw)
+	if r := st.do(t, "DELETE", "/api/v1/assets/"+speech.AssetID, key, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Raw)
 	}
 	spans, _ := st.spans(t, key, "kind=speech&execution_id=exec-chain")
 	var marked bool

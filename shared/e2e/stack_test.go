@@ -1,9 +1,7 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"maps"
 	"net/http"
@@ -146,81 +144,22 @@ func (st *stack) workspace(t *testing.T) (key, ws string) {
 }
 
 // reply is an API answer: the union of the envelopes (api.md) and the raw body.
-type reply struct {
-	Data  json.RawMessage `json:"data"`
-	Meta  *meta           `json:"meta"`
-	Error *struct {
-		Code    string         `json:"code"`
-		Message string         `json:"message"`
-		Details map[string]any `json:"details"`
-	} `json:"error"`
-	status int
-	header http.Header
-	raw    string
-}
-
-type meta struct {
-	Total      int    `json:"total"`
-	Page       int    `json:"page"`
-	Limit      int    `json:"limit"`
-	Pages      int    `json:"pages"`
-	NextCursor string `json:"next_cursor"`
-}
+// reply is an API answer (testenv.Reply).
+type reply = testenv.Reply
 
 func (st *stack) do(t *testing.T, method, path, key string, body any) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, st.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-API-Key", key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var r reply
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r); err != nil {
-			t.Fatalf("%s %s: status %d, body is not JSON: %q", method, path, resp.StatusCode, raw)
-		}
-	}
-	r.status, r.header, r.raw = resp.StatusCode, resp.Header, string(raw)
-	return r
-}
-
-func (r reply) into(t *testing.T, dst any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Data, dst); err != nil {
-		t.Fatalf("decode data %s: %v", r.Data, err)
-	}
+	return testenv.Call(t, st.URL, method, path, key, body)
 }
 
 func wantOK(t *testing.T, r reply, status int) {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status = %d, want %d: %s", r.status, status, r.raw)
-	}
+	r.WantStatus(t, status)
 }
 
 func wantError(t *testing.T, r reply, status int, code string) {
 	t.Helper()
-	if r.status != status || r.Error == nil || r.Error.Code != code || r.Error.Message == "" {
-		t.Fatalf("answer %d %s, want %d with code %q", r.status, r.raw, status, code)
-	}
-	if id, _ := r.Error.Details["request_id"].(string); id == "" || r.header.Get("X-Request-Id") != id {
-		t.Fatalf("request id: details %v, header %q", r.Error.Details["request_id"], r.header.Get("X-Request-Id"))
-	}
+	r.WantError(t, status, code)
 }
 
 // generated is the data of a media answer.
@@ -259,14 +198,14 @@ type span struct {
 }
 
 // spans lists the workspace's spans matching query.
-func (st *stack) spans(t *testing.T, key, query string) ([]span, meta) {
+func (st *stack) spans(t *testing.T, key, query string) ([]span, testenv.Meta) {
 	t.Helper()
 	r := st.do(t, "GET", "/api/v1/traces?"+query, key, nil)
 	wantOK(t, r, http.StatusOK)
 	var out []span
-	r.into(t, &out)
+	r.Into(t, &out)
 	if r.Meta == nil {
-		t.Fatalf("no meta: %s", r.raw)
+		t.Fatalf("no meta: %s", r.Raw)
 	}
 	return out, *r.Meta
 }

@@ -116,9 +116,9 @@ func (st *stack) submit(t *testing.T, key, route string, body map[string]any) st
 		Status string `json:"status"`
 		JobID  string `json:"job_id"`
 	}
-	r.into(t, &out)
+	r.Into(t, &out)
 	if out.Status != "processing" || !mediatrail.ValidID(out.JobID) {
-		t.Fatalf("answer %s", r.raw)
+		t.Fatalf("answer %s", r.Raw)
 	}
 	return out.JobID
 }
@@ -143,9 +143,9 @@ func (st *stack) job(t *testing.T, key, id string) jobView {
 	t.Helper()
 	r := st.do(t, "GET", "/api/v1/media/jobs/"+id, key, nil)
 	wantOK(t, r, http.StatusOK)
-	st.noProviderURL(t, "job", r.raw)
+	st.noProviderURL(t, "job", r.Raw)
 	var v jobView
-	r.into(t, &v)
+	r.Into(t, &v)
 	return v
 }
 
@@ -306,9 +306,9 @@ func TestVideoJobIdempotentOnTheSDKRoute(t *testing.T) {
 	var replay struct {
 		JobID string `json:"job_id"`
 	}
-	again.into(t, &replay)
-	if replay.JobID != id || again.header.Get("Idempotent-Replayed") != "true" || again.status != http.StatusAccepted && again.status != http.StatusOK {
-		t.Fatalf("replay %d %s", again.status, again.raw)
+	again.Into(t, &replay)
+	if replay.JobID != id || again.Header.Get("Idempotent-Replayed") != "true" || again.Status != http.StatusAccepted && again.Status != http.StatusOK {
+		t.Fatalf("replay %d %s", again.Status, again.Raw)
 	}
 	v := st.awaitJob(t, key, id)
 	if v.Status != "completed" || v.MediaType != "video_from_image" {
@@ -317,9 +317,9 @@ func TestVideoJobIdempotentOnTheSDKRoute(t *testing.T) {
 	done := st.do(t, "POST", "/api/v1/media/generate", key, body)
 	wantOK(t, done, http.StatusOK)
 	var out generated
-	done.into(t, &out)
+	done.Into(t, &out)
 	if out.Status != "completed" || out.AssetID != v.AssetID || out.SpanID != v.SpanID || out.AssetURL == "" {
-		t.Errorf("replay after completion: %s", done.raw)
+		t.Errorf("replay after completion: %s", done.Raw)
 	}
 	if n := apiRequests(st.fakes["replicate"], "/models/minimax/video-01/predictions"); n != 1 {
 		t.Errorf("%d submissions for one idempotency key", n)
@@ -410,9 +410,9 @@ func TestVideoJobFailuresAndCancel(t *testing.T) {
 				r := st.do(t, "POST", "/api/v1/media/jobs/"+id+"/cancel", key, nil)
 				wantOK(t, r, http.StatusOK)
 				var v jobView
-				r.into(t, &v)
+				r.Into(t, &v)
 				if v.Status != "cancelled" || v.ProviderCancelled == nil || *v.ProviderCancelled != c.cancelled || v.Message == "" {
-					t.Fatalf("cancel answer %s", r.raw)
+					t.Fatalf("cancel answer %s", r.Raw)
 				}
 				if !c.cancelled && !strings.Contains(v.Message, "cannot cancel") {
 					t.Errorf("luma's cancel does not say so: %q", v.Message)
@@ -473,8 +473,8 @@ func TestVideoJobFailuresAndCancel(t *testing.T) {
 			if body["provider"] == "openai" {
 				route = "tts"
 			}
-			if r := st.do(t, "POST", "/api/v1/media/"+route, key, body); r.status != http.StatusBadRequest {
-				t.Errorf("%s: %d %s", name, r.status, r.raw)
+			if r := st.do(t, "POST", "/api/v1/media/"+route, key, body); r.Status != http.StatusBadRequest {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
 			}
 		}
 		wantError(t, st.do(t, "POST", "/api/v1/media/video_from_image", key, map[string]any{"provider": "runway", "input_asset_id": mediatrail.NewID()}),
@@ -614,12 +614,12 @@ func TestVideoStoreCrashMidUpload(t *testing.T) {
 	r := st.do(t, "GET", "/api/v1/assets?type=video", key, nil)
 	wantOK(t, r, http.StatusOK)
 	if r.Meta == nil || r.Meta.Total != 1 {
-		t.Errorf("video assets: %s", r.raw)
+		t.Errorf("video assets: %s", r.Raw)
 	}
 	sum := st.do(t, "GET", "/api/v1/traces/summary", key, nil)
 	var s struct{ Count int }
-	sum.into(t, &s)
+	sum.Into(t, &s)
 	if s.Count != 1 {
-		t.Errorf("spans: %s", sum.raw)
+		t.Errorf("spans: %s", sum.Raw)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,89 +54,22 @@ func newAPIWith(t *testing.T, rt localstack.Runtime) *env {
 	return &env{Stack: s, bucket: s.Bucket, s3: s3c}
 }
 
-// envelope is the union of the success and error bodies (api.md), decoded as
-// the PromptRails SDK decodes them.
-type envelope struct {
-	Data json.RawMessage `json:"data"`
-	Meta *struct {
-		Total      int    `json:"total"`
-		Page       int    `json:"page"`
-		Limit      int    `json:"limit"`
-		Pages      int    `json:"pages"`
-		NextCursor string `json:"next_cursor"`
-	} `json:"meta"`
-	Error *struct {
-		Code    string         `json:"code"`
-		Message string         `json:"message"`
-		Details map[string]any `json:"details"`
-	} `json:"error"`
-	status int
-	header http.Header
-}
+// envelope is an API answer (testenv.Reply).
+type envelope = testenv.Reply
 
 func (e *env) do(t *testing.T, method, path, key string, body any) envelope {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var env envelope
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &env); err != nil {
-			t.Fatalf("%s %s: status %d, body is not JSON: %q", method, path, resp.StatusCode, raw)
-		}
-	}
-	env.status, env.header = resp.StatusCode, resp.Header
-	return env
-}
-
-func (v envelope) into(t *testing.T, dst any) {
-	t.Helper()
-	if err := json.Unmarshal(v.Data, dst); err != nil {
-		t.Fatalf("decode data %s: %v", v.Data, err)
-	}
+	return testenv.Call(t, e.URL, method, path, key, body)
 }
 
 func wantStatus(t *testing.T, v envelope, want int) {
 	t.Helper()
-	if v.status != want {
-		t.Fatalf("status = %d, want %d (error %+v)", v.status, want, v.Error)
-	}
+	v.WantStatus(t, want)
 }
 
 func wantError(t *testing.T, v envelope, status int, code string) {
 	t.Helper()
-	wantStatus(t, v, status)
-	if v.Error == nil || v.Error.Code != code || v.Error.Message == "" {
-		t.Fatalf("error = %+v, want code %q with a message", v.Error, code)
-	}
-	if id, _ := v.Error.Details["request_id"].(string); id == "" || v.header.Get("X-Request-Id") != id {
-		t.Fatalf("request id: details %v, header %q", v.Error.Details["request_id"], v.header.Get("X-Request-Id"))
-	}
+	v.WantError(t, status, code)
 }
 
 type registration struct {
@@ -160,7 +92,7 @@ func (e *env) register(t *testing.T, key, name, contentType string, body []byte)
 	})
 	wantStatus(t, v, http.StatusCreated)
 	var reg registration
-	v.into(t, &reg)
+	v.Into(t, &reg)
 	return reg
 }
 
@@ -194,7 +126,7 @@ func (e *env) upload(t *testing.T, key, name, contentType string, body []byte) m
 	v := e.do(t, "POST", "/api/v1/assets/"+reg.Asset.ID+"/complete", key, nil)
 	wantStatus(t, v, http.StatusOK)
 	var a mediatrail.Asset
-	v.into(t, &a)
+	v.Into(t, &a)
 	return a
 }
 
@@ -219,7 +151,7 @@ func signedURL(t *testing.T, e *env, key, id, query string) string {
 		URL       string    `json:"url"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
-	v.into(t, &out)
+	v.Into(t, &out)
 	if out.URL == "" || out.ExpiresAt.Before(time.Now()) {
 		t.Fatalf("signed url = %+v", out)
 	}
@@ -258,7 +190,7 @@ func assetLifecycle(t *testing.T, e *env) {
 	}
 
 	var got map[string]any
-	e.do(t, "GET", "/api/v1/assets/"+a.ID, keyA, nil).into(t, &got)
+	e.do(t, "GET", "/api/v1/assets/"+a.ID, keyA, nil).Into(t, &got)
 	for _, field := range []string{"id", "workspace_id", "execution_id", "agent_id", "span_id", "type", "media_type",
 		"provider", "model", "file_name", "file_size", "size", "content_type", "storage_key", "sha256", "metadata",
 		"status", "created_at", "updated_at"} {
@@ -346,7 +278,7 @@ func TestUploadWithWrongChecksumNeverBecomesReady(t *testing.T) {
 		t.Fatal("mismatched blob left in the bucket")
 	}
 	var a mediatrail.Asset
-	e.do(t, "GET", "/api/v1/assets/"+reg.Asset.ID, keyA, nil).into(t, &a)
+	e.do(t, "GET", "/api/v1/assets/"+reg.Asset.ID, keyA, nil).Into(t, &a)
 	if a.Status != mediatrail.StatusPending {
 		t.Fatalf("status = %q, want pending", a.Status)
 	}
@@ -394,7 +326,7 @@ func TestWorkspaceIsolationOnEveryRoute(t *testing.T) {
 		t.Fatal("no next cursor for A")
 	}
 	v := e.do(t, "GET", "/api/v1/assets?limit=1&cursor="+url.QueryEscape(first.Meta.NextCursor), keyB, nil)
-	if v.status == http.StatusOK && string(v.Data) != "[]" {
+	if v.Status == http.StatusOK && string(v.Data) != "[]" {
 		t.Fatalf("B followed A's cursor into %s", v.Data)
 	}
 	// The asset survived B's delete attempt.
@@ -407,8 +339,8 @@ func TestAuthentication(t *testing.T) {
 		wantError(t, e.do(t, "GET", "/api/v1/assets", key, nil), http.StatusUnauthorized, mediatrail.EUNAUTHENTICATED)
 	}
 	v := e.do(t, "GET", "/api/v1/nothing-here", keyA, nil)
-	if v.status != http.StatusNotFound {
-		t.Fatalf("unknown route: %d", v.status)
+	if v.Status != http.StatusNotFound {
+		t.Fatalf("unknown route: %d", v.Status)
 	}
 }
 

@@ -67,7 +67,7 @@ func walk(t *testing.T, e *env, query url.Values, limit int, byCursor bool) list
 		v := e.do(t, "GET", "/api/v1/assets?"+q.Encode(), keyA, nil)
 		wantStatus(t, v, http.StatusOK)
 		var items []mediatrail.Asset
-		v.into(t, &items)
+		v.Into(t, &items)
 		if len(items) > limit {
 			t.Fatalf("page of %d items with limit %d", len(items), limit)
 		}
