@@ -125,14 +125,10 @@ const inputURLExpiry = time.Hour
 
 func (s *JobService) jobInput(ctx context.Context, ws string, in GenerateInput) (*MediaInput, error) {
 	if in.InputAssetID != "" {
-		a, err := s.Media.Assets.FindAsset(ctx, ws, in.InputAssetID)
+		a, err := s.Media.inputAsset(ctx, ws, in.InputAssetID)
 		switch {
 		case err != nil:
 			return nil, err
-		case a.Status == StatusDeleted:
-			return nil, Errorf(ENOTFOUND, "asset not found")
-		case a.Status != StatusReady:
-			return nil, Errorf(ECONFLICT, "the input asset's upload is not complete")
 		case a.Type != AssetImage:
 			return nil, Invalid("input_asset_id", "the input must be an image, not %s", a.ContentType)
 		}

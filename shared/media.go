@@ -489,6 +489,22 @@ func (m *mediaCall) deadline(ctx context.Context, err error) error {
 	return err
 }
 
+// inputAsset returns the caller's ready asset id as a media input. ENOTFOUND
+// for an absent, deleted or foreign asset; ECONFLICT while its upload is
+// pending.
+func (s *MediaService) inputAsset(ctx context.Context, ws, id string) (*Asset, error) {
+	a, err := s.Assets.FindAsset(ctx, ws, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case a.Status == StatusDeleted:
+		return nil, Errorf(ENOTFOUND, "asset not found")
+	case a.Status != StatusReady:
+		return nil, Errorf(ECONFLICT, "the input asset's upload is not complete")
+	}
+	return a, nil
+}
+
 // input loads the request's input: an asset of the caller's workspace or the
 // caller's URL, fetched by us under the public-address policy (providers never
 // fetch callers' URLs). Its content type is sniffed from the bytes.
@@ -496,14 +512,10 @@ func (m *mediaCall) input(ctx context.Context) (*MediaInput, error) {
 	var r io.ReadCloser
 	in := &MediaInput{}
 	if id := m.in.InputAssetID; id != "" {
-		a, err := m.Assets.FindAsset(ctx, m.ws, id)
+		a, err := m.inputAsset(ctx, m.ws, id)
 		switch {
 		case err != nil:
 			return nil, err
-		case a.Status == StatusDeleted:
-			return nil, Errorf(ENOTFOUND, "asset not found")
-		case a.Status != StatusReady:
-			return nil, Errorf(ECONFLICT, "the input asset's upload is not complete")
 		case a.FileSize > MaxInputBytes:
 			return nil, &Error{Code: ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", MaxInputBytes>>20), Details: map[string]any{"field": "input_asset_id"}}
 		}

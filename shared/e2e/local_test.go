@@ -17,6 +17,7 @@ import (
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/probe"
 	"github.com/mediatrail/mediatrail/shared/providers/local"
+	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
 // The local provider through the HTTP API, as on a machine with no provider
@@ -77,22 +78,6 @@ func (st *stack) localAsset(t *testing.T, key string, out generated) (mediatrail
 	return a, body, info
 }
 
-func localRecall(want, got string) float64 {
-	have := strings.Fields(strings.ToLower(got))
-	words := strings.Fields(strings.ToLower(strings.NewReplacer(".", " ", ",", " ").Replace(want)))
-	found := 0
-	for _, w := range words {
-		for i, h := range have {
-			if h == w {
-				found++
-				have = append(have[:i], have[i+1:]...)
-				break
-			}
-		}
-	}
-	return float64(found) / float64(len(words))
-}
-
 func TestLocalProvider(t *testing.T) {
 	t.Parallel()
 	needLocalTools(t)
@@ -115,7 +100,7 @@ func TestLocalProvider(t *testing.T) {
 	start = time.Now()
 	text := st.localCall(t, key, "stt", map[string]any{"input_asset_id": speech.AssetID, "execution_id": execID})
 	sttTook := time.Since(start)
-	r := localRecall(localSpeech, text.TextOutput)
+	r := testenv.WordRecall(localSpeech, text.TextOutput)
 	t.Logf("%q → %q: recall %.0f%% (tts %s, stt %s through the API)", localSpeech, text.TextOutput, 100*r, ttsTook.Round(time.Millisecond), sttTook.Round(time.Millisecond))
 	if r < localMinRecall {
 		t.Errorf("the round trip recovered %.0f%% of the words, want at least %.0f%%", 100*r, 100*localMinRecall)

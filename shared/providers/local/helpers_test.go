@@ -113,20 +113,3 @@ func imageGen(prompt string, config map[string]any) mediatrail.MediaRequest {
 func imageEdit(prompt string, input []byte, config map[string]any) mediatrail.MediaRequest {
 	return mediatrail.MediaRequest{Capability: mediatrail.CapabilityImageEdit, Prompt: prompt, Input: &mediatrail.MediaInput{Data: input}, Config: config}
 }
-
-// recall is the share of want's words found in got, each found word used once.
-func recall(want, got string) float64 {
-	have := strings.Fields(strings.ToLower(got))
-	words := strings.Fields(strings.ToLower(want))
-	found := 0
-	for _, w := range words {
-		for i, h := range have {
-			if h == w {
-				found++
-				have = append(have[:i], have[i+1:]...)
-				break
-			}
-		}
-	}
-	return float64(found) / float64(len(words))
-}

@@ -10,6 +10,7 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/providers/local"
+	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
 // Sentences of the speech round trip. With espeak-ng 1.51's default local
@@ -44,7 +45,7 @@ func TestSpeechRoundTrip(t *testing.T) {
 				speech := mustGenerate(t, p, tts(s, nil))
 				said := time.Since(start)
 				text := mustGenerate(t, p, stt(speech.data, nil))
-				r := recall(s, text.Text)
+				r := testenv.WordRecall(s, text.Text)
 				t.Logf("%q → %q (recall %.0f%%; tts %s, stt %s)", s, text.Text, 100*r, said.Round(time.Millisecond), (time.Since(start) - said).Round(time.Millisecond))
 				words := len(strings.Fields(s))
 				results[i] = outcome{int(math.Round(r * float64(words))), words}
@@ -177,7 +178,7 @@ func TestTranscribeInputs(t *testing.T) {
 	mp3 := mustGenerate(t, p, tts(s, map[string]any{"format": "mp3"}))
 	t.Run("mp3 sniffed from the bytes", func(t *testing.T) {
 		res := mustGenerate(t, p, stt(mp3.data, map[string]any{"language": "en"}))
-		if r := recall(s, res.Text); r < 0.5 {
+		if r := testenv.WordRecall(s, res.Text); r < 0.5 {
 			t.Errorf("mp3 input: %q (recall %.0f%%)", res.Text, 100*r)
 		}
 	})
