@@ -275,9 +275,13 @@ const (
 	DefaultPollInterval    = 5 * time.Second
 	DefaultMaxPollInterval = time.Minute
 	DefaultJobDeadline     = time.Hour
-	// MaxJobDeadline stays under the state machine's TimeoutSeconds (3 h),
-	// so that a job always ends through Fail, never by the run timing out.
+	// MaxJobDeadline stays under WorkflowTimeout, so that a job always ends
+	// through Fail, never by the run timing out.
 	MaxJobDeadline = 2 * time.Hour
+	// WorkflowTimeout is the state machine's TimeoutSeconds
+	// (statemachines/video-job.asl.json; a test keeps them equal): past
+	// it, no execution of a job's workflow can still end the job.
+	WorkflowTimeout = 3 * time.Hour
 	// DefaultMaxVideoBytes bounds one stored video.
 	DefaultMaxVideoBytes = 4 << 30
 	// DefaultStoreTimeout bounds the copy of one video, under the Store

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -122,5 +124,24 @@ func TestSignCallback(t *testing.T) {
 	got := mediatrail.SignCallback("key", []byte("The quick brown fox jumps over the lazy dog"))
 	if want := "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"; got != want {
 		t.Errorf("SignCallback = %s, want %s", got, want)
+	}
+}
+
+// WorkflowTimeout is the video state machine's own TimeoutSeconds: the
+// reconciler relies on it to know when no execution can still end a job.
+func TestWorkflowTimeoutMatchesStateMachine(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "statemachines", "video-job.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asl struct{ TimeoutSeconds int }
+	if err := json.Unmarshal(raw, &asl); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(asl.TimeoutSeconds) * time.Second; got != mediatrail.WorkflowTimeout {
+		t.Errorf("the state machine times out after %s, WorkflowTimeout is %s", got, mediatrail.WorkflowTimeout)
+	}
+	if mediatrail.MaxJobDeadline >= mediatrail.WorkflowTimeout {
+		t.Errorf("MaxJobDeadline %s must stay under WorkflowTimeout %s", mediatrail.MaxJobDeadline, mediatrail.WorkflowTimeout)
 	}
 }

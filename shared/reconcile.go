@@ -40,6 +40,15 @@ type RecordInventory interface {
 	FindAssets(ctx context.Context, refs []AssetRef) (map[AssetRef]*Asset, error)
 }
 
+// JobInventory enumerates active media jobs. It is for reconciliation only:
+// requests never enumerate the whole table.
+type JobInventory interface {
+	// EachActiveJob calls visit for every queued or processing job of every
+	// workspace, in no particular order, until visit returns an error, which
+	// EachActiveJob returns.
+	EachActiveJob(ctx context.Context, visit func(*MediaJob) error) error
+}
+
 // ReconcileStore is the store reconciliation works on.
 type ReconcileStore interface {
 	CleanupStore
@@ -72,18 +81,28 @@ const (
 	// FindingUnfinishedDelete is a tombstone left by an interrupted delete.
 	// Repair: FinishDelete.
 	FindingUnfinishedDelete FindingKind = "unfinished_delete"
+	// FindingStuckJob is an active job older than its workflow's timeout
+	// (WorkflowTimeout) plus the grace: its execution stopped before ending
+	// it (MarkFailed gave up, the run timed out or was stopped by hand), so
+	// nothing else ever will. Repair: JobService.Fail (ETIMEOUT), which
+	// cancels it at its provider, removes what a Store attempt left and
+	// writes its span.
+	FindingStuckJob FindingKind = "stuck_job"
 )
 
 // FindingKinds lists every kind, in report order.
-var FindingKinds = []FindingKind{FindingOrphanBlob, FindingMissingBlob, FindingExpiredUpload, FindingUnfinishedDelete}
+var FindingKinds = []FindingKind{FindingOrphanBlob, FindingMissingBlob, FindingExpiredUpload, FindingUnfinishedDelete, FindingStuckJob}
 
 // Finding is one inconsistency and, after a real run, whether its repair failed.
 type Finding struct {
 	Kind        FindingKind `json:"kind"`
 	WorkspaceID string      `json:"workspace_id"`
 	AssetID     string      `json:"asset_id"`
-	Key         string      `json:"key"`
-	Error       string      `json:"error,omitempty"`
+	// JobID names the job of a stuck_job finding (Key is then the object
+	// its Store attempts chose, if any).
+	JobID string `json:"job_id,omitempty"`
+	Key   string `json:"key"`
+	Error string `json:"error,omitempty"`
 }
 
 // ReconcileReport is what a reconciliation found and, unless DryRun, repaired.
@@ -92,7 +111,9 @@ type ReconcileReport struct {
 	StartedAt      time.Time `json:"started_at"`
 	FinishedAt     time.Time `json:"finished_at"`
 	RecordsScanned int       `json:"records_scanned"`
-	BlobsScanned   int       `json:"blobs_scanned"`
+	// JobsScanned counts the active jobs enumerated.
+	JobsScanned  int `json:"jobs_scanned"`
+	BlobsScanned int `json:"blobs_scanned"`
 	// ForeignKeys counts objects under workspaces/ whose keys this system
 	// does not own: they are never touched.
 	ForeignKeys int `json:"foreign_keys"`
@@ -152,6 +173,10 @@ type Reconciler struct {
 	Assets *AssetService
 	Store  ReconcileStore
 	Blobs  ReconcileBlobs
+	// Jobs ends stuck jobs (Fail) and ActiveJobs enumerates them; without
+	// either, jobs are not reconciled.
+	Jobs       *JobService
+	ActiveJobs JobInventory
 	// Grace defaults to DefaultReconcileGrace.
 	Grace time.Duration
 	// Concurrency bounds the HEADs and repairs in flight (default 8).
@@ -218,6 +243,9 @@ func (r *Reconciler) Run(ctx context.Context, opts ReconcileOptions) (*Reconcile
 		x.report.Found[k] = 0
 	}
 	err := x.records(ctx)
+	if err == nil {
+		err = x.jobs(ctx)
+	}
 	x.wg.Wait()
 	if err == nil {
 		x.missingBlobs(ctx)
@@ -232,7 +260,7 @@ func (r *Reconciler) Run(ctx context.Context, opts ReconcileOptions) (*Reconcile
 	sort.Slice(x.findings, func(i, j int) bool {
 		a, b := x.findings[i], x.findings[j]
 		return cmp.Or(cmp.Compare(slices.Index(FindingKinds, a.Kind), slices.Index(FindingKinds, b.Kind)), cmp.Compare(a.WorkspaceID, b.WorkspaceID),
-			cmp.Compare(a.AssetID, b.AssetID), cmp.Compare(a.Key, b.Key)) < 0
+			cmp.Compare(a.AssetID, b.AssetID), cmp.Compare(a.JobID, b.JobID), cmp.Compare(a.Key, b.Key)) < 0
 	})
 	rep.Findings = x.findings
 	if len(rep.Findings) > MaxReportedFindings {
@@ -242,7 +270,7 @@ func (r *Reconciler) Run(ctx context.Context, opts ReconcileOptions) (*Reconcile
 		rep.Findings = []Finding{}
 	}
 	rep.FinishedAt = r.now()
-	r.logger().Info("reconciliation", "dry_run", opts.DryRun, "records", rep.RecordsScanned, "blobs", rep.BlobsScanned,
+	r.logger().Info("reconciliation", "dry_run", opts.DryRun, "records", rep.RecordsScanned, "jobs", rep.JobsScanned, "blobs", rep.BlobsScanned,
 		"found", rep.Found, "repaired", rep.Repaired, "failed", rep.Failed)
 	return rep, nil
 }
@@ -272,7 +300,7 @@ func (x *run) found(ctx context.Context, f Finding, repair func(context.Context)
 	if err != nil {
 		x.report.Failed++
 		f.Error = ErrorMessage(err)
-		x.logger().Error("reconcile: repair failed", "kind", f.Kind, "workspace", f.WorkspaceID, "asset", f.AssetID, "key", f.Key, "err", err)
+		x.logger().Error("reconcile: repair failed", "kind", f.Kind, "workspace", f.WorkspaceID, "asset", f.AssetID, "job", f.JobID, "key", f.Key, "err", err)
 	} else if !x.opts.DryRun {
 		x.report.Repaired++
 	}
@@ -307,6 +335,51 @@ func (x *run) records(ctx context.Context) error {
 		}
 		return ctx.Err()
 	})
+}
+
+// jobs checks every active job: one whose workflow can no longer be running
+// (created before now - WorkflowTimeout - grace) is stuck.
+func (x *run) jobs(ctx context.Context) error {
+	if x.Jobs == nil || x.ActiveJobs == nil {
+		return nil
+	}
+	return x.ActiveJobs.EachActiveJob(ctx, func(j *MediaJob) error {
+		x.mu.Lock()
+		x.report.JobsScanned++
+		x.mu.Unlock()
+		if j.Active() && x.stuck(j) {
+			f := Finding{Kind: FindingStuckJob, WorkspaceID: j.WorkspaceID, JobID: j.ID, Key: j.StorageKey}
+			x.async(func() { x.found(ctx, f, x.failStuck(j)) })
+		}
+		return ctx.Err()
+	})
+}
+
+// stuck reports whether no execution of j's workflow can still end it.
+func (x *run) stuck(j *MediaJob) bool {
+	return j.CreatedAt.Add(WorkflowTimeout).Before(x.cutoff)
+}
+
+// errStuckJob is the failure a stuck job ends with.
+var errStuckJob = &SpanFailure{Code: ETIMEOUT, Message: "the job's workflow stopped before the job ended"}
+
+// failStuck ends a stuck job through JobService.Fail once a consistent read
+// confirms that it is still active.
+func (x *run) failStuck(j *MediaJob) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		now, err := x.Jobs.Jobs.FindJob(ctx, j.WorkspaceID, j.ID)
+		switch {
+		case IsNotFound(err):
+			return false, nil
+		case err != nil:
+			return true, err
+		case !now.Active() || !x.stuck(now):
+			return false, nil // ended meanwhile
+		}
+		failure := *errStuckJob
+		_, err = x.Jobs.Fail(ctx, JobTask{WorkspaceID: j.WorkspaceID, JobID: j.ID, Next: NextFail, Failure: &failure})
+		return true, err
+	}
 }
 
 func (x *run) expireUpload(a *Asset) func(context.Context) (bool, error) {

@@ -70,6 +70,7 @@ func LoadWith(ctx context.Context, getenv func(string) string) (*App, error) {
 	env := secrets.over(getenv)
 	a := New(cfg, awsCfg, dynamoClient(awsCfg, getenv), env)
 	a.Jobs = newJobs(a, getenv, env)
+	a.Reconciler.Jobs, a.Reconciler.ActiveJobs = a.Jobs, a.Store
 	return a, nil
 }
 

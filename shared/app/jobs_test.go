@@ -44,6 +44,9 @@ func TestJobsWiring(t *testing.T) {
 	if a.Jobs == nil || a.Media.Jobs != a.Jobs || a.Jobs.Workflow != nil || a.Jobs.Config.CallbackSecret != "s" || a.Jobs.Outputs == nil {
 		t.Errorf("without a state machine: %+v", a.Jobs)
 	}
+	if a.Reconciler.Jobs != a.Jobs || a.Reconciler.ActiveJobs == nil {
+		t.Errorf("the reconciler cannot end stuck jobs: %+v", a.Reconciler)
+	}
 	env["VIDEO_STATE_MACHINE_ARN"] = "arn:aws:states:us-east-1:000000000000:stateMachine:VideoJobStateMachine"
 	if a, err = LoadWith(context.Background(), func(k string) string { return env[k] }); err != nil || a.Jobs.Workflow == nil {
 		t.Errorf("with a state machine: %v %v", a.Jobs.Workflow, err)

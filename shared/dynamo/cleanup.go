@@ -14,6 +14,7 @@ import (
 
 var (
 	_ mediatrail.ReconcileStore = (*Store)(nil)
+	_ mediatrail.JobInventory   = (*Store)(nil)
 	_ mediatrail.RetentionStore = (*Store)(nil)
 )
 
@@ -201,4 +202,37 @@ func (s *Store) FindAssets(ctx context.Context, refs []mediatrail.AssetRef) (map
 		}
 	}
 	return found, nil
+}
+
+// EachActiveJob calls visit for every queued or processing job of the table
+// with a paginated Scan (a filter keeps active JOB# items): it reads the
+// whole table, so it serves reconciliation only, never a request.
+func (s *Store) EachActiveJob(ctx context.Context, visit func(*mediatrail.MediaJob) error) error {
+	in := &dynamodb.ScanInput{
+		TableName:                aws.String(s.table),
+		FilterExpression:         aws.String("begins_with(#sk, :job) AND #status IN (:queued, :processing)"),
+		ExpressionAttributeNames: map[string]string{"#sk": attrSK, "#status": attrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":job": str(jobPrefix), ":queued": str(string(mediatrail.JobQueued)), ":processing": str(string(mediatrail.JobProcessing)),
+		},
+	}
+	for {
+		out, err := s.client.Scan(ctx, in)
+		if err != nil {
+			return fmt.Errorf("dynamo: scan jobs: %w", err)
+		}
+		for _, item := range out.Items {
+			j, err := unmarshalJob(item)
+			if err != nil {
+				return err
+			}
+			if err := visit(j); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }

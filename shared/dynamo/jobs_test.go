@@ -2,7 +2,9 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,5 +111,56 @@ func TestFinishJobReleasesClaim(t *testing.T) {
 	}
 	if c := counters(t, e, ws); len(c) != 0 {
 		t.Errorf("a failed job counted assets: %v", c)
+	}
+}
+
+// Reconciliation enumerates the active jobs of every workspace, and nothing
+// else: not ended jobs, not assets, spans or settings.
+func TestEnumerateActiveJobs(t *testing.T) {
+	e := newEnv(t)
+	ctx := testenv.Context(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var active []string
+	for i := range 60 {
+		j := newJob([]string{"ws-a", "ws-b", "ws-c"}[i%3], now.Add(time.Duration(i)*time.Second))
+		switch i % 4 {
+		case 0:
+			j.Status = mediatrail.JobQueued
+		case 1:
+			j.Status = mediatrail.JobProcessing
+		case 2:
+			j.Status = mediatrail.JobCompleted
+		case 3:
+			j.Status = []mediatrail.JobState{mediatrail.JobFailed, mediatrail.JobCancelled}[i/4%2]
+		}
+		if j.Active() {
+			active = append(active, j.ID)
+		}
+		if err := e.store.CreateJob(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	MustCreate(t, e.store, newAsset("ws-a", now))
+
+	var seen []string
+	err := e.store.EachActiveJob(ctx, func(j *mediatrail.MediaJob) error {
+		if !j.Active() || j.WorkspaceID == "" || j.CreatedAt.IsZero() {
+			t.Errorf("visited %+v", j)
+		}
+		seen = append(seen, j.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(seen)
+	slices.Sort(active)
+	if !slices.Equal(seen, active) {
+		t.Errorf("visited %d jobs, want the %d active ones", len(seen), len(active))
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := e.store.EachActiveJob(ctx, func(*mediatrail.MediaJob) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("visit error: %v after %d visits", err, n)
 	}
 }

@@ -561,6 +561,96 @@ func TestReconcileRepairsInjectedFaults(t *testing.T) {
 	}
 }
 
+// A job whose workflow died without ending it (MarkFailed gave up, the run
+// timed out or was stopped by hand) stays active; once no execution can
+// still be running, reconciliation fails it through JobService.Fail. Its
+// dry run lists exactly that job; jobs in flight and ended ones are left
+// alone.
+func TestReconcileFailsStuckJobs(t *testing.T) {
+	t.Parallel()
+	cs := newCleanupStack(t, cleanupOptions{}) // the default grace: 1 h
+	key, ws := cs.workspace(t)
+	ctx := testenv.Context(t)
+	job := func(created time.Time, status mediatrail.JobState, exec string) *mediatrail.MediaJob {
+		j := &mediatrail.MediaJob{
+			ID: mediatrail.NewIDAt(created), WorkspaceID: ws, Status: status, Capability: mediatrail.CapabilityVideoGen,
+			Provider: "runway", Model: "gen4.5", Prompt: "waves", ExecutionID: exec, TraceID: exec, SpanID: mediatrail.NewIDAt(created),
+			CreatedAt: created, UpdatedAt: created, DeadlineAt: created.Add(mediatrail.DefaultJobDeadline), RetentionDays: 30,
+		}
+		if status == mediatrail.JobCompleted {
+			j.EndedAt = created.Add(time.Minute)
+		}
+		if err := cs.App.Store.CreateJob(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	old := time.Now().UTC().Add(-5 * time.Hour)
+	// Stuck while storing: its Store attempt had chosen the object and
+	// left part of it.
+	stuck := job(old, mediatrail.JobProcessing, "exec-stuck")
+	stuck.AssetID = mediatrail.NewIDAt(old)
+	stuck.StorageKey = mediatrail.StorageKeyFor(ws, stuck.AssetID, "video.mp4")
+	if err := cs.App.Store.UpdateJob(ctx, stuck); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.App.Blobs.Put(ctx, stuck.StorageKey, "video/mp4", strings.NewReader("part"), 4); err != nil {
+		t.Fatal(err)
+	}
+	recent := job(time.Now().UTC().Add(-time.Minute), mediatrail.JobProcessing, "exec-recent")
+	ended := job(old, mediatrail.JobCompleted, "exec-ended")
+
+	want := []mediatrail.Finding{{Kind: mediatrail.FindingStuckJob, WorkspaceID: ws, JobID: stuck.ID, Key: stuck.StorageKey}}
+	dry := cs.reconcile(t, "reconcile-dry-run.json")
+	if !dry.DryRun || !slices.Equal(dry.Findings, want) || dry.Found[mediatrail.FindingStuckJob] != 1 || dry.JobsScanned != 2 {
+		t.Fatalf("dry run found %+v (%v, %d jobs scanned), want %+v", dry.Findings, dry.Found, dry.JobsScanned, want)
+	}
+	if dry.Repaired != 0 || dry.Failed != 0 {
+		t.Errorf("dry run: repaired %d failed %d", dry.Repaired, dry.Failed)
+	}
+	if v := cs.job(t, key, stuck.ID); v.Status != string(mediatrail.JobProcessing) {
+		t.Errorf("the dry run changed the stuck job: %+v", v)
+	}
+	if !cs.blobExists(t, stuck.StorageKey) {
+		t.Errorf("the dry run removed the stuck job's object")
+	}
+
+	real := cs.reconcile(t, "reconcile.json")
+	if real.DryRun || !slices.Equal(real.Findings, dry.Findings) || !maps.Equal(real.Found, dry.Found) {
+		t.Fatalf("real run found\n%+v\nthe dry run\n%+v", real.Findings, dry.Findings)
+	}
+	if real.Repaired != 1 || real.Failed != 0 {
+		t.Errorf("repaired %d, failed %d; want 1, 0", real.Repaired, real.Failed)
+	}
+	v := cs.job(t, key, stuck.ID)
+	if v.Status != string(mediatrail.JobFailed) || v.Error == nil || v.Error.Code != mediatrail.ETIMEOUT ||
+		!strings.Contains(v.Error.Message, "workflow stopped") {
+		t.Errorf("stuck job after repair: %+v (error %+v)", v, v.Error)
+	}
+	spans, _ := cs.spans(t, key, "execution_id=exec-stuck")
+	if len(spans) != 1 || spans[0].ID != stuck.SpanID || spans[0].Status != string(mediatrail.SpanError) ||
+		spans[0].Error == nil || spans[0].Error.Code != mediatrail.ETIMEOUT || spans[0].Cost != 0 {
+		t.Errorf("spans of the stuck job: %+v", spans)
+	}
+	if cs.blobExists(t, stuck.StorageKey) {
+		t.Errorf("the stuck job's object remains")
+	}
+
+	again := cs.reconcile(t, "reconcile-dry-run.json")
+	if again.Total() != 0 || len(again.Findings) != 0 {
+		t.Errorf("after repair: %v %+v", again.Found, again.Findings)
+	}
+	for _, j := range []*mediatrail.MediaJob{recent, ended} {
+		got, err := cs.App.Store.FindJob(ctx, ws, j.ID)
+		if err != nil || got.Status != j.Status || got.Version != j.Version {
+			t.Errorf("bystander %s: %+v %v", j.ExecutionID, got, err)
+		}
+		if spans, _ := cs.spans(t, key, "execution_id="+j.ExecutionID); len(spans) != 0 {
+			t.Errorf("bystander %s has spans %+v", j.ExecutionID, spans)
+		}
+	}
+}
+
 func sortFindings(fs []mediatrail.Finding) {
 	order := func(k mediatrail.FindingKind) int { return slices.Index(mediatrail.FindingKinds, k) }
 	slices.SortFunc(fs, func(a, b mediatrail.Finding) int {
