@@ -143,7 +143,6 @@ func (st *stack) workspace(t *testing.T) (key, ws string) {
 	return key, ws
 }
 
-// reply is an API answer: the union of the envelopes (api.md) and the raw body.
 // reply is an API answer (testenv.Reply).
 type reply = testenv.Reply
 
