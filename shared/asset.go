@@ -221,7 +221,7 @@ func ValidateSHA256(s string) (string, error) {
 // MaxMetadataBytes bounds an asset's metadata as JSON (a DynamoDB item holds 400 KB).
 const MaxMetadataBytes = 32 << 10
 
-// ValidateMetadata checks metadata size; nil is allowed.
+// ValidateMetadata checks metadata size and nesting (MaxJSONDepth); nil is allowed.
 func ValidateMetadata(md map[string]any) error {
 	if md == nil {
 		return nil
@@ -233,7 +233,7 @@ func ValidateMetadata(md map[string]any) error {
 	if len(b) > MaxMetadataBytes {
 		return &Error{Code: ETOOLARGE, Message: "metadata must be at most 32 KiB", Details: map[string]any{"field": "metadata"}}
 	}
-	return nil
+	return validateDepth("metadata", md)
 }
 
 // AssetFilter selects assets of one workspace. Zero fields do not filter.
