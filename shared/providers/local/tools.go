@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
@@ -77,7 +78,11 @@ func (e *toolError) Unwrap() error { return e.err }
 func (p *Provider) run(ctx context.Context, dir string, stdin io.Reader, path string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.toolTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
+	// The limits are set by the shell that then becomes the tool, so they hold
+	// from its first instruction (Go cannot set a child's rlimits). dash counts
+	// ulimit -d in KiB and -f in 512-byte blocks.
+	limits := fmt.Sprintf(`ulimit -d %d && ulimit -f %d && exec "$0" "$@"`, p.toolMemory>>10, p.toolFile>>9)
+	cmd := exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", limits, path}, args...)...)
 	cmd.Dir = dir
 	cmd.Stdin = stdin
 	if stdin == nil {
@@ -92,6 +97,9 @@ func (p *Provider) run(ctx context.Context, dir string, stdin io.Reader, path st
 	switch {
 	case ctx.Err() != nil:
 		return nil, p.interrupted(ctx, "running "+name)
+	case killedBy(err, syscall.SIGXFSZ):
+		return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE,
+			Message: fmt.Sprintf("the media would exceed %d MiB of working files", p.toolFile>>20)}
 	case err != nil:
 		return nil, &mediatrail.ProviderError{Provider: Name, Code: "tool_failed", Message: name + " failed",
 			Err: &toolError{tool: name, err: err, stderr: stderr.String()}}
@@ -99,6 +107,16 @@ func (p *Provider) run(ctx context.Context, dir string, stdin io.Reader, path st
 		return nil, &mediatrail.ProviderError{Provider: Name, Code: mediatrail.ProviderMalformed, Message: name + " printed more than expected"}
 	}
 	return stdout.Bytes(), nil
+}
+
+// killedBy reports whether err is a process ended by sig.
+func killedBy(err error, sig syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
 }
 
 // toolStderr is what a failed tool run wrote to standard error, "" for any
