@@ -67,6 +67,10 @@ type Config struct {
 	Concurrency int
 	// ToolTimeout bounds each tool run; 0 means DefaultToolTimeout.
 	ToolTimeout time.Duration
+	// MemoryBytes is the memory of the function this provider runs in, which
+	// sizes the largest image it decodes; 0 means AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+	// (set by Lambda and the local stack), or 1024 MB when unset.
+	MemoryBytes int64
 	// ToolMemoryBytes bounds the data segment (heap and private writable
 	// mappings) of each tool process; 0 means half the function's memory
 	// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, which Lambda and the local stack set;
@@ -91,6 +95,7 @@ type Provider struct {
 	modelDirs   []string
 	slots       chan struct{}
 	toolTimeout time.Duration
+	memory      int64
 	toolMemory  int64
 	toolFile    int64
 }
@@ -98,13 +103,16 @@ type Provider struct {
 // New returns the local provider.
 func New(cfg Config) *Provider {
 	p := &Provider{lookPath: cfg.LookPath, modelDirs: cfg.SpeechModelDirs, toolTimeout: cfg.ToolTimeout,
-		toolMemory: cfg.ToolMemoryBytes, toolFile: cmp.Or(cfg.ToolFileBytes, DefaultToolFileBytes)}
-	if p.toolMemory <= 0 {
+		memory: cfg.MemoryBytes, toolMemory: cfg.ToolMemoryBytes, toolFile: cmp.Or(cfg.ToolFileBytes, DefaultToolFileBytes)}
+	if p.memory <= 0 {
 		mb, err := strconv.ParseInt(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
 		if err != nil || mb <= 0 {
 			mb = 1024
 		}
-		p.toolMemory = mb << 20 / 2
+		p.memory = mb << 20
+	}
+	if p.toolMemory <= 0 {
+		p.toolMemory = p.memory / 2
 	}
 	if p.lookPath == nil {
 		p.lookPath = exec.LookPath
@@ -136,7 +144,7 @@ func (p *Provider) TakesInputBytes() bool { return true }
 // Generate makes the media of a synchronous capability. Errors: EINVALID for
 // a request the capability cannot take (an unknown model, option, voice or
 // image operation; an input that is not audio or an image), ETOOLARGE for an
-// image over MaxImagePixels, EUNAVAILABLE when a tool or model is not
+// image over the pixels its memory allows, EUNAVAILABLE when a tool or model is not
 // installed, and a *mediatrail.ProviderError when a tool fails or overruns.
 func (p *Provider) Generate(ctx context.Context, req mediatrail.MediaRequest) (*mediatrail.MediaResult, error) {
 	if !slices.Contains(capabilities, req.Capability) {

@@ -74,3 +74,33 @@ func TestSecurity_ToolFileLimit(t *testing.T) {
 		t.Errorf("left behind: %v", left)
 	}
 }
+
+// The largest image a function decodes follows from its MemorySize, checked
+// from the header before any pixel is decoded (the headers here have no pixel
+// data: decoding would answer "corrupt", not 413).
+func TestSecurity_ImageCapsFollowMemorySize(t *testing.T) {
+	needTools(t, "ffmpeg")
+	const mb = 1 << 20
+	for _, tc := range []struct {
+		name   string
+		memory int64
+		req    mediatrail.MediaRequest
+		parts  []string
+	}{
+		{"video_from_image 6324x6324 at 512 MB", 512 * mb, videoFromImage(hugePNG(6324, 6324), nil), []string{"6324x6324", "16.8 megapixels"}},
+		{"image_edit 40 MP at 1024 MB", 1024 * mb, imageEdit("invert", hugePNG(8000, 5000), nil), []string{"8000x5000", "33.6 megapixels"}},
+		{"image_edit 40 MP at 512 MB", 512 * mb, imageEdit("invert", hugePNG(8000, 5000), nil), []string{"16.8 megapixels"}},
+		{"20 steps over 12 MP", 1024 * mb, imageEdit(strings.Repeat("blur 50, ", 20), hugePNG(4000, 3000), nil), []string{"20 operations", "megapixel-operations"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := local.New(local.Config{MemoryBytes: tc.memory})
+			var err error
+			if tc.req.Capability == mediatrail.CapabilityVideoFromImage {
+				_, err = p.Submit(testContext(t), tc.req)
+			} else {
+				_, err = generate(t, p, tc.req)
+			}
+			wantError(t, err, mediatrail.ETOOLARGE, tc.parts...)
+		})
+	}
+}
