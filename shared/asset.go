@@ -145,7 +145,8 @@ func ParseStorageKey(key string) (workspaceID, assetID string, ok bool) {
 const MaxFileNameBytes = 255
 
 // ValidateFileName accepts a plain file name: no path separators, no "." or ".."
-// names, no control characters, valid UTF-8, at most MaxFileNameBytes bytes.
+// names, no control or bidirectional control characters, valid UTF-8, at
+// most MaxFileNameBytes bytes.
 func ValidateFileName(name string) error {
 	switch {
 	case name == "":
@@ -160,6 +161,11 @@ func ValidateFileName(name string) error {
 	for _, r := range name {
 		if unicode.IsControl(r) {
 			return Invalid("file_name", "file_name must not contain control characters")
+		}
+		// Bidirectional controls (U+202A-U+202E, U+2066-U+2069, marks) make
+		// "invoice\u202Etxt.exe" display as "invoiceexe.txt".
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return Invalid("file_name", "file_name must not contain bidirectional control characters")
 		}
 	}
 	return nil

@@ -95,3 +95,14 @@ func TestSecurity_FailedCallSpanStoredTruncated(t *testing.T) {
 		t.Errorf("stored span = status %q provider %q prompt %d bytes error %+v", sp.Status, sp.Provider, len(sp.Prompt), sp.Error)
 	}
 }
+
+func TestSecurity_FileNameRefusesBidiControls(t *testing.T) {
+	for _, name := range []string{"invoice\u202Etxt.exe", "a\u202Ab.txt", "a\u202Db.txt", "a\u2066b.txt", "a\u2069b.txt", "a\u200Fb.txt", "a\u061Cb.txt"} {
+		if got := mediatrail.ErrorCode(mediatrail.ValidateFileName(name)); got != mediatrail.EINVALID {
+			t.Errorf("ValidateFileName(%q) code %q, want %q", name, got, mediatrail.EINVALID)
+		}
+	}
+	if err := mediatrail.ValidateFileName("résumé מסמך.txt"); err != nil {
+		t.Errorf("a right-to-left name without controls: %v", err)
+	}
+}
