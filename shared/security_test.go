@@ -106,3 +106,23 @@ func TestSecurity_FileNameRefusesBidiControls(t *testing.T) {
 		t.Errorf("a right-to-left name without controls: %v", err)
 	}
 }
+
+// noWorkflow is a configured workflow that must never be started.
+type noWorkflow struct{}
+
+func (noWorkflow) Start(context.Context, mediatrail.JobTask) error { panic("workflow started") }
+
+// A callback_url on a server without CALLBACK_SIGNING_SECRET would never be
+// sent: it is refused at submission, before the provider or workflow.
+func TestSecurity_CallbackRefusedWithoutSigningSecret(t *testing.T) {
+	jobs := &mediatrail.JobService{Workflow: noWorkflow{}}
+	svc := &mediatrail.MediaService{Providers: stubProvider{}, Jobs: jobs}
+	jobs.Media = svc
+	_, err := svc.Generate(context.Background(), "ws", mediatrail.CapabilityVideoGen, mediatrail.GenerateInput{
+		Provider: "stub", Prompt: "a lighthouse", CallbackURL: "https://example.com/hook",
+	})
+	var e *mediatrail.Error
+	if !errors.As(err, &e) || e.Code != mediatrail.EINVALID || e.Details["field"] != "callback_url" {
+		t.Fatalf("Generate: %v, want EINVALID on callback_url", err)
+	}
+}
