@@ -126,3 +126,12 @@ func TestSecurity_CallbackRefusedWithoutSigningSecret(t *testing.T) {
 		t.Fatalf("Generate: %v, want EINVALID on callback_url", err)
 	}
 }
+
+// A run's grace from the event is validated before anything is read (the
+// Reconciler here has no stores: touching one would panic).
+func TestReconcileRefusesBadGraceOption(t *testing.T) {
+	_, err := (&mediatrail.Reconciler{}).Run(context.Background(), mediatrail.ReconcileOptions{Grace: "-1h"})
+	if mediatrail.ErrorCode(err) != mediatrail.EINVALID {
+		t.Fatalf("Run: %v, want EINVALID", err)
+	}
+}
