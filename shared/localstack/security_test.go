@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
 )
 
 // An uploaded HTML or SVG file downloaded through a signed URL asked inline
@@ -26,4 +28,26 @@ func TestSecurity_SignedURLNeverServesActiveTypesInline(t *testing.T) {
 			t.Errorf("%s: Content-Disposition = %q, want attachment", tc.name, cd)
 		}
 	}
+}
+
+// A request without a valid key is 401 before anything of it is read: an
+// oversized body or a malformed query tells it nothing.
+func TestSecurity_AuthenticateBeforeParsing(t *testing.T) {
+	e := newAPI(t)
+	big := `{"file_name": "` + strings.Repeat("a", 2<<20) + `"}`
+	for _, tc := range []struct {
+		name, method, path, key string
+		body                    any
+	}{
+		{"oversized body, no key", "POST", "/api/v1/assets", "", big},
+		{"oversized body, unknown key", "POST", "/api/v1/media/tts", "not-a-key", big},
+		{"malformed body, no key", "POST", "/api/v1/assets", "", "{"},
+		{"malformed query, no key", "GET", "/api/v1/assets?limit=%zz", "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, e.do(t, tc.method, tc.path, tc.key, tc.body), http.StatusUnauthorized, mediatrail.EUNAUTHENTICATED)
+		})
+	}
+	// With a key the limits still hold.
+	wantError(t, e.do(t, "POST", "/api/v1/assets", keyA, big), http.StatusRequestEntityTooLarge, mediatrail.ETOOLARGE)
 }
