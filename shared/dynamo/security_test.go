@@ -1,7 +1,9 @@
 package dynamo_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +47,36 @@ func TestSecurity_TruncatedSpanIsStored(t *testing.T) {
 				t.Errorf("stored span: id %s attributes %v cost %v input %d bytes", s.ID, s.Attributes, s.Cost.Amount, len(s.InputURL))
 			}
 		})
+	}
+}
+
+// Cursors carry a MAC under the table's own random key: one made elsewhere
+// (another table, so another key) for the very same listing, or one whose id
+// or page was changed, is refused; the real one works.
+func TestSecurity_CursorsAreKeyed(t *testing.T) {
+	e, other := newEnv(t), newEnv(t)
+	fx := fixture("ws-1", 10)
+	createFixture(t, e, fx)
+	createFixture(t, other, fx)
+	ctx := context.Background()
+	mine := MustList(t, e.store, "ws-1", mediatrail.AssetFilter{Limit: 3}).NextCursor
+	foreign := MustList(t, other.store, "ws-1", mediatrail.AssetFilter{Limit: 3}).NextCursor
+	if mine == "" || foreign == "" || mine == foreign {
+		t.Fatalf("cursors %q and %q: want two different ones", mine, foreign)
+	}
+	if _, err := e.store.ListAssets(ctx, "ws-1", mediatrail.AssetFilter{Limit: 3, Cursor: mine}); err != nil {
+		t.Fatalf("own cursor: %v", err)
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(mine)
+	bumped := bytes.Clone(raw)
+	bumped[1+27]++ // the page number
+	for name, c := range map[string]string{
+		"made under another key": foreign,
+		"page changed":           base64.RawURLEncoding.EncodeToString(bumped),
+	} {
+		_, err := e.store.ListAssets(ctx, "ws-1", mediatrail.AssetFilter{Limit: 3, Cursor: c})
+		if mediatrail.ErrorCode(err) != mediatrail.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", name, err)
+		}
 	}
 }

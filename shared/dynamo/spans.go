@@ -193,7 +193,11 @@ func (s *Store) ListSpans(ctx context.Context, workspaceID string, f mediatrail.
 	}
 	page, after := max(f.Page, 1), ""
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor, q.fp)
+		key, err := s.cursorKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c, err := decodeCursor(f.Cursor, key, q.fp)
 		if err != nil {
 			return nil, err
 		}
@@ -234,7 +238,11 @@ func (s *Store) ListSpans(ctx context.Context, workspaceID string, f mediatrail.
 	}
 	if len(out.Spans) > limit {
 		out.Spans = out.Spans[:limit]
-		out.NextCursor = encodeCursor(cursor{afterID: out.Spans[limit-1].ID, page: page + 1}, q.fp)
+		key, err := s.cursorKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out.NextCursor = encodeCursor(cursor{afterID: out.Spans[limit-1].ID, page: page + 1}, key, q.fp)
 	}
 	return out, nil
 }

@@ -402,6 +402,11 @@ func (s *Stack) createResources(ctx context.Context) error {
 			return fmt.Errorf("store API key: %w", err)
 		}
 	}
+	if len(s.Template.Tables) > 0 {
+		if err := a.Store.EnsureCursorKey(ctx); err != nil {
+			return fmt.Errorf("create cursor key: %w", err)
+		}
+	}
 	return nil
 }
 
