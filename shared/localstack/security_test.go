@@ -51,3 +51,35 @@ func TestSecurity_AuthenticateBeforeParsing(t *testing.T) {
 	// With a key the limits still hold.
 	wantError(t, e.do(t, "POST", "/api/v1/assets", keyA, big), http.StatusRequestEntityTooLarge, mediatrail.ETOOLARGE)
 }
+
+// A presigned PUT accepts headers it does not sign, and downloads would serve
+// them: complete refuses such an upload (422), removes the blob and keeps the
+// asset pending; a clean upload then completes.
+func TestSecurity_CompleteRefusesUnsignedServedHeaders(t *testing.T) {
+	e := newAPI(t)
+	body := []byte("plain text, honestly")
+	for _, h := range []map[string]string{
+		{"Content-Encoding": "gzip"},
+		{"Cache-Control": "public, max-age=31536000"},
+		{"Content-Language": "en"},
+		{"Content-Disposition": "inline; filename=x.html"},
+	} {
+		reg := e.register(t, keyA, "a.txt", "text/plain", body)
+		if code := putWith(t, reg, body, h); code != http.StatusOK {
+			t.Fatalf("PUT with %v: status %d (the store refused it: nothing to complete)", h, code)
+		}
+		wantError(t, e.do(t, "POST", "/api/v1/assets/"+reg.Asset.ID+"/complete", keyA, nil), http.StatusUnprocessableEntity, mediatrail.EUNPROCESSABLE)
+		if e.objectExists(t, reg.Asset.StorageKey) {
+			t.Errorf("%v: the blob is still stored", h)
+		}
+		var a mediatrail.Asset
+		e.do(t, "GET", "/api/v1/assets/"+reg.Asset.ID, keyA, nil).Into(t, &a)
+		if a.Status != mediatrail.StatusPending {
+			t.Errorf("%v: asset status %q, want pending", h, a.Status)
+		}
+		if code := put(t, reg, body); code != http.StatusOK {
+			t.Fatalf("clean PUT: status %d", code)
+		}
+		wantStatus(t, e.do(t, "POST", "/api/v1/assets/"+reg.Asset.ID+"/complete", keyA, nil), http.StatusOK)
+	}
+}

@@ -300,11 +300,25 @@ func (s *Store) Stat(ctx context.Context, key string) (mediatrail.BlobInfo, erro
 	if err != nil {
 		return mediatrail.BlobInfo{}, s.notFoundOr("stat", key, err)
 	}
-	return mediatrail.BlobInfo{
+	info := mediatrail.BlobInfo{
 		Size:        aws.ToInt64(out.ContentLength),
 		SHA256:      objectSHA256(out.Metadata, out.ChecksumSHA256, out.ChecksumType),
 		ContentType: aws.ToString(out.ContentType),
-	}, nil
+	}
+	var served []string
+	for _, h := range []struct {
+		name  string
+		value *string
+	}{
+		{"Cache-Control", out.CacheControl}, {"Content-Disposition", out.ContentDisposition},
+		{"Content-Encoding", out.ContentEncoding}, {"Content-Language", out.ContentLanguage},
+	} {
+		if aws.ToString(h.value) != "" {
+			served = append(served, h.name)
+		}
+	}
+	info.ServedHeaders = strings.Join(served, ", ")
+	return info, nil
 }
 
 func objectSHA256(metadata map[string]string, checksum *string, typ types.ChecksumType) string {
