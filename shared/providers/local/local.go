@@ -128,6 +128,7 @@ func New(cfg Config) *Provider {
 		n = runtime.NumCPU()
 	}
 	p.slots = make(chan struct{}, n)
+	removeStaleWorkDirs()
 	return p
 }
 

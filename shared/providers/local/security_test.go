@@ -2,7 +2,10 @@ package local_test
 
 import (
 	"encoding/binary"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +73,7 @@ func TestSecurity_ToolFileLimit(t *testing.T) {
 	p := local.New(local.Config{ToolFileBytes: 64 << 10})
 	_, err := generate(t, p, tts(strings.Repeat("a long sentence to speak. ", 40), nil))
 	wantError(t, err, mediatrail.ETOOLARGE)
-	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(tmp, "*", "*")); len(left) != 0 {
 		t.Errorf("left behind: %v", left)
 	}
 }
@@ -102,5 +105,36 @@ func TestSecurity_ImageCapsFollowMemorySize(t *testing.T) {
 			}
 			wantError(t, err, mediatrail.ETOOLARGE, tc.parts...)
 		})
+	}
+}
+
+// A killed function leaves its work directory behind; the next process
+// removes the directories of processes that are gone at start, keeps those of
+// live ones, and puts every piece of work under its own directory.
+func TestSecurity_StaleWorkDirsRemovedAtStart(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	// A process that has exited: its pid is free (until reused, which would
+	// only keep its directory one more start).
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(tmp, "mediatrail-local-"+strconv.Itoa(cmd.Process.Pid), "work-1")
+	alive := filepath.Join(tmp, "mediatrail-local-1", "work-1") // init never exits
+	for _, d := range []string{dead, alive} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "speech.wav"), make([]byte, 1<<10), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	local.New(local.Config{})
+	if _, err := os.Stat(filepath.Dir(dead)); !os.IsNotExist(err) {
+		t.Errorf("the dead process's directory is still there (%v)", err)
+	}
+	if _, err := os.Stat(alive); err != nil {
+		t.Errorf("a live process's directory was removed: %v", err)
 	}
 }

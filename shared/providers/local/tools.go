@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -131,9 +132,41 @@ func toolStderr(err error) string {
 
 func toolName(path string) string { return filepath.Base(path) }
 
-// workDir makes the temporary directory of one piece of work; the caller
-// removes it (or hands it to a fileBody).
-func workDir() (string, error) { return os.MkdirTemp("", "mediatrail-local-*") }
+// Every temporary file of this process lives under one directory,
+// $TMPDIR/mediatrail-local-<pid>, one sub-directory per piece of work (one
+// invocation's tool runs). A process killed mid-work (a Lambda timeout or
+// out-of-memory kill) leaves its directory behind in a sandbox whose /tmp
+// outlives it: the next process removes the directories of processes that no
+// longer exist when it starts (New), so /tmp does not fill up across kills.
+const workDirPrefix = "mediatrail-local-"
+
+// workDir makes the temporary directory of one piece of work under the
+// process's directory; the caller removes it (or hands it to a fileBody).
+func workDir() (string, error) {
+	processDir := filepath.Join(os.TempDir(), workDirPrefix+strconv.Itoa(os.Getpid()))
+	if err := os.MkdirAll(processDir, 0o700); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(processDir, "work-*")
+}
+
+// removeStaleWorkDirs removes the work directories of processes that are
+// gone, and returns how many it removed. A directory whose process still
+// runs (another function on this machine, locally) is left alone.
+func removeStaleWorkDirs() int {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), workDirPrefix+"*"))
+	removed := 0
+	for _, dir := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(dir), workDirPrefix))
+		if err != nil || pid <= 0 || pid == os.Getpid() || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		if os.RemoveAll(dir) == nil {
+			removed++
+		}
+	}
+	return removed
+}
 
 // capped keeps the first max bytes written and notes an overflow.
 type capped struct {
