@@ -339,6 +339,9 @@ func (o Options) withDefaults() Options {
 	if o.EmulatorLog == nil {
 		o.EmulatorLog = io.Discard
 	}
+	// Every local log is redacted: signed URLs, keys and tokens never reach it.
+	o.Logger = RedactingLogger(o.Logger)
+	o.FunctionLog, o.EmulatorLog = redactingWriter{o.FunctionLog}, redactingWriter{o.EmulatorLog}
 	return o
 }
 
