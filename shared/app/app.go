@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/console"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
 	"github.com/mediatrail/mediatrail/shared/providers"
@@ -184,6 +185,8 @@ var functions = map[string]func(*App) any{
 	"workspace-retention-set": func(a *App) any { return a.API.Handler(httpapi.SetWorkspaceRetention(a.Retention)) },
 	"cleanup":                 func(a *App) any { return s3.RemovalHandler(a.Cleanup) },
 	"reconcile":               func(a *App) any { return reconcileHandler(a.Reconciler) },
+	// The review console's static files (shared/console).
+	"console": func(a *App) any { return console.New(a.Config.Storage).Handler() },
 }
 
 // mediaHandler serves the media route of capability c ("" for /media/generate).
