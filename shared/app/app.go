@@ -175,6 +175,7 @@ var functions = map[string]func(*App) any{
 	"media-video-from-image": mediaHandler(mediatrail.CapabilityVideoFromImage),
 	"media-job-get":          func(a *App) any { return a.API.Handler(httpapi.GetJob(a.Jobs)) },
 	"media-job-cancel":       func(a *App) any { return a.API.Handler(httpapi.CancelJob(a.Jobs)) },
+	"media-job-list":         func(a *App) any { return a.API.Handler(httpapi.ListJobs(a.Jobs)) },
 	"video-poll":             func(a *App) any { return step(a.Jobs.Poll, a.Logger) },
 	"video-store":            func(a *App) any { return step(a.Jobs.Store, a.Logger) },
 	"video-fail":             func(a *App) any { return step(a.Jobs.Fail, a.Logger) },

@@ -293,6 +293,7 @@ var needs = map[string]access{
 	"MediaVideoFromImageFunction": videoSubmitAccess,
 	"MediaJobGetFunction":         {table: "read", objects: []string{"s3:GetObject"}},
 	"MediaJobCancelFunction":      {table: "crud", other: []string{"secretsmanager:GetSecretValue"}},
+	"MediaJobListFunction":        {table: "read"},
 	"VideoPollFunction":           {table: "crud", other: []string{"secretsmanager:GetSecretValue"}},
 	"VideoStoreFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"},
 		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
