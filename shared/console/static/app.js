@@ -34,6 +34,8 @@ function showSignIn(message) {
 
 api.onUnauthorized = () => {
   apiKey.clear();
+  // A password field shows nothing to correct: start the next attempt empty.
+  document.getElementById('apikey').value = '';
   showSignIn('That API key was not accepted (401 unauthenticated). Check the key and sign in again.');
 };
 
