@@ -45,12 +45,9 @@ func (s *Store) ListJobs(ctx context.Context, workspaceID string, f mediatrail.J
 	if !mediatrail.ValidRef(workspaceID) {
 		return nil, mediatrail.Invalid("workspace_id", "workspace_id is not a valid reference")
 	}
-	limit := f.Limit
-	switch {
-	case limit == 0:
-		limit = mediatrail.DefaultLimit
-	case limit < 0 || limit > mediatrail.MaxLimit:
-		return nil, mediatrail.Invalid("limit", "limit must be between 1 and %d", mediatrail.MaxLimit)
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return nil, err
 	}
 	parts := []string{"jobs", workspaceID}
 	for _, st := range f.Statuses {
@@ -71,21 +68,43 @@ func (s *Store) ListJobs(ctx context.Context, workspaceID string, f mediatrail.J
 		}
 	}
 	out := &mediatrail.JobPage{Jobs: []*mediatrail.MediaJob{}, Page: page, Limit: limit}
-	var err error
 	if out.Total, err = s.count(ctx, s.jobQuery(workspaceID, lo, f.Statuses), lo, jobPrefix+mediatrail.MaxIDAt(ksuidEnd)); err != nil {
 		return nil, err
 	}
-	err = s.collect(ctx, s.jobQuery(workspaceID, lo, f.Statuses), lo, hi, limit+1, func(item map[string]types.AttributeValue) error {
-		j, err := unmarshalJob(item)
-		out.Jobs = append(out.Jobs, j)
-		return err
-	})
+	out.Jobs, out.NextCursor, err = collectPage(ctx, s, s.jobQuery(workspaceID, lo, f.Statuses), lo, hi, limit, page, fp, unmarshalJob,
+		func(j *mediatrail.MediaJob) string { return j.ID })
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: list jobs: %w", err)
 	}
-	if len(out.Jobs) > limit {
-		out.Jobs = out.Jobs[:limit]
-		out.NextCursor = encodeCursor(cursor{afterID: out.Jobs[limit-1].ID, page: page + 1}, fp)
-	}
 	return out, nil
+}
+
+// pageLimit is a listing's page size: 0 means DefaultLimit; EINVALID outside
+// 1..MaxLimit.
+func pageLimit(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return mediatrail.DefaultLimit, nil
+	case limit < 0 || limit > mediatrail.MaxLimit:
+		return 0, mediatrail.Invalid("limit", "limit must be between 1 and %d", mediatrail.MaxLimit)
+	}
+	return limit, nil
+}
+
+// collectPage reads one page of a listing: up to limit items of in over the
+// sort key range [lo, hi], newest first, and, when more follow, the cursor
+// of page+1 (after the last item's id, bound to the listing fp).
+func collectPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, lo, hi string, limit, page int, fp []byte,
+	decode func(map[string]types.AttributeValue) (T, error), id func(T) string) ([]T, string, error) {
+	items := []T{}
+	err := s.collect(ctx, in, lo, hi, limit+1, func(item map[string]types.AttributeValue) error {
+		v, err := decode(item)
+		items = append(items, v)
+		return err
+	})
+	if err != nil || len(items) <= limit {
+		return items, "", err
+	}
+	items = items[:limit]
+	return items, encodeCursor(cursor{afterID: id(items[limit-1]), page: page + 1}, fp), nil
 }
