@@ -164,6 +164,25 @@ func newConsoleRun(t *testing.T, st *stack, key string) consoleRun {
 	return r
 }
 
+// svgAsset uploads an SVG holding script, outside the run's execution.
+func svgAsset(t *testing.T, st *stack, key string) string {
+	t.Helper()
+	body := []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(2)"><script>alert(3)</script></svg>`)
+	r := st.do(t, "POST", "/api/v1/assets", key, map[string]any{"file_name": "evil.svg", "content_type": "image/svg+xml",
+		"size": len(body), "sha256": sha256Hex(body)})
+	wantOK(t, r, http.StatusCreated)
+	var reg struct {
+		Asset  struct{ ID string }         `json:"asset"`
+		Upload mediatrail.PresignedRequest `json:"upload"`
+	}
+	r.Into(t, &reg)
+	if status := upload(t, reg.Upload, body); status != http.StatusOK {
+		t.Fatalf("upload: %d", status)
+	}
+	wantOK(t, st.do(t, "POST", "/api/v1/assets/"+reg.Asset.ID+"/complete", key, nil), http.StatusOK)
+	return reg.Asset.ID
+}
+
 // activeJob records a video job that is still processing, as the state
 // machine leaves one between polls (no workflow runs it here).
 func activeJob(t *testing.T, st *stack, ws, exec string) *mediatrail.MediaJob {
@@ -221,6 +240,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	key, ws := st.workspace(t)
 	run := newConsoleRun(t, st, key)
 	job := activeJob(t, st, ws, run.exec)
+	svg := svgAsset(t, st, key)
 
 	// The console's own answers: the page never cached, with its CSP.
 	resp, err := http.Get(st.URL + "/console/")
@@ -274,6 +294,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("%s image elements made from the prompt", n)
 	}
 
+	t.Log("an SVG is offered as a download, never rendered")
+	b.open("#/asset/" + svg)
+	b.wait(`document.querySelector('.preview-box .note') !== null`)
+	if n := b.text(`String(document.querySelectorAll('.preview-box img, .preview-box object, .preview-box iframe, .preview-box embed, .preview-box svg').length)`); n != "0" {
+		t.Errorf("%s elements render the SVG", n)
+	}
+
+	t.Log("a signed link with a chosen expiry")
+	b.open("#/asset/" + run.video.AssetID)
+	b.wait(`document.querySelector('video.preview') && document.querySelector('video.preview').readyState >= 1`)
+	b.do(chromedp.SetValue(chromedp.CSS(`select[aria-label="Link expiry"]`), "3600"),
+		chromedp.Click(chromedp.CSS(`.actions button:nth-of-type(2)`)))
+	b.wait(`document.querySelector('input.link').value !== ''`)
+	if link := b.text(`document.querySelector('input.link').value`); !strings.Contains(link, "X-Amz-Expires=3600") || !strings.Contains(link, "/"+st.bucket+"/") {
+		t.Errorf("signed link %s", link)
+	}
+	b.screenshot("asset-video")
+
 	t.Log("audio plays")
 	b.open("#/asset/" + run.speech.AssetID)
 	b.wait(`document.querySelector('audio.preview') !== null`)
@@ -283,9 +321,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.wait(`document.querySelector('audio.preview').duration > 0 && document.querySelector('audio.preview').currentTime > 0`)
 	b.screenshot("asset-audio")
 
-	t.Log("a transcript, with its source audio")
+	t.Log("a transcript: its words highlighted while the source audio plays")
 	b.open("#/asset/" + run.transcript.AssetID)
 	b.wait(`document.querySelectorAll('.transcript .word').length > 5 && document.querySelector('.transcript audio') !== null`)
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('.transcript audio').play()`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("play the source: %v", err)
+	}
+	b.wait(`document.querySelector('.transcript .word.current') !== null`) // the word being spoken
 	b.screenshot("asset-transcript")
 
 	t.Log("runs and the run's timeline")
@@ -343,6 +385,19 @@ func TestConsoleInBrowser(t *testing.T) {
 	r.Into(t, &left)
 	if len(left) != remaining {
 		t.Errorf("%d assets after the dry run, want %d", len(left), remaining)
+	}
+
+	t.Log("bulk delete from the gallery")
+	b.open("#/assets?execution_id=" + run.exec)
+	b.wait(fmt.Sprintf(`document.querySelectorAll('.gallery .card').length === %d`, remaining))
+	for _, id := range []string{run.xss.AssetID, run.transcript.AssetID} {
+		b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`.card[data-id=%q] input[type=checkbox]`, id))))
+	}
+	b.do(chromedp.Click(chromedp.CSS(`.toolbar button.danger`)))
+	b.confirm()
+	b.wait(fmt.Sprintf(`document.querySelectorAll('.gallery .card').length === %d`, remaining-2))
+	for _, id := range []string{run.xss.AssetID, run.transcript.AssetID} {
+		wantError(t, st.do(t, "GET", "/api/v1/assets/"+id, key, nil), http.StatusNotFound, mediatrail.ENOTFOUND)
 	}
 
 	if n := b.dialogs.Load(); n != 0 {
