@@ -49,7 +49,15 @@ export async function jobs(q) {
     more.hidden = !cursor;
   }
   more.addEventListener('click', () => load(false).catch((e) => status(e.message, true)));
+  // While the page shows jobs in progress, look again every 10 s; the loop
+  // ends when the table leaves the page.
+  const refresh = () => setTimeout(() => {
+    if (!body.isConnected) return;
+    if (body.querySelector('.state.queued, .state.processing')) load(true).catch(() => {});
+    refresh();
+  }, 10000);
   await load(true);
+  refresh();
   return [
     h('h1', {}, 'Jobs'),
     h('form', { class: 'filters', 'aria-label': 'Filter jobs', onsubmit: (ev) => { ev.preventDefault(); location.hash = `#/jobs?status=${ev.target.elements.status.value}`; } },
