@@ -145,7 +145,8 @@ func ParseStorageKey(key string) (workspaceID, assetID string, ok bool) {
 const MaxFileNameBytes = 255
 
 // ValidateFileName accepts a plain file name: no path separators, no "." or ".."
-// names, no control characters, valid UTF-8, at most MaxFileNameBytes bytes.
+// names, no control or bidirectional control characters, valid UTF-8, at
+// most MaxFileNameBytes bytes.
 func ValidateFileName(name string) error {
 	switch {
 	case name == "":
@@ -160,6 +161,11 @@ func ValidateFileName(name string) error {
 	for _, r := range name {
 		if unicode.IsControl(r) {
 			return Invalid("file_name", "file_name must not contain control characters")
+		}
+		// Bidirectional controls (U+202A-U+202E, U+2066-U+2069, marks) make
+		// "invoice\u202Etxt.exe" display as "invoiceexe.txt".
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return Invalid("file_name", "file_name must not contain bidirectional control characters")
 		}
 	}
 	return nil
@@ -221,7 +227,7 @@ func ValidateSHA256(s string) (string, error) {
 // MaxMetadataBytes bounds an asset's metadata as JSON (a DynamoDB item holds 400 KB).
 const MaxMetadataBytes = 32 << 10
 
-// ValidateMetadata checks metadata size; nil is allowed.
+// ValidateMetadata checks metadata size and nesting (MaxJSONDepth); nil is allowed.
 func ValidateMetadata(md map[string]any) error {
 	if md == nil {
 		return nil
@@ -233,7 +239,7 @@ func ValidateMetadata(md map[string]any) error {
 	if len(b) > MaxMetadataBytes {
 		return &Error{Code: ETOOLARGE, Message: "metadata must be at most 32 KiB", Details: map[string]any{"field": "metadata"}}
 	}
-	return nil
+	return validateDepth("metadata", md)
 }
 
 // AssetFilter selects assets of one workspace. Zero fields do not filter.

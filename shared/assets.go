@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -205,6 +206,17 @@ func (s *AssetService) Complete(ctx context.Context, workspaceID, id string) (*A
 		}
 		return nil, &Error{Code: EUNPROCESSABLE, Message: "uploaded file does not match the registered size and sha256",
 			Details: map[string]any{"expected_size": a.FileSize, "actual_size": info.Size}}
+	}
+	// The presigned PUT does not sign these headers, and signed downloads
+	// would serve them (a Content-Encoding or Content-Disposition of the
+	// uploader's choosing): such an upload is removed and must be redone.
+	if info.ServedHeaders != "" {
+		if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
+			s.logger().Error("remove upload with unsigned headers", "asset", a.ID, "err", err)
+		}
+		return nil, &Error{Code: EUNPROCESSABLE,
+			Message: fmt.Sprintf("the upload carried headers that are not allowed (%s); upload again with exactly upload.headers", info.ServedHeaders),
+			Details: map[string]any{"headers": info.ServedHeaders}}
 	}
 	return s.Store.MarkAssetReady(ctx, workspaceID, id, info.Size, sum, s.now())
 }

@@ -212,3 +212,36 @@ func TestErrorsNeverLeakInternals(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+func TestSecurity_ServedAs(t *testing.T) {
+	tests := []struct {
+		d        mediatrail.Disposition
+		ct       string
+		wantD    mediatrail.Disposition
+		wantType string
+	}{
+		{mediatrail.DispositionInline, "image/png", mediatrail.DispositionInline, "image/png"},
+		{mediatrail.DispositionInline, "audio/wav", mediatrail.DispositionInline, "audio/wav"},
+		{mediatrail.DispositionInline, "video/webm", mediatrail.DispositionInline, "video/webm"},
+		{mediatrail.DispositionInline, "text/plain; charset=utf-8", mediatrail.DispositionInline, "text/plain; charset=utf-8"},
+		{mediatrail.DispositionInline, "application/json", mediatrail.DispositionInline, "application/json"},
+		{"", "image/jpeg", mediatrail.DispositionAttachment, "image/jpeg"},
+		{mediatrail.DispositionInline, "text/html", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+		{mediatrail.DispositionInline, "image/svg+xml", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+		{mediatrail.DispositionInline, "application/xhtml+xml", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+		{mediatrail.DispositionInline, "text/xml", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+		{mediatrail.DispositionInline, "application/pdf", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+		{mediatrail.DispositionInline, "text/javascript", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+		{mediatrail.DispositionAttachment, "text/html", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+		{mediatrail.DispositionInline, "", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+		{mediatrail.DispositionInline, "not a type", mediatrail.DispositionAttachment, mediatrail.SafeDownloadType},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.d)+" "+tt.ct, func(t *testing.T) {
+			d, ct := mediatrail.ServedAs(tt.d, tt.ct)
+			if d != tt.wantD || ct != tt.wantType {
+				t.Errorf("ServedAs(%q, %q) = %q, %q; want %q, %q", tt.d, tt.ct, d, ct, tt.wantD, tt.wantType)
+			}
+		})
+	}
+}

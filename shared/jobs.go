@@ -48,6 +48,11 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 	if s.Workflow == nil {
 		return nil, Errorf(EUNAVAILABLE, "video jobs are not configured on this server (VIDEO_STATE_MACHINE_ARN is not set)")
 	}
+	// A callback that could only be sent unsigned is refused now rather than
+	// silently never sent.
+	if in.CallbackURL != "" && s.Config.CallbackSecret == "" {
+		return nil, Invalid("callback_url", "callbacks are not configured on this server (CALLBACK_SIGNING_SECRET is not set)")
+	}
 	var claim *IdempotencyRecord
 	var replay *GenerateOutput
 	var err error

@@ -252,6 +252,12 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	if b, err := json.Marshal(in.Config); err != nil || len(b) > MaxConfigBytes {
 		return "", Invalid("config", "config must be a JSON object of at most %d KiB", MaxConfigBytes>>10)
 	}
+	if err := validateDepth("config", in.Config); err != nil {
+		return "", err
+	}
+	if len(in.InputURL) > MaxInputURLBytes {
+		return "", Invalid("input_url", "input_url must be at most %d bytes", MaxInputURLBytes)
+	}
 	hasInput := in.InputURL != "" || in.InputAssetID != ""
 	switch {
 	case in.InputURL != "" && in.InputAssetID != "":
@@ -384,7 +390,12 @@ func (s *MediaService) recordFailure(ctx context.Context, span *Span, claim *Ide
 	span.Cost = Cost{Currency: s.prices().Currency}
 	span.AssetID, span.AssetURL, span.OutputURL = "", "", ""
 	if rerr := s.Store.RecordFailure(ctx, span, claim); rerr != nil {
-		s.logger().Error("record failed media call", "workspace", span.WorkspaceID, "span", span.ID, "err", rerr)
+		// A span the store cannot hold as it is is stored truncated: the call
+		// may have run at the provider, and its spend must stay visible.
+		s.logger().Warn("record failed media call; storing it truncated", "workspace", span.WorkspaceID, "span", span.ID, "err", rerr)
+		if rerr := s.Store.RecordFailure(ctx, span.Truncated(), claim); rerr != nil {
+			s.logger().Error("record failed media call", "workspace", span.WorkspaceID, "span", span.ID, "err", rerr)
+		}
 	}
 	if ErrorCode(err) == EINTERNAL {
 		s.logger().Error("media call failed", "workspace", span.WorkspaceID, "span", span.ID, "provider", span.Provider, "err", err)
@@ -779,13 +790,17 @@ func (m *mediaCall) billable(req MediaRequest, res *MediaResult, md map[string]a
 	return b
 }
 
-// scrubbed copies provider metadata without any URL: provider URLs are
-// short-lived and never leave this service.
+// scrubbed copies provider metadata without any URL (provider URLs are
+// short-lived and never leave this service) and without values nested too
+// deep to store.
 func scrubbed(md map[string]any) map[string]any {
 	out := make(map[string]any, len(md)+8)
 	for k, v := range md {
 		if s, ok := v.(string); ok && (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) {
 			continue
+		}
+		if jsonDepth(v, MaxJSONDepth) >= MaxJSONDepth {
+			continue // too deep to store under the asset's metadata
 		}
 		out[k] = v
 	}

@@ -196,6 +196,12 @@ type Reconciler struct {
 type ReconcileOptions struct {
 	// DryRun reports what a real run would repair, changing nothing.
 	DryRun bool `json:"dry_run"`
+	// Grace and MaxMissingBlobs, when set, replace the function's
+	// RECONCILE_GRACE (a positive Go duration) and RECONCILE_MAX_MISSING_BLOBS
+	// (non-zero; negative: no limit) for this run: `make reconcile` passes the
+	// shell's values to a stack that is already running this way.
+	Grace           string `json:"grace,omitempty"`
+	MaxMissingBlobs int    `json:"max_missing_blobs,omitempty"`
 }
 
 func (r *Reconciler) now() time.Time {
@@ -234,8 +240,16 @@ type run struct {
 // logged and listed, and the next run tries again.
 func (r *Reconciler) Run(ctx context.Context, opts ReconcileOptions) (*ReconcileReport, error) {
 	now := r.now()
+	grace := r.grace()
+	if opts.Grace != "" {
+		d, err := time.ParseDuration(opts.Grace)
+		if err != nil || d <= 0 {
+			return nil, Invalid("grace", "grace must be a positive duration such as 1h")
+		}
+		grace = d
+	}
 	x := &run{
-		Reconciler: r, opts: opts, now: now, cutoff: now.Add(-r.grace()),
+		Reconciler: r, opts: opts, now: now, cutoff: now.Add(-grace),
 		report: &ReconcileReport{DryRun: opts.DryRun, StartedAt: now, Found: map[FindingKind]int{}},
 		sem:    make(chan struct{}, cmp.Or(r.Concurrency, defaultReconcileConcurrency)),
 	}
@@ -412,7 +426,7 @@ func (x *run) checkBlob(ctx context.Context, a *Asset, f Finding) {
 // missingBlobs repairs the ready records without blobs, unless there are so
 // many that the circuit breaker holds them back.
 func (x *run) missingBlobs(ctx context.Context) {
-	limit := cmp.Or(x.MaxMissingBlobs, DefaultMaxMissingBlobs)
+	limit := cmp.Or(x.opts.MaxMissingBlobs, x.MaxMissingBlobs, DefaultMaxMissingBlobs)
 	held := limit >= 0 && len(x.missing) > limit && float64(len(x.missing)) > missingBlobShare*float64(x.ready)
 	if held {
 		x.report.HeldBack = true

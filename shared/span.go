@@ -112,6 +112,28 @@ type Span struct {
 	EndedAt              time.Time      `json:"ended_at"`
 }
 
+// spanFieldBytes bounds each free-text field of a truncated span.
+const spanFieldBytes = 1 << 10
+
+// Truncated returns a copy of s that any store holds: free-text fields
+// (prompt, model, input URL, provider request id, error message) cut to 1 KiB,
+// attributes replaced by {"truncated": true}. It is what is written when the
+// full span cannot be stored, so that a provider call that ran, and what it
+// cost, is always on the books.
+func (s *Span) Truncated() *Span {
+	t := *s
+	for _, f := range []*string{&t.Prompt, &t.Model, &t.InputURL, &t.ProviderRequestID} {
+		*f, _ = truncateUTF8(*f, spanFieldBytes)
+	}
+	if s.Error != nil {
+		e := *s.Error
+		e.Message, _ = truncateUTF8(e.Message, spanFieldBytes)
+		t.Error = &e
+	}
+	t.Attributes = map[string]any{"truncated": true}
+	return &t
+}
+
 // MarshalJSON writes times in RFC 3339 UTC, never a null attributes object, and
 // the PromptRails SDK's names besides ours: cost (the amount), model_name,
 // error_type and error_message, created_at (= started_at).

@@ -50,6 +50,11 @@ type BlobInfo struct {
 	Size        int64
 	SHA256      string // lower-case hex; "" when the store cannot tell without reading
 	ContentType string
+	// ServedHeaders names, sorted and comma-separated, the response headers
+	// stored with the object that downloads would serve (Cache-Control,
+	// Content-Disposition, Content-Encoding, Content-Language); "" when none
+	// was set.
+	ServedHeaders string
 }
 
 // Disposition says how a browser should treat a downloaded blob.

@@ -43,5 +43,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "apikey:", err)
 		os.Exit(1)
 	}
+	// The list functions may only read the table: the key that signs cursors
+	// is created here, once, after a deploy.
+	if err := store.EnsureCursorKey(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "apikey:", err)
+		os.Exit(1)
+	}
 	fmt.Printf("X-API-Key: %s  (workspace %s)\n", *key, *workspace)
 }

@@ -31,6 +31,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -243,6 +244,11 @@ func invoke(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if fn.LogicalID == "ReconcileFunction" {
+		if event, err = reconcileEvent(event, os.LookupEnv); err != nil {
+			return 2, err
+		}
+	}
 
 	out, failed, err := invokeRunning(ctx, r, fn.LogicalID, event)
 	if errors.Is(err, errNotRunning) {
@@ -264,6 +270,31 @@ func invoke(ctx context.Context, args []string) (int, error) {
 }
 
 var errNotRunning = errors.New("no running stack")
+
+// reconcileEvent adds the shell's RECONCILE_GRACE and
+// RECONCILE_MAX_MISSING_BLOBS to a reconciliation event as its per-run
+// options (mediatrail.ReconcileOptions): a running stack's functions keep the
+// environment they started with, so the event is how they reach it.
+func reconcileEvent(event []byte, lookup func(string) (string, bool)) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(event, &m); err != nil {
+		return nil, fmt.Errorf("reconcile event: %w", err)
+	}
+	if v, ok := lookup("RECONCILE_GRACE"); ok && v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			return nil, fmt.Errorf("RECONCILE_GRACE must be a positive duration such as 10m, not %q", v)
+		}
+		m["grace"] = v
+	}
+	if v, ok := lookup("RECONCILE_MAX_MISSING_BLOBS"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("RECONCILE_MAX_MISSING_BLOBS must be a non-zero integer, not %q", v)
+		}
+		m["max_missing_blobs"] = n
+	}
+	return json.Marshal(m)
+}
 
 // invokeRunning calls the Lambda Invoke API of a running `localstack run`.
 func invokeRunning(ctx context.Context, r, id string, event []byte) ([]byte, bool, error) {

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sort"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -50,7 +52,21 @@ type App struct {
 // Load builds the App from the process environment. The AWS SDK reads its own
 // variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, credentials, ...).
 func Load(ctx context.Context) (*App, error) {
+	LimitMemory(os.Getenv)
 	return LoadWith(ctx, os.Getenv)
+}
+
+// LimitMemory gives the Go heap a soft limit of three quarters of the
+// function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB) unless GOMEMLIMIT
+// says otherwise, so garbage from one image operation is collected before the
+// next outgrows the function. A process-wide setting: only a function's own
+// process calls it, never the in-process local stack.
+func LimitMemory(getenv func(string) string) {
+	mb, err := strconv.ParseInt(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
+	if err != nil || mb <= 0 || getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(mb << 20 / 4 * 3)
 }
 
 // LoadWith builds the App from getenv; the local stack passes each function's

@@ -1,30 +1,40 @@
 package dynamo
 
 import (
-	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 )
 
 // A cursor is base64url (no padding) of
 //
-//	version (1 byte) | id of the last returned asset (27 bytes) |
-//	filter fingerprint (8 bytes) | number of the page it leads to (uvarint)
+//	version (1 byte) | id of the last returned asset or span (27 bytes) |
+//	number of the page it leads to (uvarint) | tag (16 bytes)
 //
-// It holds a position, never a key: the id only bounds a query built from the
-// caller's workspace and filter, so a forged cursor can only move within the
-// caller's own listing.
+// where tag is HMAC-SHA256, under the table's cursor key (CursorKey), of the
+// listing's identity (workspace, status, filters) and everything before the
+// tag. Without the key a cursor cannot be forged or moved to another listing;
+// and it holds a position, never a key: the id only bounds a query built from
+// the caller's workspace and filter.
 const (
-	cursorVersion     = 1
-	idLen             = 27
-	fingerprintLen    = 8
-	maxCursorPage     = 1 << 31
-	cursorHeaderBytes = 1 + idLen + fingerprintLen
+	cursorVersion  = 2
+	idLen          = 27
+	tagLen         = 16
+	maxCursorPage  = 1 << 31
+	minCursorBytes = 1 + idLen + 1 + tagLen
 )
 
 type cursor struct {
@@ -40,10 +50,10 @@ func fingerprint(ws string, status mediatrail.AssetStatus, f mediatrail.AssetFil
 	return fingerprintOf(ws, string(status), f.ExecutionID, f.AgentID, string(f.Type), f.Provider, stamp(f.CreatedAfter), stamp(f.CreatedBefore))
 }
 
-// fingerprintOf hashes the parts of a listing's identity, NUL-separated.
+// fingerprintOf is the identity of a listing, its parts NUL-separated (parts
+// never hold NUL: they are validated references, types and times).
 func fingerprintOf(parts ...string) []byte {
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return sum[:fingerprintLen]
+	return []byte(strings.Join(parts, "\x00"))
 }
 
 // stamp is a time as fingerprints hold it: "" for the zero time.
@@ -54,29 +64,87 @@ func stamp(t time.Time) string {
 	return formatTime(t)
 }
 
-func encodeCursor(c cursor, fp []byte) string {
-	b := make([]byte, 0, cursorHeaderBytes+binary.MaxVarintLen64)
+func cursorTag(key, listing, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(listing)
+	m.Write([]byte{0})
+	m.Write(body)
+	return m.Sum(nil)[:tagLen]
+}
+
+func encodeCursor(c cursor, key, listing []byte) string {
+	b := make([]byte, 0, minCursorBytes+binary.MaxVarintLen64)
 	b = append(b, cursorVersion)
 	b = append(b, c.afterID...)
-	b = append(b, fp...)
 	b = binary.AppendUvarint(b, uint64(c.page))
+	b = append(b, cursorTag(key, listing, b)...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor parses a token made by encodeCursor for the listing fp.
+// decodeCursor parses a token made by encodeCursor under key for listing.
 // EINVALID "invalid cursor" for anything else.
-func decodeCursor(token string, fp []byte) (cursor, error) {
+func decodeCursor(token string, key, listing []byte) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) <= cursorHeaderBytes || b[0] != cursorVersion {
+	if err != nil || len(b) < minCursorBytes || b[0] != cursorVersion {
 		return cursor{}, errInvalidCursor()
 	}
-	id := string(b[1 : 1+idLen])
-	if !mediatrail.ValidID(id) || !bytes.Equal(b[1+idLen:cursorHeaderBytes], fp) {
+	body, tag := b[:len(b)-tagLen], b[len(b)-tagLen:]
+	if !hmac.Equal(tag, cursorTag(key, listing, body)) {
 		return cursor{}, errInvalidCursor()
 	}
-	page, n := binary.Uvarint(b[cursorHeaderBytes:])
-	if n != len(b)-cursorHeaderBytes || page < 2 || page > maxCursorPage {
+	id := string(body[1 : 1+idLen])
+	page, n := binary.Uvarint(body[1+idLen:])
+	if !mediatrail.ValidID(id) || n != len(body)-1-idLen || page < 2 || page > maxCursorPage {
 		return cursor{}, errInvalidCursor()
 	}
 	return cursor{afterID: id, page: int(page)}, nil
+}
+
+// The cursor key lives in the table itself, item cursorKeyPK/cursorKeySK
+// (attribute "key", 32 random bytes): every function that lists already reads
+// the table, no secret has to be provisioned, and it is the same for every
+// function and instance. It is created once, by EnsureCursorKey (cmd/apikey
+// after a deploy, the local stack at start) or by the first listing that needs
+// it where the role may write; deleting the item rotates it (outstanding
+// cursors then answer "invalid cursor").
+const (
+	cursorKeyPK = "CONFIG"
+	cursorKeySK = "CURSOR_KEY"
+)
+
+// EnsureCursorKey creates the table's cursor key unless it exists.
+func (s *Store) EnsureCursorKey(ctx context.Context) error {
+	_, err := s.cursorKey(ctx)
+	return err
+}
+
+// cursorKey returns the table's cursor key, read once per Store.
+func (s *Store) cursorKey(ctx context.Context) ([]byte, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.curKey != nil {
+		return s.curKey, nil
+	}
+	key := map[string]types.AttributeValue{"PK": str(cursorKeyPK), "SK": str(cursorKeySK)}
+	for range 2 {
+		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: read cursor key: %w", err)
+		}
+		if b, ok := out.Item["key"].(*types.AttributeValueMemberB); ok && len(b.Value) >= 32 {
+			s.curKey = b.Value
+			return s.curKey, nil
+		}
+		fresh := make([]byte, 32)
+		_, _ = rand.Read(fresh)
+		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:           &s.table,
+			Item:                map[string]types.AttributeValue{"PK": str(cursorKeyPK), "SK": str(cursorKeySK), "key": &types.AttributeValueMemberB{Value: fresh}},
+			ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		})
+		if _, lost := conditionFailed(err, 0); err != nil && !lost {
+			return nil, fmt.Errorf("dynamo: create cursor key: %w", err)
+		}
+	}
+	return nil, errors.New("dynamo: cursor key is malformed")
 }

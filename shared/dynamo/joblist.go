@@ -57,7 +57,11 @@ func (s *Store) ListJobs(ctx context.Context, workspaceID string, f mediatrail.J
 	lo, hi := jobPrefix+mediatrail.MinIDAt(ksuidEpoch), jobPrefix+mediatrail.MaxIDAt(ksuidEnd)
 	page := 1
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor, fp)
+		key, err := s.cursorKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c, err := decodeCursor(f.Cursor, key, fp)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +97,8 @@ func pageLimit(limit int) (int, error) {
 
 // collectPage reads one page of a listing: up to limit items of in over the
 // sort key range [lo, hi], newest first, and, when more follow, the cursor
-// of page+1 (after the last item's id, bound to the listing fp).
+// of page+1 (after the last item's id, MAC'd under the table's cursor key
+// with the listing fp).
 func collectPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, lo, hi string, limit, page int, fp []byte,
 	decode func(map[string]types.AttributeValue) (T, error), id func(T) string) ([]T, string, error) {
 	items := []T{}
@@ -106,5 +111,9 @@ func collectPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, 
 		return items, "", err
 	}
 	items = items[:limit]
-	return items, encodeCursor(cursor{afterID: id(items[limit-1]), page: page + 1}, fp), nil
+	key, err := s.cursorKey(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return items, encodeCursor(cursor{afterID: id(items[limit-1]), page: page + 1}, key, fp), nil
 }

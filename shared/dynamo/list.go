@@ -77,7 +77,11 @@ func (s *Store) ListAssets(ctx context.Context, workspaceID string, f mediatrail
 	page := f.Page
 	switch {
 	case f.Cursor != "":
-		c, err := decodeCursor(f.Cursor, l.fp)
+		key, err := s.cursorKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c, err := decodeCursor(f.Cursor, key, l.fp)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +117,11 @@ func (s *Store) ListAssets(ctx context.Context, workspaceID string, f mediatrail
 	}
 	if len(assets) > l.limit {
 		assets = assets[:l.limit]
-		out.NextCursor = encodeCursor(cursor{afterID: assets[l.limit-1].ID, page: page + 1}, l.fp)
+		key, err := s.cursorKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out.NextCursor = encodeCursor(cursor{afterID: assets[l.limit-1].ID, page: page + 1}, key, l.fp)
 	}
 	out.Assets = assets
 	return out, nil

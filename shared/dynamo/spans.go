@@ -190,7 +190,11 @@ func (s *Store) ListSpans(ctx context.Context, workspaceID string, f mediatrail.
 	}
 	page, after := max(f.Page, 1), ""
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor, q.fp)
+		key, err := s.cursorKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c, err := decodeCursor(f.Cursor, key, q.fp)
 		if err != nil {
 			return nil, err
 		}

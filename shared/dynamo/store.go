@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,6 +35,9 @@ var _ API = (*dynamodb.Client)(nil)
 type Store struct {
 	client API
 	table  string
+
+	keyMu  sync.Mutex
+	curKey []byte // the cursor key (cursor.go), once read
 }
 
 var (

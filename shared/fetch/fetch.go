@@ -110,7 +110,9 @@ var nonPublic = []netip.Prefix{
 
 // Public reports whether addr is a globally routable unicast address: not
 // loopback, private, link-local (incl. the cloud metadata service), unspecified,
-// multicast or reserved. IPv4-mapped IPv6 addresses are judged as IPv4.
+// multicast or reserved. IPv4-mapped IPv6 addresses are judged as IPv4, and
+// so are the IPv4 addresses IPv4-compatible, 6to4 and Teredo addresses embed;
+// NAT64 (64:ff9b::/96) is refused whatever it embeds.
 func Public(addr netip.Addr) bool {
 	addr = addr.Unmap()
 	if !addr.IsValid() || addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() ||
@@ -122,7 +124,41 @@ func Public(addr netip.Addr) bool {
 			return false
 		}
 	}
+	for _, v4 := range embeddedIPv4(addr) {
+		if !Public(v4) {
+			return false
+		}
+	}
 	return true
+}
+
+// Prefixes of IPv6 addresses that carry an IPv4 address a relay or the host
+// stack may route to.
+var (
+	ipv4Compatible = netip.MustParsePrefix("::/96")     // ::a.b.c.d (deprecated)
+	sixToFour      = netip.MustParsePrefix("2002::/16") // 2002:AABB:CCDD::/48
+	teredo         = netip.MustParsePrefix("2001::/32") // server and obfuscated client
+)
+
+// embeddedIPv4 decodes the IPv4 addresses an IPv6 address embeds (RFC 4291
+// IPv4-compatible, RFC 3056 6to4, RFC 4380 Teredo), so that they are judged
+// by the same policy as the IPv4 address itself.
+func embeddedIPv4(addr netip.Addr) []netip.Addr {
+	if !addr.Is6() {
+		return nil
+	}
+	b := addr.As16()
+	v4 := func(x [4]byte) netip.Addr { return netip.AddrFrom4(x) }
+	switch {
+	case ipv4Compatible.Contains(addr):
+		return []netip.Addr{v4([4]byte(b[12:16]))}
+	case sixToFour.Contains(addr):
+		return []netip.Addr{v4([4]byte(b[2:6]))}
+	case teredo.Contains(addr):
+		client := [4]byte{^b[12], ^b[13], ^b[14], ^b[15]}
+		return []netip.Addr{v4([4]byte(b[4:8])), v4(client)}
+	}
+	return nil
 }
 
 func checkScheme(u *url.URL) error {

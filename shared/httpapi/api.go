@@ -67,16 +67,19 @@ func (api *API) Handler(e Endpoint) LambdaHandler {
 	}
 }
 
+// serve authenticates before it reads anything of the request: a caller
+// without a valid key learns nothing from the body or query limits (401, never
+// 413 or 400).
 func (api *API) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string, e Endpoint) (Result, error) {
+	ws, err := mediatrail.Authenticate(ctx, api.Keys, Header(ev, "x-api-key"))
+	if err != nil {
+		return Result{}, err
+	}
 	body, err := requestBody(ev)
 	if err != nil {
 		return Result{}, err
 	}
 	query, err := requestQuery(ev)
-	if err != nil {
-		return Result{}, err
-	}
-	ws, err := mediatrail.Authenticate(ctx, api.Keys, Header(ev, "x-api-key"))
 	if err != nil {
 		return Result{}, err
 	}

@@ -98,11 +98,20 @@ func (e *env) register(t *testing.T, key, name, contentType string, body []byte)
 
 func put(t *testing.T, reg registration, body []byte) int {
 	t.Helper()
+	return putWith(t, reg, body, nil)
+}
+
+// putWith uploads as put does, adding the extra (unsigned) headers.
+func putWith(t *testing.T, reg registration, body []byte, extra map[string]string) int {
+	t.Helper()
 	req, err := http.NewRequest(reg.Upload.Method, reg.Upload.URL, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range reg.Upload.Headers {
+		req.Header.Set(k, v)
+	}
+	for k, v := range extra {
 		req.Header.Set(k, v)
 	}
 	req.ContentLength = int64(len(body))

@@ -441,9 +441,10 @@ func (i *rieInstance) invoke(ctx context.Context, payload []byte, timeout time.D
 		if fe, ok := parseFunctionError(body); ok {
 			return nil, true, fe
 		}
-		return nil, false, newFunctionError("Runtime.Unknown", "RequestId: "+requestID+" Error: "+strings.TrimSpace(string(body)))
+		// The body may be the function's whole response: it is never logged.
+		return nil, false, newFunctionError("Runtime.Unknown", fmt.Sprintf("RequestId: %s Error: the runtime failed (%d bytes of output withheld)", requestID, len(body)))
 	default:
-		return nil, false, fmt.Errorf("aws-lambda-rie answered %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+		return nil, false, fmt.Errorf("aws-lambda-rie answered %d (%d bytes of body withheld)", resp.StatusCode, len(body))
 	}
 }
 

@@ -339,6 +339,9 @@ func (o Options) withDefaults() Options {
 	if o.EmulatorLog == nil {
 		o.EmulatorLog = io.Discard
 	}
+	// Every local log is redacted: signed URLs, keys and tokens never reach it.
+	o.Logger = RedactingLogger(o.Logger)
+	o.FunctionLog, o.EmulatorLog = redactingWriter{o.FunctionLog}, redactingWriter{o.EmulatorLog}
 	return o
 }
 
@@ -400,6 +403,11 @@ func (s *Stack) createResources(ctx context.Context) error {
 	for key, ws := range s.opts.APIKeys {
 		if err := a.Store.PutAPIKey(ctx, mediatrail.HashAPIKey(key), ws); err != nil {
 			return fmt.Errorf("store API key: %w", err)
+		}
+	}
+	if len(s.Template.Tables) > 0 {
+		if err := a.Store.EnsureCursorKey(ctx); err != nil {
+			return fmt.Errorf("create cursor key: %w", err)
 		}
 	}
 	return nil

@@ -300,11 +300,25 @@ func (s *Store) Stat(ctx context.Context, key string) (mediatrail.BlobInfo, erro
 	if err != nil {
 		return mediatrail.BlobInfo{}, s.notFoundOr("stat", key, err)
 	}
-	return mediatrail.BlobInfo{
+	info := mediatrail.BlobInfo{
 		Size:        aws.ToInt64(out.ContentLength),
 		SHA256:      objectSHA256(out.Metadata, out.ChecksumSHA256, out.ChecksumType),
 		ContentType: aws.ToString(out.ContentType),
-	}, nil
+	}
+	var served []string
+	for _, h := range []struct {
+		name  string
+		value *string
+	}{
+		{"Cache-Control", out.CacheControl}, {"Content-Disposition", out.ContentDisposition},
+		{"Content-Encoding", out.ContentEncoding}, {"Content-Language", out.ContentLanguage},
+	} {
+		if aws.ToString(h.value) != "" {
+			served = append(served, h.name)
+		}
+	}
+	info.ServedHeaders = strings.Join(served, ", ")
+	return info, nil
 }
 
 func objectSHA256(metadata map[string]string, checksum *string, typ types.ChecksumType) string {
@@ -358,14 +372,25 @@ func (s *Store) deleteDetached(ctx context.Context, key string) error {
 
 // PresignGet returns a GET URL for key valid for opts.Expires (1s to 7 days,
 // whole seconds, else EINVALID). The response carries Content-Disposition
-// (opts.Disposition, default attachment, with opts.FileName when set) and, when
-// opts.ContentType is set, that Content-Type.
+// (opts.Disposition, default attachment, with opts.FileName when set) and
+// Content-Type opts.ContentType, both signed, as mediatrail.ServedAs decides:
+// only a passive type may be inline or keep its type; any other type, or none,
+// is an attachment of type application/octet-stream.
 func (s *Store) PresignGet(ctx context.Context, key string, opts mediatrail.GetOptions) (mediatrail.PresignedRequest, error) {
 	expires, err := validExpiry(opts.Expires)
 	if err != nil {
 		return mediatrail.PresignedRequest{}, err
 	}
-	disposition, err := ContentDisposition(opts.Disposition, opts.FileName)
+	if _, err := ContentDisposition(opts.Disposition, ""); err != nil {
+		return mediatrail.PresignedRequest{}, err
+	}
+	if opts.ContentType != "" {
+		if opts.ContentType, err = mediatrail.ValidateContentType(opts.ContentType); err != nil {
+			return mediatrail.PresignedRequest{}, err
+		}
+	}
+	d, ct := mediatrail.ServedAs(opts.Disposition, opts.ContentType)
+	disposition, err := ContentDisposition(d, opts.FileName)
 	if err != nil {
 		return mediatrail.PresignedRequest{}, err
 	}
@@ -373,13 +398,7 @@ func (s *Store) PresignGet(ctx context.Context, key string, opts mediatrail.GetO
 		Bucket:                     aws.String(s.bucket),
 		Key:                        aws.String(key),
 		ResponseContentDisposition: aws.String(disposition),
-	}
-	if opts.ContentType != "" {
-		ct, err := mediatrail.ValidateContentType(opts.ContentType)
-		if err != nil {
-			return mediatrail.PresignedRequest{}, err
-		}
-		in.ResponseContentType = aws.String(ct)
+		ResponseContentType:        aws.String(ct),
 	}
 	req, err := s.presign.PresignGetObject(ctx, in, awss3.WithPresignExpires(expires))
 	if err != nil {

@@ -324,26 +324,26 @@ func TestPresignGet(t *testing.T) {
 	}{
 		{
 			name:            "attachment with unicode name",
-			opts:            mediatrail.GetOptions{Disposition: mediatrail.DispositionAttachment, FileName: "résumé final.wav"},
+			opts:            mediatrail.GetOptions{Disposition: mediatrail.DispositionAttachment, FileName: "résumé final.wav", ContentType: "audio/wav"},
 			wantType:        "audio/wav",
 			wantDisposition: `attachment; filename="r_sum__final.wav"; filename*=UTF-8''r%C3%A9sum%C3%A9%20final.wav`,
 		},
 		{
 			name:            "inline with quotes in name",
-			opts:            mediatrail.GetOptions{Disposition: mediatrail.DispositionInline, FileName: `say "hi".wav`},
+			opts:            mediatrail.GetOptions{Disposition: mediatrail.DispositionInline, FileName: `say "hi".wav`, ContentType: "audio/wav"},
 			wantType:        "audio/wav",
 			wantDisposition: `inline; filename="say__hi_.wav"; filename*=UTF-8''say%20%22hi%22.wav`,
 		},
 		{
 			name:            "header injection attempt",
-			opts:            mediatrail.GetOptions{FileName: "a\r\nSet-Cookie: x=1.wav"},
+			opts:            mediatrail.GetOptions{FileName: "a\r\nSet-Cookie: x=1.wav", ContentType: "audio/wav"},
 			wantType:        "audio/wav",
 			wantDisposition: `attachment; filename="a__Set-Cookie__x_1.wav"; filename*=UTF-8''a%0D%0ASet-Cookie%3A%20x%3D1.wav`,
 		},
 		{
-			name:            "default disposition without name",
+			name:            "default disposition without name or type",
 			opts:            mediatrail.GetOptions{},
-			wantType:        "audio/wav",
+			wantType:        "application/octet-stream",
 			wantDisposition: "attachment",
 		},
 		{

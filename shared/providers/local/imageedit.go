@@ -10,6 +10,7 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -26,7 +27,25 @@ const (
 	MaxImagePixels = 40_000_000
 	maxEditSide    = 16384
 	maxOperations  = 20
+	// editBytesPerPixel is the most image memory one pixel of the input
+	// holds at once: a 16-bit PNG decodes to 8 bytes a pixel next to its
+	// 4-byte RGBA copy, and blur and sharpen hold three more RGBA buffers
+	// (input, two passes) while they run. Every other copy is garbage the
+	// moment the next one exists.
+	editBytesPerPixel = 16
+	// MaxPixelOps bounds input pixels times operations: a chain's CPU time
+	// (3 steps over the 33 MP a 1024 MB function admits, or 20 over 6 MP, run
+	// in seconds, within MEDIA_TIMEOUT).
+	MaxPixelOps = 120_000_000
 )
+
+// maxPixels is the largest image this function may decode: half of its
+// memory (the other half is the runtime's, the encoded input and output's,
+// and the tools') over editBytesPerPixel, and never above MaxImagePixels.
+// 1024 MB admits 33 MP, 512 MB 16 MP.
+func (p *Provider) maxPixels() int64 {
+	return min(MaxImagePixels, p.memory/2/editBytesPerPixel)
+}
 
 // Operations lists what image_edit does, as its prompt names them.
 const Operations = "grayscale, invert, blur [RADIUS], sharpen [AMOUNT], rotate DEGREES (clockwise; any angle), " +
@@ -42,7 +61,8 @@ type operation struct {
 // (PNG, JPEG, GIF or WebP; at most MaxImagePixels) and answers PNG, or JPEG
 // with config.format jpeg.
 func (p *Provider) edit(ctx context.Context, req mediatrail.MediaRequest) (*mediatrail.MediaResult, error) {
-	ops, err := parseOperations(req.Prompt)
+	limit := p.maxPixels()
+	ops, err := parseOperations(req.Prompt, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -54,12 +74,13 @@ func (p *Provider) edit(ctx context.Context, req mediatrail.MediaRequest) (*medi
 	if err != nil {
 		return nil, err
 	}
-	img, err := decodeImage(data)
+	img, err := decodeImage(data, limit, len(ops))
 	if err != nil {
 		return nil, err
 	}
 	var done []string
 	for _, op := range ops {
+		release(img)
 		if img, err = op.apply(ctx, img); err != nil {
 			if ctx.Err() != nil {
 				return nil, p.interrupted(ctx, "editing")
@@ -81,15 +102,20 @@ func (p *Provider) edit(ctx context.Context, req mediatrail.MediaRequest) (*medi
 }
 
 // decodeImage decodes a PNG, JPEG, GIF (its first frame) or WebP image into
-// premultiplied RGBA at the origin, refusing more than MaxImagePixels before
-// decoding any pixel.
-func decodeImage(data []byte) (*image.RGBA, error) {
+// premultiplied RGBA at the origin. From the header alone, before decoding any
+// pixel, it refuses (ETOOLARGE) more than limit pixels, or more than
+// MaxPixelOps pixels times ops operations.
+func decodeImage(data []byte, limit int64, ops int) (*image.RGBA, error) {
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, mediatrail.Invalid("input_url", "image_edit input must be a PNG, JPEG, GIF or WebP image")
 	}
-	if err := checkPixels(cfg.Width, cfg.Height, "the input image"); err != nil {
+	if err := checkPixels(cfg.Width, cfg.Height, "the input image", limit); err != nil {
 		return nil, err
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px*int64(ops) > MaxPixelOps {
+		return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE, Details: map[string]any{"field": "prompt"},
+			Message: fmt.Sprintf("%d operations on a %dx%d image are too much work: at most %d megapixel-operations", ops, cfg.Width, cfg.Height, MaxPixelOps/1_000_000)}
 	}
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -101,13 +127,26 @@ func decodeImage(data []byte) (*image.RGBA, error) {
 	return dst, nil
 }
 
-func checkPixels(w, h int, what string) error {
+// releaseAbovePixels is the image size from which the garbage of the last
+// step (the decoded source, the previous operation's input and passes) is
+// collected before the next step allocates: at 33 MP one step's garbage is
+// half the function's memory, and waiting for the GC to notice it is what
+// pushed 40 MP chains past MemorySize.
+const releaseAbovePixels = 4_000_000
+
+func release(img *image.RGBA) {
+	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) >= releaseAbovePixels {
+		runtime.GC()
+	}
+}
+
+func checkPixels(w, h int, what string, limit int64) error {
 	if w <= 0 || h <= 0 {
 		return mediatrail.Invalid("prompt", "%s would be empty", what)
 	}
-	if int64(w)*int64(h) > MaxImagePixels || w > maxEditSide || h > maxEditSide {
+	if int64(w)*int64(h) > limit || w > maxEditSide || h > maxEditSide {
 		return &mediatrail.Error{Code: mediatrail.ETOOLARGE,
-			Message: fmt.Sprintf("%s is %dx%d: image_edit takes at most %d megapixels and %d pixels a side", what, w, h, MaxImagePixels/1_000_000, maxEditSide)}
+			Message: fmt.Sprintf("%s is %dx%d: this server takes at most %.1f megapixels and %d pixels a side", what, w, h, float64(limit)/1e6, maxEditSide)}
 	}
 	return nil
 }
@@ -115,14 +154,14 @@ func checkPixels(w, h int, what string) error {
 // parseOperations reads a prompt such as "grayscale, rotate 90, resize
 // 320x200": operations separated by commas, semicolons, new lines, "then" or
 // "and". An unknown operation is EINVALID listing the supported ones.
-func parseOperations(prompt string) ([]operation, error) {
+func parseOperations(prompt string, limit int64) ([]operation, error) {
 	var ops []operation
 	for _, clause := range strings.FieldsFunc(strings.ToLower(prompt), func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
 		var words []string
 		for _, w := range strings.Fields(strings.NewReplacer("°", " ", "×", "x").Replace(clause)) {
 			if w == "then" || w == "and" {
 				if len(words) > 0 {
-					op, err := parseOperation(words)
+					op, err := parseOperation(words, limit)
 					if err != nil {
 						return nil, err
 					}
@@ -136,7 +175,7 @@ func parseOperations(prompt string) ([]operation, error) {
 			}
 		}
 		if len(words) > 0 {
-			op, err := parseOperation(words)
+			op, err := parseOperation(words, limit)
 			if err != nil {
 				return nil, err
 			}
@@ -175,7 +214,7 @@ func number(s string) (float64, bool) {
 	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
-func parseOperation(words []string) (operation, error) {
+func parseOperation(words []string, limit int64) (operation, error) {
 	name, args := words[0], words[1:]
 	noArgs := func(text string, apply func(context.Context, *image.RGBA) (*image.RGBA, error)) (operation, error) {
 		if len(args) > 0 {
@@ -214,7 +253,7 @@ func parseOperation(words []string) (operation, error) {
 		}
 		return operation{"sharpen " + formatNumber(a), func(ctx context.Context, img *image.RGBA) (*image.RGBA, error) { return sharpen(ctx, img, a) }}, nil
 	case "rotate", "turn":
-		return parseRotate(args)
+		return parseRotate(args, limit)
 	case "flip", "mirror":
 		dir := "horizontal"
 		if len(args) > 1 || name == "mirror" && len(args) > 0 {
@@ -233,7 +272,7 @@ func parseOperation(words []string) (operation, error) {
 			return flip(ctx, img, dir == "vertical")
 		}}, nil
 	case "resize", "scale":
-		return parseResize(strings.Join(args, ""))
+		return parseResize(strings.Join(args, ""), limit)
 	case "crop":
 		return parseCrop(strings.Join(args, ""))
 	}
@@ -242,7 +281,7 @@ func parseOperation(words []string) (operation, error) {
 
 func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func parseRotate(args []string) (operation, error) {
+func parseRotate(args []string, limit int64) (operation, error) {
 	const usage = "rotate DEGREES [clockwise|counterclockwise], e.g. rotate 90 (clockwise unless said otherwise)"
 	deg, sign, haveAngle := 90.0, 1.0, false
 	for _, a := range args {
@@ -265,10 +304,10 @@ func parseRotate(args []string) (operation, error) {
 	if deg < 0 {
 		deg += 360
 	}
-	return operation{"rotate " + formatNumber(deg), func(ctx context.Context, img *image.RGBA) (*image.RGBA, error) { return rotate(ctx, img, deg) }}, nil
+	return operation{"rotate " + formatNumber(deg), func(ctx context.Context, img *image.RGBA) (*image.RGBA, error) { return rotate(ctx, img, deg, limit) }}, nil
 }
 
-func parseResize(arg string) (operation, error) {
+func parseResize(arg string, limit int64) (operation, error) {
 	const usage = "resize WxH, Wx or xH (keeping the aspect ratio) or N%, e.g. resize 320x200"
 	var pct float64
 	var w, h int
@@ -307,7 +346,7 @@ func parseResize(arg string) (operation, error) {
 		case dh == 0:
 			dh = max(int(math.Round(float64(dw)*float64(sh)/float64(sw))), 1)
 		}
-		if err := checkPixels(dw, dh, "the resized image"); err != nil {
+		if err := checkPixels(dw, dh, "the resized image", limit); err != nil {
 			return nil, err
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
@@ -402,7 +441,7 @@ func flip(ctx context.Context, img *image.RGBA, vertical bool) (*image.RGBA, err
 // rotate turns img deg degrees clockwise (0 <= deg < 360): quarter turns
 // exactly, other angles onto a canvas that holds the whole turned image,
 // bilinearly sampled, transparent around it.
-func rotate(ctx context.Context, img *image.RGBA, deg float64) (*image.RGBA, error) {
+func rotate(ctx context.Context, img *image.RGBA, deg float64, limit int64) (*image.RGBA, error) {
 	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	switch deg {
 	case 0:
@@ -436,7 +475,7 @@ func rotate(ctx context.Context, img *image.RGBA, deg float64) (*image.RGBA, err
 	fw, fh := float64(w), float64(h)
 	dw := int(math.Ceil(math.Abs(fw*cos) + math.Abs(fh*sin) - 1e-6))
 	dh := int(math.Ceil(math.Abs(fw*sin) + math.Abs(fh*cos) - 1e-6))
-	if err := checkPixels(dw, dh, "the rotated image"); err != nil {
+	if err := checkPixels(dw, dh, "the rotated image", limit); err != nil {
 		return nil, err
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))

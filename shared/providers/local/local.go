@@ -2,6 +2,7 @@ package local
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,7 +67,27 @@ type Config struct {
 	Concurrency int
 	// ToolTimeout bounds each tool run; 0 means DefaultToolTimeout.
 	ToolTimeout time.Duration
+	// MemoryBytes is the memory of the function this provider runs in, which
+	// sizes the largest image it decodes; 0 means AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+	// (set by Lambda and the local stack), or 1024 MB when unset.
+	MemoryBytes int64
+	// ToolMemoryBytes bounds the data segment (heap and private writable
+	// mappings) of each tool process; 0 means half the function's memory
+	// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, which Lambda and the local stack set;
+	// 1024 MB when unset), leaving the rest to this process.
+	ToolMemoryBytes int64
+	// ToolFileBytes bounds each file a tool writes (the temporary disk one run
+	// may use); 0 means DefaultToolFileBytes.
+	ToolFileBytes int64
 }
+
+// DefaultToolFileBytes bounds a file a tool writes: 25 minutes of espeak-ng's
+// 22 kHz speech, 35 of stt's 16 kHz WAV; far under Lambda's 512 MB of /tmp.
+const DefaultToolFileBytes = 64 << 20
+
+// MaxSpeechSeconds bounds the play time of an stt input, read from its
+// header before anything is decoded, and of what ffmpeg decodes from it.
+const MaxSpeechSeconds = 600
 
 // Provider makes media with local tools. It is safe for concurrent use.
 type Provider struct {
@@ -73,11 +95,25 @@ type Provider struct {
 	modelDirs   []string
 	slots       chan struct{}
 	toolTimeout time.Duration
+	memory      int64
+	toolMemory  int64
+	toolFile    int64
 }
 
 // New returns the local provider.
 func New(cfg Config) *Provider {
-	p := &Provider{lookPath: cfg.LookPath, modelDirs: cfg.SpeechModelDirs, toolTimeout: cfg.ToolTimeout}
+	p := &Provider{lookPath: cfg.LookPath, modelDirs: cfg.SpeechModelDirs, toolTimeout: cfg.ToolTimeout,
+		memory: cfg.MemoryBytes, toolMemory: cfg.ToolMemoryBytes, toolFile: cmp.Or(cfg.ToolFileBytes, DefaultToolFileBytes)}
+	if p.memory <= 0 {
+		mb, err := strconv.ParseInt(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
+		if err != nil || mb <= 0 {
+			mb = 1024
+		}
+		p.memory = mb << 20
+	}
+	if p.toolMemory <= 0 {
+		p.toolMemory = p.memory / 2
+	}
 	if p.lookPath == nil {
 		p.lookPath = exec.LookPath
 	}
@@ -92,6 +128,7 @@ func New(cfg Config) *Provider {
 		n = runtime.NumCPU()
 	}
 	p.slots = make(chan struct{}, n)
+	removeStaleWorkDirs()
 	return p
 }
 
@@ -108,7 +145,7 @@ func (p *Provider) TakesInputBytes() bool { return true }
 // Generate makes the media of a synchronous capability. Errors: EINVALID for
 // a request the capability cannot take (an unknown model, option, voice or
 // image operation; an input that is not audio or an image), ETOOLARGE for an
-// image over MaxImagePixels, EUNAVAILABLE when a tool or model is not
+// image over the pixels its memory allows, EUNAVAILABLE when a tool or model is not
 // installed, and a *mediatrail.ProviderError when a tool fails or overruns.
 func (p *Provider) Generate(ctx context.Context, req mediatrail.MediaRequest) (*mediatrail.MediaResult, error) {
 	if !slices.Contains(capabilities, req.Capability) {

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"mime"
 	"os"
@@ -163,6 +165,45 @@ var demuxers = map[string]string{
 	"audio/amr": "amr", "audio/basic": "au",
 }
 
+// Sample rates an stt input may declare: telephone speech to studio masters.
+const minSampleRate, maxSampleRate = 4000, 384000
+
+// checkSpeechInput refuses, from its header alone, an input whose declared
+// play time exceeds MaxSpeechSeconds or a WAV whose sample rate is absurd: a
+// 1 MB WAV declaring 1 Hz would otherwise make ffmpeg resample days of audio.
+// ffmpeg's -t and the tool limits bound what headers do not tell.
+func checkSpeechInput(data []byte) error {
+	if info, _ := probe.Inspect(bytes.NewReader(data), int64(len(data))); info.DurationSeconds > MaxSpeechSeconds {
+		return &mediatrail.Error{Code: mediatrail.ETOOLARGE, Details: map[string]any{"field": "input_url"},
+			Message: fmt.Sprintf("the input plays %.0f s: stt takes at most %d s", info.DurationSeconds, MaxSpeechSeconds)}
+	}
+	if rate, ok := wavSampleRate(data); ok && (rate < minSampleRate || rate > maxSampleRate) {
+		return mediatrail.Invalid("input_url", "the input's sample rate is %d Hz: stt takes %d to %d Hz", rate, minSampleRate, maxSampleRate)
+	}
+	return nil
+}
+
+// wavSampleRate reads the sample rate of a RIFF/WAVE file's fmt chunk.
+func wavSampleRate(b []byte) (uint32, bool) {
+	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return 0, false
+	}
+	for off := 12; off+8 <= len(b); {
+		id, n := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:off+8]))
+		if id == "fmt " {
+			if n < 16 || off+16 > len(b) {
+				return 0, false
+			}
+			return binary.LittleEndian.Uint32(b[off+12 : off+16]), true
+		}
+		if n < 0 || n > len(b) {
+			return 0, false
+		}
+		off += 8 + n + n&1
+	}
+	return 0, false
+}
+
 // speechModel is where the en-us model files are.
 type speechModel struct{ hmm, lm, dict string }
 
@@ -205,6 +246,9 @@ func (p *Provider) transcribe(ctx context.Context, req mediatrail.MediaRequest) 
 	if !ok {
 		return nil, mediatrail.Invalid("input_url", "stt input must be audio (WAV, MP3, Ogg, FLAC, WebM, MP4/M4A, AAC, AIFF), not %s", ct)
 	}
+	if err := checkSpeechInput(data); err != nil {
+		return nil, err
+	}
 	converter, _, err := p.find(req.Capability, ffmpeg)
 	if err != nil {
 		return nil, err
@@ -228,7 +272,10 @@ func (p *Provider) transcribe(ctx context.Context, req mediatrail.MediaRequest) 
 	}
 	if _, err := p.run(ctx, dir, nil, converter, "-nostdin", "-hide_banner", "-loglevel", "error",
 		"-protocol_whitelist", "file", "-f", demuxer, "-i", "input",
-		"-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-f", "wav", "speech.wav"); err != nil {
+		"-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-t", strconv.Itoa(MaxSpeechSeconds), "-f", "wav", "speech.wav"); err != nil {
+		if mediatrail.ErrorCode(err) == mediatrail.ETOOLARGE {
+			return nil, err
+		}
 		if ctx.Err() == nil && toolStderr(err) != "" {
 			return nil, mediatrail.Invalid("input_url", "the input could not be decoded as %s audio", demuxer)
 		}

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
@@ -77,7 +79,11 @@ func (e *toolError) Unwrap() error { return e.err }
 func (p *Provider) run(ctx context.Context, dir string, stdin io.Reader, path string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.toolTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
+	// The limits are set by the shell that then becomes the tool, so they hold
+	// from its first instruction (Go cannot set a child's rlimits). dash counts
+	// ulimit -d in KiB and -f in 512-byte blocks.
+	limits := fmt.Sprintf(`ulimit -d %d && ulimit -f %d && exec "$0" "$@"`, p.toolMemory>>10, p.toolFile>>9)
+	cmd := exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", limits, path}, args...)...)
 	cmd.Dir = dir
 	cmd.Stdin = stdin
 	if stdin == nil {
@@ -92,6 +98,9 @@ func (p *Provider) run(ctx context.Context, dir string, stdin io.Reader, path st
 	switch {
 	case ctx.Err() != nil:
 		return nil, p.interrupted(ctx, "running "+name)
+	case killedBy(err, syscall.SIGXFSZ):
+		return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE,
+			Message: fmt.Sprintf("the media would exceed %d MiB of working files", p.toolFile>>20)}
 	case err != nil:
 		return nil, &mediatrail.ProviderError{Provider: Name, Code: "tool_failed", Message: name + " failed",
 			Err: &toolError{tool: name, err: err, stderr: stderr.String()}}
@@ -99,6 +108,16 @@ func (p *Provider) run(ctx context.Context, dir string, stdin io.Reader, path st
 		return nil, &mediatrail.ProviderError{Provider: Name, Code: mediatrail.ProviderMalformed, Message: name + " printed more than expected"}
 	}
 	return stdout.Bytes(), nil
+}
+
+// killedBy reports whether err is a process ended by sig.
+func killedBy(err error, sig syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
 }
 
 // toolStderr is what a failed tool run wrote to standard error, "" for any
@@ -113,9 +132,41 @@ func toolStderr(err error) string {
 
 func toolName(path string) string { return filepath.Base(path) }
 
-// workDir makes the temporary directory of one piece of work; the caller
-// removes it (or hands it to a fileBody).
-func workDir() (string, error) { return os.MkdirTemp("", "mediatrail-local-*") }
+// Every temporary file of this process lives under one directory,
+// $TMPDIR/mediatrail-local-<pid>, one sub-directory per piece of work (one
+// invocation's tool runs). A process killed mid-work (a Lambda timeout or
+// out-of-memory kill) leaves its directory behind in a sandbox whose /tmp
+// outlives it: the next process removes the directories of processes that no
+// longer exist when it starts (New), so /tmp does not fill up across kills.
+const workDirPrefix = "mediatrail-local-"
+
+// workDir makes the temporary directory of one piece of work under the
+// process's directory; the caller removes it (or hands it to a fileBody).
+func workDir() (string, error) {
+	processDir := filepath.Join(os.TempDir(), workDirPrefix+strconv.Itoa(os.Getpid()))
+	if err := os.MkdirAll(processDir, 0o700); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(processDir, "work-*")
+}
+
+// removeStaleWorkDirs removes the work directories of processes that are
+// gone, and returns how many it removed. A directory whose process still
+// runs (another function on this machine, locally) is left alone.
+func removeStaleWorkDirs() int {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), workDirPrefix+"*"))
+	removed := 0
+	for _, dir := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(dir), workDirPrefix))
+		if err != nil || pid <= 0 || pid == os.Getpid() || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		if os.RemoveAll(dir) == nil {
+			removed++
+		}
+	}
+	return removed
+}
 
 // capped keeps the first max bytes written and notes an overflow.
 type capped struct {

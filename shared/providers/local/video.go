@@ -89,7 +89,7 @@ func (p *Provider) submitVideo(req mediatrail.MediaRequest) (mediatrail.Job, err
 		if err != nil {
 			return mediatrail.Job{}, err
 		}
-		img, err := decodeImage(data)
+		img, err := decodeImage(data, p.maxPixels(), 1)
 		if err != nil {
 			return mediatrail.Job{}, err
 		}
