@@ -111,7 +111,8 @@ func TestRoutesMapToFunctions(t *testing.T) {
 		if tmpl.Functions[r.Function] == nil {
 			t.Errorf("%s: no function %s", r.RouteKey(), r.Function)
 		}
-		if !strings.HasPrefix(r.Path, "/api/v1/") && r.Path != "/api/v1" {
+		// /mcp is where MCP hosts expect the server (README "Agents: the MCP server").
+		if !strings.HasPrefix(r.Path, "/api/v1/") && r.Path != "/api/v1" && r.Path != "/mcp" {
 			t.Errorf("%s: not under /api/v1", r.RouteKey())
 		}
 		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}, r.Method) {
@@ -299,6 +300,10 @@ var needs = map[string]access{
 	"VideoFailFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject"},
 		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
 	"VideoNotifyFunction": {table: "read", objects: []string{"s3:GetObject"}, other: []string{"secretsmanager:GetSecretValue"}},
+	// The media tools over MCP: every media capability (videos included) and
+	// the asset tools (read, sign, delete).
+	"McpFunction": {table: "crud", objects: providerAccess.objects,
+		other: []string{"secretsmanager:GetSecretValue", "states:StartExecution"}},
 }
 
 // granted reads a function's Policies: SAM policy templates for the table,
