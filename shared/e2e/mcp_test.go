@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +18,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
@@ -407,4 +412,97 @@ func (st *stack) rawMCP(t *testing.T, method, auth, body string) (int, []byte) {
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(resp.Body)
 	return resp.StatusCode, b.Bytes()
+}
+
+// A client nobody here wrote: the MCP Inspector's CLI (tools/node) lists
+// the tools and calls one over HTTP, as a user of `make run` would.
+func TestMCPInspectorCLI(t *testing.T) {
+	bin := filepath.Join(localstack.Tools{Root: repoRoot()}.NodeModules(), ".bin", "mcp-inspector")
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the MCP Inspector is not installed: scripts/setup.sh installs it (%v)", err)
+		}
+		t.Skipf("the MCP Inspector is not installed (run scripts/setup.sh): %v", err)
+	}
+	st := newStack(t, 10*time.Second)
+	key, _ := st.workspace(t)
+	home := t.TempDir()
+	inspect := func(key string, args ...string) (map[string]any, error) {
+		t.Helper()
+		cmd := exec.CommandContext(testenv.Context(t), bin, append([]string{"--cli", st.URL + "/mcp", "--transport", "http",
+			"--header", "X-API-Key: " + key}, args...)...)
+		cmd.Env = append(os.Environ(), "HOME="+home, "MCP_CATALOG_PATH="+filepath.Join(home, "mcp.json"), "NO_COLOR=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("%v: %s%s", err, out, stderr.Bytes())
+		}
+		var v map[string]any
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("inspector output is not JSON: %s", out)
+		}
+		return v, nil
+	}
+
+	listed, err := inspect(key, "--method", "tools/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tools struct {
+		Tools []struct {
+			Name        string         `json:"name"`
+			InputSchema map[string]any `json:"inputSchema"`
+		} `json:"tools"`
+	}
+	remarshal(t, listed, &tools)
+	if len(tools.Tools) != 12 || !slices.ContainsFunc(tools.Tools, func(tl struct {
+		Name        string         `json:"name"`
+		InputSchema map[string]any `json:"inputSchema"`
+	}) bool {
+		return tl.Name == "image_gen" && tl.InputSchema["type"] == "object"
+	}) {
+		t.Fatalf("inspector tools/list: %v", listed)
+	}
+
+	called, err := inspect(key, "--method", "tools/call", "--tool-name", "image_gen",
+		"--tool-arg", "provider=local", "prompt=a lighthouse", `config={"width":48,"height":32}`,
+		"--tool-metadata", "execution_id=exec-inspector")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		IsError           bool     `json:"isError"`
+		StructuredContent mcpMedia `json:"structuredContent"`
+		Content           []struct {
+			Type string `json:"type"`
+			URI  string `json:"uri"`
+		} `json:"content"`
+	}
+	remarshal(t, called, &res)
+	a := res.StructuredContent.Asset
+	if res.IsError || a.Type != mediatrail.AssetImage || a.ExecutionID != "exec-inspector" || a.Metadata["width"] != float64(48) ||
+		!slices.ContainsFunc(res.Content, func(c struct {
+			Type string `json:"type"`
+			URI  string `json:"uri"`
+		}) bool {
+			return c.Type == "resource_link" && c.URI == res.StructuredContent.AssetURL
+		}) {
+		t.Fatalf("inspector tools/call: %v", called)
+	}
+
+	// The inspector takes any 401 for a server that wants OAuth: without a
+	// terminal it says authorisation is required, quoting our refusal.
+	if out, err := inspect("not-a-key", "--method", "tools/list", "--stored-auth-only"); err == nil ||
+		!strings.Contains(err.Error(), "auth_required") || !strings.Contains(err.Error(), "invalid API key") {
+		t.Errorf("a bad key: %v, %v", out, err)
+	}
+}
+
+func remarshal(t *testing.T, from, to any) {
+	t.Helper()
+	b, _ := json.Marshal(from)
+	if err := json.Unmarshal(b, to); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
 }
