@@ -38,7 +38,7 @@ type Server struct {
 	Tools func(ctx context.Context, c Caller) ([]Tool, error)
 
 	once    sync.Once
-	http    http.Handler
+	streams http.Handler // the SDK's Streamable HTTP handler
 	adapter *httpadapter.HandlerAdapterV2
 }
 
@@ -71,7 +71,7 @@ func (s *Server) init() {
 			MaxRequestBodyBytes: httpapi.MaxBodyBytes,
 			Logger:              s.logger(),
 		})
-		s.http = h
+		s.streams = h
 		s.adapter = httpadapter.NewV2(s)
 	})
 }
@@ -101,7 +101,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, t := range tools {
 		srv.AddTool(t.Spec, t.handler(s, c))
 	}
-	s.http.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), serverKey{}, srv)))
+	s.streams.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), serverKey{}, srv)))
 }
 
 func (s *Server) toolsFor(ctx context.Context, c Caller) ([]Tool, error) {
