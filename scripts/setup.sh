@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DYNAMODB_LOCAL_NPM="amplify-dynamodb-simulator@2.9.30"   # bundles DynamoDB Local 1.25.x
 VERSITYGW_MODULE="github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 RIE_MODULE="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
-# Node tools (aws-local-stepfunctions, asl-validator) are pinned by tools/node/package-lock.json.
+# Node tools (aws-local-stepfunctions, asl-validator, the MCP Inspector) are pinned by tools/node/package-lock.json.
 
 CACHE="$PWD/.cache"
 mkdir -p "$CACHE/bin"
@@ -65,7 +65,7 @@ fi
 node_dir="$CACHE/node"
 lock_sum=$(sha256sum tools/node/package-lock.json | cut -c1-16)
 if [ ! -f "$node_dir/lock-$lock_sum.ok" ]; then
-  echo "setup: installing the Node tools (aws-local-stepfunctions, asl-validator)..."
+  echo "setup: installing the Node tools (aws-local-stepfunctions, asl-validator, MCP Inspector)..."
   rm -rf "$node_dir" && mkdir -p "$node_dir"
   cp tools/node/package.json tools/node/package-lock.json tools/node/.npmrc "$node_dir/"
   (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -27,7 +27,7 @@ func NewAPIKey() string {
 func Authenticate(ctx context.Context, keys KeyStore, key string) (string, error) {
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return "", Errorf(EUNAUTHENTICATED, "missing X-API-Key header")
+		return "", Errorf(EUNAUTHENTICATED, "missing API key: send X-API-Key or Authorization: Bearer")
 	}
 	if len(key) > 256 {
 		return "", Errorf(EUNAUTHENTICATED, "invalid API key")

@@ -31,6 +31,7 @@ type MediaJob struct {
 	ExecutionID  string         `json:"execution_id,omitempty"`
 	AgentID      string         `json:"agent_id,omitempty"`
 	TraceID      string         `json:"trace_id,omitempty"`
+	ParentSpanID string         `json:"parent_span_id,omitempty"`
 	// CallbackURL receives the result when the job ends (Notify).
 	CallbackURL string `json:"callback_url,omitempty"`
 	// ProviderJobID is the provider's opaque handle (Provider.Status). It
@@ -68,7 +69,7 @@ func (j *MediaJob) input() GenerateInput {
 	return GenerateInput{
 		Provider: j.Provider, MediaType: string(j.Capability), Model: j.Model, Prompt: j.Prompt,
 		InputURL: j.InputURL, InputAssetID: j.InputAssetID, Config: j.Config,
-		ExecutionID: j.ExecutionID, AgentID: j.AgentID, TraceID: j.TraceID,
+		ExecutionID: j.ExecutionID, AgentID: j.AgentID, TraceID: j.TraceID, ParentSpanID: j.ParentSpanID,
 	}
 }
 

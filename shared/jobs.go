@@ -65,7 +65,7 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 	j := &MediaJob{
 		ID: NewIDAt(now), WorkspaceID: ws, Status: JobQueued, Capability: c, Provider: p.Name(), Model: in.Model,
 		Prompt: in.Prompt, InputAssetID: in.InputAssetID, InputURL: withoutQuery(in.InputURL), Config: in.Config,
-		ExecutionID: in.ExecutionID, AgentID: in.AgentID, CallbackURL: in.CallbackURL, SpanID: NewIDAt(now),
+		ExecutionID: in.ExecutionID, AgentID: in.AgentID, ParentSpanID: in.ParentSpanID, CallbackURL: in.CallbackURL, SpanID: NewIDAt(now),
 		CreatedAt: now, UpdatedAt: now, DeadlineAt: now.Add(cmp.Or(s.Config.Deadline, DefaultJobDeadline)),
 	}
 	span := s.Media.newSpan(ws, p.Name(), c, in, j.SpanID, now)

@@ -103,7 +103,10 @@ type GenerateInput struct {
 	ExecutionID  string         `json:"execution_id"`
 	AgentID      string         `json:"agent_id"`
 	// TraceID groups spans; it defaults to the execution id, else to the span's id.
-	TraceID        string `json:"trace_id"`
+	TraceID string `json:"trace_id"`
+	// ParentSpanID is the caller's span this call runs under (W3C
+	// traceparent's parent id), recorded as the span's parent_id.
+	ParentSpanID   string `json:"parent_span_id"`
 	IdempotencyKey string `json:"idempotency_key"`
 	// CallbackURL receives the result of an asynchronous call (a video job)
 	// when it ends, signed (JobService.Notify).
@@ -220,7 +223,7 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	if strings.TrimSpace(in.Provider) == "" {
 		return "", Invalid("provider", "provider is required")
 	}
-	for _, f := range []struct{ name, v string }{{"execution_id", in.ExecutionID}, {"agent_id", in.AgentID}, {"trace_id", in.TraceID}} {
+	for _, f := range []struct{ name, v string }{{"execution_id", in.ExecutionID}, {"agent_id", in.AgentID}, {"trace_id", in.TraceID}, {"parent_span_id", in.ParentSpanID}} {
 		if err := validateRefField(f.name, f.v, false); err != nil {
 			return "", err
 		}
@@ -371,6 +374,7 @@ func (s *MediaService) newSpan(ws, provider string, c Capability, in GenerateInp
 		Attributes: map[string]any{}, StartedAt: start,
 	}
 	span.TraceID = cmp.Or(in.TraceID, in.ExecutionID, span.ID)
+	span.ParentID = in.ParentSpanID
 	if len(in.Config) > 0 {
 		span.Attributes["config"] = in.Config
 	}

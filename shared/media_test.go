@@ -57,6 +57,7 @@ func TestGenerateRefusesBadRequests(t *testing.T) {
 		{"tts with a prompt and an input", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) { in.InputAssetID = mediatrail.NewID() }), mediatrail.EINVALID, "prompt"},
 		{"bad execution id", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) { in.ExecutionID = "a b" }), mediatrail.EINVALID, "execution_id"},
 		{"bad trace id", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) { in.TraceID = "#" }), mediatrail.EINVALID, "trace_id"},
+		{"bad parent span id", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) { in.ParentSpanID = "#" }), mediatrail.EINVALID, "parent_span_id"},
 		{"idempotency key with a space", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) { in.IdempotencyKey = "a b" }), mediatrail.EINVALID, "idempotency_key"},
 		{"idempotency key too long", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) { in.IdempotencyKey = strings.Repeat("k", 256) }), mediatrail.EINVALID, "idempotency_key"},
 		{"config too large", mediatrail.CapabilityTTS, with(func(in *mediatrail.GenerateInput) {

@@ -77,9 +77,12 @@ type Cost struct {
 // it took and what it cost. A span outlives the asset it produced: deleting the
 // asset only sets AssetDeleted.
 type Span struct {
-	ID          string     `json:"id"`
-	WorkspaceID string     `json:"workspace_id"`
-	TraceID     string     `json:"trace_id"`
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
+	TraceID     string `json:"trace_id"`
+	// ParentID is the caller's span this one runs under, when the caller
+	// said (GenerateInput.ParentSpanID).
+	ParentID    string     `json:"parent_id,omitempty"`
 	ExecutionID string     `json:"execution_id"`
 	AgentID     string     `json:"agent_id"`
 	Name        string     `json:"name"` // "media.tts", "media.image_gen", ...

@@ -202,6 +202,8 @@ var functions = map[string]func(*App) any{
 	"workspace-retention-set": func(a *App) any { return a.API.Handler(httpapi.SetWorkspaceRetention(a.Retention)) },
 	"cleanup":                 func(a *App) any { return s3.RemovalHandler(a.Cleanup) },
 	"reconcile":               func(a *App) any { return reconcileHandler(a.Reconciler) },
+	// The media tools over MCP (mcp.go).
+	"mcp": mcpHandler,
 	// The review console's static files (shared/console).
 	"console": func(a *App) any { return console.New(a.Config.Storage).Handler() },
 }

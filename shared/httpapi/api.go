@@ -71,7 +71,7 @@ func (api *API) Handler(e Endpoint) LambdaHandler {
 // without a valid key learns nothing from the body or query limits (401, never
 // 413 or 400).
 func (api *API) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string, e Endpoint) (Result, error) {
-	ws, err := mediatrail.Authenticate(ctx, api.Keys, Header(ev, "x-api-key"))
+	ws, err := mediatrail.Authenticate(ctx, api.Keys, RequestKey(func(name string) string { return Header(ev, name) }))
 	if err != nil {
 		return Result{}, err
 	}
@@ -105,6 +105,21 @@ func Header(ev *events.APIGatewayV2HTTPRequest, name string) string {
 		}
 	}
 	return ""
+}
+
+// RequestKey returns the API key a request carries: X-API-Key, else the token
+// of "Authorization: Bearer <key>" (what MCP clients and OAuth-style SDKs
+// send); "" when neither is there. header looks a header up by name, so the
+// HTTP API and the MCP server resolve keys the same way.
+func RequestKey(header func(name string) string) string {
+	if k := strings.TrimSpace(header("x-api-key")); k != "" {
+		return k
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header("authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }
 
 func requestBody(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {

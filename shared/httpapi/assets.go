@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -198,4 +199,11 @@ func CompleteAsset(svc *mediatrail.AssetService) Endpoint {
 		}
 		return OK(a), nil
 	}
+}
+
+// AssetFilterOf parses list parameters given as query values, as GET
+// /api/v1/assets does, for other front ends (the MCP tools) to validate
+// them the same way.
+func AssetFilterOf(q url.Values) (mediatrail.AssetFilter, error) {
+	return assetFilter(&Request{query: q})
 }

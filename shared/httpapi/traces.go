@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net/url"
 	"time"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
@@ -78,4 +79,10 @@ func spanFilter(r *Request) (mediatrail.SpanFilter, error) {
 		f.To = f.To.Add(24*time.Hour - time.Nanosecond)
 	}
 	return f, nil
+}
+
+// SpanFilterOf parses trace filters given as query values, as the trace
+// routes do, for other front ends (the MCP tools).
+func SpanFilterOf(q url.Values) (mediatrail.SpanFilter, error) {
+	return spanFilter(&Request{query: q})
 }

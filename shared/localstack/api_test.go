@@ -351,6 +351,23 @@ func TestAuthentication(t *testing.T) {
 	if v.Status != http.StatusNotFound {
 		t.Fatalf("unknown route: %d", v.Status)
 	}
+	// Authorization: Bearer carries the key as X-API-Key does; other schemes do not.
+	for auth, want := range map[string]int{"Bearer " + keyA: http.StatusOK, "Bearer not-a-key": http.StatusUnauthorized,
+		"Basic " + keyA: http.StatusUnauthorized} {
+		req, err := http.NewRequest("GET", e.URL+"/api/v1/assets", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Authorization %q: status %d, want %d", auth, resp.StatusCode, want)
+		}
+	}
 }
 
 func TestBadInputIsAClearClientError(t *testing.T) {

@@ -72,7 +72,7 @@ func TestEveryRouteThroughRIE(t *testing.T) {
 		t.Run(r.RouteKey(), func(t *testing.T) {
 			// The console's two routes share its one fixture and answer HTML.
 			api := !strings.HasPrefix(r.Path, "/console")
-			ev, ok := apiFixture(t, rie.Template.Functions[r.Function].Name)
+			ev, ok := routeFixture(t, rie.Template.Functions[r.Function].Name, r)
 			if !ok || (api && ev.RouteKey != r.RouteKey()) {
 				t.Fatalf("no API fixture for %s", r.RouteKey())
 			}
@@ -82,7 +82,12 @@ func TestEveryRouteThroughRIE(t *testing.T) {
 				t.Fatalf("status through RIE %d, in-process %d: %s", got.status, want.status, got.body)
 			}
 			var envelope map[string]json.RawMessage
-			if api && len(got.body) > 0 && (json.Unmarshal(got.body, &envelope) != nil || (envelope["data"] == nil && envelope["error"] == nil)) {
+			switch {
+			case r.Path == "/mcp":
+				if !mcpAnswer(r.Method, got) {
+					t.Fatalf("not an MCP answer: %d %s", got.status, got.body)
+				}
+			case api && len(got.body) > 0 && (json.Unmarshal(got.body, &envelope) != nil || (envelope["data"] == nil && envelope["error"] == nil)):
 				t.Fatalf("body is not an API envelope: %s", got.body)
 			}
 			if got.header.Get("X-Request-Id") == "" {
@@ -97,6 +102,38 @@ func TestEveryRouteThroughRIE(t *testing.T) {
 		string(bytes.TrimSpace(resp.body)) != `{"message":"Not Found"}` {
 		t.Errorf("unknown route: %d %s", resp.status, resp.body)
 	}
+}
+
+// routeFixture is the fixture of route r of function name:
+// events/<name>-<method>.json when the function has one for r's method (the
+// other routes of a function that serves several), else events/<name>.json.
+func routeFixture(t *testing.T, name string, r localstack.Route) (events.APIGatewayV2HTTPRequest, bool) {
+	t.Helper()
+	if ev, ok := apiFixture(t, name); !ok || ev.RouteKey == r.RouteKey() {
+		return ev, ok
+	}
+	other := name + "-" + strings.ToLower(r.Method)
+	if _, err := os.Stat(filepath.Join(repoRoot(), "events", other+".json")); err != nil {
+		return apiFixture(t, name)
+	}
+	return apiFixture(t, other)
+}
+
+// mcpAnswer reports whether resp is how the stateless MCP server answers:
+// a JSON-RPC message (as JSON or a server-sent event) to a POST, 405 with
+// Allow: POST to anything else.
+func mcpAnswer(method string, resp response) bool {
+	if method != http.MethodPost {
+		return resp.status == http.StatusMethodNotAllowed && resp.header.Get("Allow") == "POST"
+	}
+	body := resp.body
+	if _, data, ok := bytes.Cut(body, []byte("data: ")); ok {
+		body = data
+	}
+	var msg struct {
+		JSONRPC string `json:"jsonrpc"`
+	}
+	return json.Unmarshal(bytes.TrimSpace(body), &msg) == nil && msg.JSONRPC == "2.0"
 }
 
 type response struct {

@@ -111,7 +111,9 @@ func TestRoutesMapToFunctions(t *testing.T) {
 		if tmpl.Functions[r.Function] == nil {
 			t.Errorf("%s: no function %s", r.RouteKey(), r.Function)
 		}
-		if !strings.HasPrefix(r.Path, "/api/v1/") && r.Path != "/api/v1" && r.Path != "/console" && !strings.HasPrefix(r.Path, "/console/") {
+		// /mcp is where MCP hosts expect the server (README "Agents: the MCP server").
+		if !strings.HasPrefix(r.Path, "/api/v1/") && r.Path != "/api/v1" && r.Path != "/console" && !strings.HasPrefix(r.Path, "/console/") &&
+			r.Path != "/mcp" {
 			t.Errorf("%s: not under /api/v1", r.RouteKey())
 		}
 		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}, r.Method) {
@@ -300,6 +302,10 @@ var needs = map[string]access{
 	"VideoFailFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject"},
 		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
 	"VideoNotifyFunction": {table: "read", objects: []string{"s3:GetObject"}, other: []string{"secretsmanager:GetSecretValue"}},
+	// The media tools over MCP: every media capability (videos included) and
+	// the asset tools (read, sign, delete).
+	"McpFunction": {table: "crud", objects: providerAccess.objects,
+		other: []string{"secretsmanager:GetSecretValue", "states:StartExecution"}},
 	// The review console serves embedded files and touches nothing.
 	"ConsoleFunction": {},
 }

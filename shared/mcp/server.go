@@ -1,0 +1,209 @@
+package mcp
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/httpapi"
+)
+
+// Server is the MCP server of the media tools. One Server serves every
+// request of a process; each request gets an SDK server of its own, made for
+// its caller (workspace and run), so nothing is kept between requests.
+type Server struct {
+	Keys   mediatrail.KeyStore
+	Media  *mediatrail.MediaService
+	Jobs   *mediatrail.JobService
+	Assets *mediatrail.AssetService
+	Traces *mediatrail.TraceService
+	Logger *slog.Logger
+
+	// Tools lists the tools one caller sees; nil means Builtins. This is the
+	// seam for an agent's attached tools: a Tools that finds the agent's
+	// (Caller.Run.AgentID) answers them, each a MediaTool named after it with
+	// its defaults, and Builtins otherwise.
+	Tools func(ctx context.Context, c Caller) ([]Tool, error)
+
+	once    sync.Once
+	streams http.Handler // the SDK's Streamable HTTP handler
+	adapter *httpadapter.HandlerAdapterV2
+}
+
+// Caller is who calls: the workspace of the key and the run of the request.
+type Caller struct {
+	WorkspaceID string
+	Run         Run
+	RequestID   string
+}
+
+// serverKey carries the request's SDK server from ServeHTTP to the SDK's
+// getServer callback.
+type serverKey struct{}
+
+// requestIDKey carries the API Gateway request id into ServeHTTP.
+type requestIDKey struct{}
+
+func (s *Server) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		h := sdk.NewStreamableHTTPHandler(func(r *http.Request) *sdk.Server {
+			srv, _ := r.Context().Value(serverKey{}).(*sdk.Server)
+			return srv
+		}, &sdk.StreamableHTTPOptions{
+			// Any warm Lambda answers any request: no sessions. Answers are
+			// event streams, so that progress notifications travel with the
+			// result (API Gateway delivers the stream when the call ends).
+			Stateless:           true,
+			MaxRequestBodyBytes: httpapi.MaxBodyBytes,
+			Logger:              s.logger(),
+		})
+		s.streams = h
+		s.adapter = httpadapter.NewV2(s)
+	})
+}
+
+// ServeHTTP authenticates the caller and serves the MCP request with the
+// caller's tools. A missing or unknown key is 401 with a JSON-RPC error body.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.init()
+	requestID, _ := r.Context().Value(requestIDKey{}).(string)
+	requestID = cmp.Or(requestID, mediatrail.NewID())
+	w.Header().Set("X-Request-Id", requestID)
+	ws, err := mediatrail.Authenticate(r.Context(), s.Keys, httpapi.RequestKey(r.Header.Get))
+	if err != nil {
+		s.writeError(w, err, requestID)
+		return
+	}
+	c := Caller{WorkspaceID: ws, Run: runFromHeaders(r.Header), RequestID: requestID}
+	tools, err := s.toolsFor(r.Context(), c)
+	if err != nil {
+		s.writeError(w, err, requestID)
+		return
+	}
+	srv := sdk.NewServer(&sdk.Implementation{Name: "mediatrail", Title: "mediatrail media tools", Version: "1"}, &sdk.ServerOptions{
+		Logger:       s.logger(),
+		Instructions: instructions,
+	})
+	for _, t := range tools {
+		srv.AddTool(t.Spec, t.handler(s, c))
+	}
+	s.streams.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), serverKey{}, srv)))
+}
+
+func (s *Server) toolsFor(ctx context.Context, c Caller) ([]Tool, error) {
+	if s.Tools != nil {
+		return s.Tools(ctx, c)
+	}
+	return Builtins(), nil
+}
+
+// instructions tell the model how the tools fit together.
+const instructions = "Media tools: every output is an asset (id, type, content type, size, metadata) with a short-lived signed URL. " +
+	"tts, stt, image_gen and image_edit answer at once; video_gen and video_from_image answer a job_id: call get_job " +
+	"(wait_seconds up to 20) until its status is completed, failed or cancelled. Use provider \"local\" for free offline media."
+
+// LambdaHandler is the shape lambda.Start accepts for the HTTP API route.
+type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Handler adapts API Gateway HTTP API (payload 2.0) events to ServeHTTP
+// through aws-lambda-go-api-proxy. The Lambda itself never fails: every
+// outcome, a malformed event or a panic included, is an HTTP answer.
+func (s *Server) Handler() LambdaHandler {
+	s.init()
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+		requestID := cmp.Or(ev.RequestContext.RequestID, mediatrail.NewID())
+		defer func() {
+			if p := recover(); p != nil {
+				s.logger().Error("panic", "request_id", requestID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				resp = errorResponse(errors.New("panic"), requestID)
+			}
+		}()
+		if err := checkBody(ev); err != nil {
+			return errorResponse(err, requestID), nil
+		}
+		resp, err := s.adapter.ProxyWithContext(context.WithValue(ctx, requestIDKey{}, requestID), ev)
+		if err != nil {
+			s.logger().Error("mcp request failed", "request_id", requestID, "err", err)
+			return errorResponse(err, requestID), nil
+		}
+		return resp, nil
+	}
+}
+
+// checkBody refuses what the adapter cannot turn into a request, and bodies
+// over the API's limit, as client errors.
+func checkBody(ev events.APIGatewayV2HTTPRequest) error {
+	n := len(ev.Body)
+	if ev.IsBase64Encoded {
+		raw, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return mediatrail.Invalid("body", "request body is not valid base64")
+		}
+		n = len(raw)
+	}
+	if n > httpapi.MaxBodyBytes {
+		return &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: fmt.Sprintf("request body must be at most %d MiB", httpapi.MaxBodyBytes>>20)}
+	}
+	return nil
+}
+
+// rpcError is a JSON-RPC error answer: the MCP shape of a refusal that comes
+// before any MCP message is read (authentication, body limits). data holds
+// the HTTP API's stable code and the request id.
+type rpcError struct {
+	JSONRPC string `json:"jsonrpc"`
+	ID      any    `json:"id"`
+	Error   struct {
+		Code    int            `json:"code"`
+		Message string         `json:"message"`
+		Data    map[string]any `json:"data"`
+	} `json:"error"`
+}
+
+func rpcErrorOf(err error, requestID string) (int, []byte) {
+	code := mediatrail.ErrorCode(err)
+	status := httpapi.StatusFor(code)
+	var e rpcError
+	e.JSONRPC = "2.0"
+	e.Error.Code = -32600 // invalid request
+	if status >= 500 {
+		e.Error.Code = -32603 // internal error
+	}
+	e.Error.Message = mediatrail.ErrorMessage(err)
+	e.Error.Data = map[string]any{"code": code, "request_id": requestID}
+	b, _ := json.Marshal(e)
+	return status, b
+}
+
+func (s *Server) writeError(w http.ResponseWriter, err error, requestID string) {
+	if mediatrail.ErrorCode(err) == mediatrail.EINTERNAL {
+		s.logger().Error("mcp request failed", "request_id", requestID, "err", err)
+	}
+	status, body := rpcErrorOf(err, requestID)
+	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mediatrail"`)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func errorResponse(err error, requestID string) events.APIGatewayV2HTTPResponse {
+	status, body := rpcErrorOf(err, requestID)
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: string(body),
+		Headers: map[string]string{"Content-Type": "application/json", "X-Request-Id": requestID}}
+}
