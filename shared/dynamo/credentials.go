@@ -45,8 +45,10 @@ func itemKey(ws, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(wsPK(ws)), attrSK: str(sk)}
 }
 
-func errCredentialNotFound() error { return mediatrail.Errorf(mediatrail.ENOTFOUND, "credential not found") }
-func errToolNotFound() error       { return mediatrail.Errorf(mediatrail.ENOTFOUND, "media tool not found") }
+func errCredentialNotFound() error {
+	return mediatrail.Errorf(mediatrail.ENOTFOUND, "credential not found")
+}
+func errToolNotFound() error { return mediatrail.Errorf(mediatrail.ENOTFOUND, "media tool not found") }
 
 func marshalCredential(c *mediatrail.Credential) (map[string]types.AttributeValue, error) {
 	if !mediatrail.ValidRef(c.WorkspaceID) || !mediatrail.ValidID(c.ID) || len(c.Ciphertext) == 0 {

@@ -98,6 +98,7 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 		Emulators: &localstack.Emulators{
 			DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
+			KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 		},
 		Table: testenv.UniqueName("e2e"), Bucket: st.bucket,
 	})

@@ -40,6 +40,7 @@ func testEmulators(t testing.TB) *localstack.Emulators {
 	return &localstack.Emulators{
 		DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 		S3URL:       s3.Endpoint, S3AccessKey: s3.AccessKey, S3SecretKey: s3.SecretKey,
+		KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 	}
 }
 
