@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/providers/fake"
 )
 
 // tool is a media tool as the API answers it.
@@ -216,4 +217,40 @@ func TestMediaModels(t *testing.T) {
 	}
 	wantError(t, st.do(t, "GET", "/api/v1/media-models?media_type=hologram", key, nil), http.StatusBadRequest, mediatrail.EINVALID)
 	wantError(t, st.do(t, "GET", "/api/v1/media-models?is_active=maybe", key, nil), http.StatusBadRequest, mediatrail.EINVALID)
+}
+
+// A video job keeps the credential it was submitted with: the submission and
+// every poll of the state machine carry the workspace's key, and the job's
+// span names the tool and the credential.
+func TestVideoJobUsesTheWorkspaceCredential(t *testing.T) {
+	cb := newCallbacks(t)
+	st := newVideoStack(t, cb, map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}, nil)
+	key, ws := st.workspace(t)
+	runwayKey := "rw-ws-" + ws + "-11aa"
+	f := st.fakes["runway"]
+	f.AcceptKeys(runwayKey)
+	cred := st.addCredential(t, key, map[string]any{"name": "runway", "provider": "runway", "api_key": runwayKey})
+	director := st.addTool(t, key, map[string]any{"name": "director", "media_type": "video_gen", "provider": "runway", "model": "gen4.5", "credential_id": cred.ID})
+	prompt := "e2e video with a workspace key"
+	f.PlanPrompt(prompt, fake.JobPlan{Queued: 1, Running: 2, Video: &fake.DefaultVideo})
+	id := st.submit(t, key, "video_gen", map[string]any{"tool_id": director.ID, "prompt": prompt})
+	if v := st.awaitJob(t, key, id); v.Status != "completed" || v.Provider != "runway" {
+		t.Fatalf("job = %+v", v)
+	}
+	n := 0
+	for _, r := range f.Requests() {
+		n++
+		if r.Key != runwayKey {
+			t.Errorf("%s %s carried another key", r.Method, r.Path)
+		}
+	}
+	if n < 3 {
+		t.Errorf("runway got %d requests, want the submission and its polls", n)
+	}
+	r := st.do(t, "GET", "/api/v1/traces?kind=video", key, nil)
+	wantOK(t, r, http.StatusOK)
+	var spans []map[string]any
+	if r.Into(t, &spans); len(spans) != 1 || spans[0]["tool_id"] != director.ID || spans[0]["credential_id"] != cred.ID {
+		t.Errorf("spans = %s", r.Raw)
+	}
 }
