@@ -1,9 +1,9 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +43,18 @@ const (
 
 func itemKey(ws, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(wsPK(ws)), attrSK: str(sk)}
+}
+
+// getWS reads one item of the workspace's partition consistently; nil when absent.
+func (s *Store) getWS(ctx context.Context, ws, sk string) (map[string]types.AttributeValue, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(ws, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: get %s: %w", sk, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	return out.Item, nil
 }
 
 func errCredentialNotFound() error {
@@ -107,14 +119,11 @@ func (s *Store) FindCredential(ctx context.Context, ws, id string) (*mediatrail.
 	if !mediatrail.ValidRef(ws) || !mediatrail.ValidID(id) {
 		return nil, errCredentialNotFound()
 	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(ws, credPrefix+id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: get credential: %w", err)
+	item, err := s.getWS(ctx, ws, credPrefix+id)
+	if err != nil || item == nil {
+		return nil, cmp.Or(err, errCredentialNotFound())
 	}
-	if len(out.Item) == 0 {
-		return nil, errCredentialNotFound()
-	}
-	c, err := unmarshalCredential(out.Item)
+	c, err := unmarshalCredential(item)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +133,11 @@ func (s *Store) FindCredential(ctx context.Context, ws, id string) (*mediatrail.
 }
 
 func (s *Store) defaultID(ctx context.Context, ws, provider string) (string, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(ws, credDefPrefix+provider), ConsistentRead: aws.Bool(true)})
+	item, err := s.getWS(ctx, ws, credDefPrefix+provider)
 	if err != nil {
-		return "", fmt.Errorf("dynamo: get default credential: %w", err)
+		return "", err
 	}
-	v, _ := out.Item[attrCredentialID].(*types.AttributeValueMemberS)
+	v, _ := item[attrCredentialID].(*types.AttributeValueMemberS)
 	if v == nil {
 		return "", nil
 	}
@@ -354,14 +363,11 @@ func (s *Store) FindTool(ctx context.Context, ws, id string) (*mediatrail.MediaT
 	if !mediatrail.ValidRef(ws) || !mediatrail.ValidID(id) {
 		return nil, errToolNotFound()
 	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(ws, toolPrefix+id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: get media tool: %w", err)
+	item, err := s.getWS(ctx, ws, toolPrefix+id)
+	if err != nil || item == nil {
+		return nil, cmp.Or(err, errToolNotFound())
 	}
-	if len(out.Item) == 0 {
-		return nil, errToolNotFound()
-	}
-	return unmarshalTool(out.Item)
+	return unmarshalTool(item)
 }
 
 // ListTools reads the workspace's tools, oldest first.
@@ -405,12 +411,12 @@ func (s *Store) AgentToolIDs(ctx context.Context, ws, agentID string) ([]string,
 	if !mediatrail.ValidRef(ws) || !mediatrail.ValidRef(agentID) {
 		return nil, nil
 	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: itemKey(ws, agentToolsPrefix+agentID), ConsistentRead: aws.Bool(true)})
+	item, err := s.getWS(ctx, ws, agentToolsPrefix+agentID)
 	if err != nil {
-		return nil, fmt.Errorf("dynamo: get agent tools: %w", err)
+		return nil, err
 	}
 	var ids []string
-	if l, ok := out.Item[attrToolIDs].(*types.AttributeValueMemberL); ok {
+	if l, ok := item[attrToolIDs].(*types.AttributeValueMemberL); ok {
 		for _, v := range l.Value {
 			if s, ok := v.(*types.AttributeValueMemberS); ok {
 				ids = append(ids, s.Value)
@@ -430,7 +436,7 @@ func (s *Store) SetAgentToolIDs(ctx context.Context, ws, agentID string, ids []s
 		_, err = s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: itemKey(ws, agentToolsPrefix+agentID)})
 	} else {
 		list := make([]types.AttributeValue, 0, len(ids))
-		for _, id := range slices.Clip(ids) {
+		for _, id := range ids {
 			list = append(list, str(id))
 		}
 		item := itemKey(ws, agentToolsPrefix+agentID)

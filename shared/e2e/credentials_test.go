@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,12 +34,19 @@ type credential struct {
 // workspaceKey is a provider key of one workspace, accepted by the openai fake.
 func workspaceKey(ws string) string { return "sk-ws-" + ws + "-3c9f2a7d" }
 
+// created POSTs body to path and decodes the 201's data.
+func created[T any](t *testing.T, st *stack, key, path string, body map[string]any) (T, reply) {
+	t.Helper()
+	r := st.do(t, "POST", path, key, body)
+	wantOK(t, r, http.StatusCreated)
+	var v T
+	r.Into(t, &v)
+	return v, r
+}
+
 func (st *stack) addCredential(t *testing.T, key string, body map[string]any) credential {
 	t.Helper()
-	r := st.do(t, "POST", "/api/v1/credentials", key, body)
-	wantOK(t, r, http.StatusCreated)
-	var c credential
-	r.Into(t, &c)
+	c, r := created[credential](t, st, key, "/api/v1/credentials", body)
 	if apiKey, _ := body["api_key"].(string); apiKey != "" && strings.Contains(r.Raw, apiKey) {
 		t.Fatalf("the answer holds the key: %s", r.Raw)
 	}
@@ -341,29 +347,11 @@ func TestCredentialCiphertextIsBoundToItsRecord(t *testing.T) {
 	wantOK(t, st.image(t, keyA, nil), http.StatusOK) // A's own record still opens
 }
 
-// syncBuffer collects the functions' output from several processes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
 // Must show: no answer, log line or table item holds a key. The functions
 // run as their bootstraps (their whole output captured); the key goes
 // through create, rotation, use, a refusal, a check, idempotency and jobs.
 func TestCredentialKeysLeakNowhere(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	st := newStackWith(t, stackOptions{env: map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}, runtime: localstack.RuntimeRIE, log: logs})
 	key, ws := st.workspace(t)
 	secrets := []string{"sk-leakcheck-" + ws + "-first-7e41", "sk-leakcheck-" + ws + "-second-5d02"}

@@ -25,10 +25,7 @@ type tool struct {
 
 func (st *stack) addTool(t *testing.T, key string, body map[string]any) tool {
 	t.Helper()
-	r := st.do(t, "POST", "/api/v1/media-tools", key, body)
-	wantOK(t, r, http.StatusCreated)
-	var out tool
-	r.Into(t, &out)
+	out, _ := created[tool](t, st, key, "/api/v1/media-tools", body)
 	return out
 }
 

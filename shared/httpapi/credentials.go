@@ -6,112 +6,113 @@ import (
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 )
 
-// pageQuery reads page (from 1) and limit (1..MaxLimit, default DefaultLimit).
-func pageQuery(r *Request) (page, limit int, err error) {
-	if limit, err = intQuery(r, "limit", mediatrail.DefaultLimit, 1, mediatrail.MaxLimit); err != nil {
-		return 0, 0, err
-	}
-	page, err = intQuery(r, "page", 1, 1, 1_000_000)
-	return page, limit, err
-}
+// The credentials, media tools and agents' tools routes are thin: each reads
+// the path parameter and/or the JSON body and calls one service method.
+// These adapters say it once.
 
-// listPage answers one page of a short list the service returns whole
-// (credentials and tools: at most a few hundred per workspace).
-func listPage[T any](r *Request, all []T) (Result, error) {
-	page, limit, err := pageQuery(r)
-	if err != nil {
-		return Result{}, err
-	}
-	start := min(len(all), (page-1)*limit)
-	items := all[start:min(len(all), start+limit)]
-	if items == nil {
-		items = []T{}
-	}
-	return List(items, NewMeta(len(all), page, limit, "")), nil
-}
-
-// ListCredentials serves GET /api/v1/credentials: the workspace's
-// credentials, oldest first, never their keys.
-func ListCredentials(svc *mediatrail.CredentialService) Endpoint {
+// byPath serves a route acting on path parameter param: 200 with its answer.
+func byPath[T any](param string, fn func(ctx context.Context, ws, id string) (T, error)) Endpoint {
 	return func(ctx context.Context, r *Request) (Result, error) {
-		all, err := svc.List(ctx, r.WorkspaceID)
+		v, err := fn(ctx, r.WorkspaceID, r.PathParam(param))
 		if err != nil {
 			return Result{}, err
 		}
-		return listPage(r, all)
+		return OK(v), nil
 	}
 }
 
-// GetCredential serves GET /api/v1/credentials/{id}.
-func GetCredential(svc *mediatrail.CredentialService) Endpoint {
+// deleteByID serves DELETE .../{id}: 204.
+func deleteByID(fn func(ctx context.Context, ws, id string) error) Endpoint {
 	return func(ctx context.Context, r *Request) (Result, error) {
-		c, err := svc.Get(ctx, r.WorkspaceID, r.PathParam("id"))
-		if err != nil {
-			return Result{}, err
-		}
-		return OK(c), nil
-	}
-}
-
-// CreateCredential serves POST /api/v1/credentials {name, provider, api_key, base_url?}: 201.
-func CreateCredential(svc *mediatrail.CredentialService) Endpoint {
-	return func(ctx context.Context, r *Request) (Result, error) {
-		var in mediatrail.CredentialInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Result{}, err
-		}
-		c, err := svc.Create(ctx, r.WorkspaceID, in)
-		if err != nil {
-			return Result{}, err
-		}
-		return Created(c), nil
-	}
-}
-
-// UpdateCredential serves PATCH /api/v1/credentials/{id} {name?, api_key?, base_url?}.
-func UpdateCredential(svc *mediatrail.CredentialService) Endpoint {
-	return func(ctx context.Context, r *Request) (Result, error) {
-		var in mediatrail.CredentialInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Result{}, err
-		}
-		c, err := svc.Update(ctx, r.WorkspaceID, r.PathParam("id"), in)
-		if err != nil {
-			return Result{}, err
-		}
-		return OK(c), nil
-	}
-}
-
-// DeleteCredential serves DELETE /api/v1/credentials/{id}: 204.
-func DeleteCredential(svc *mediatrail.CredentialService) Endpoint {
-	return func(ctx context.Context, r *Request) (Result, error) {
-		if err := svc.Delete(ctx, r.WorkspaceID, r.PathParam("id")); err != nil {
+		if err := fn(ctx, r.WorkspaceID, r.PathParam("id")); err != nil {
 			return Result{}, err
 		}
 		return NoContent(), nil
 	}
 }
 
-// SetDefaultCredential serves POST /api/v1/credentials/{id}/default.
-func SetDefaultCredential(svc *mediatrail.CredentialService) Endpoint {
+// createFrom serves POST of a JSON body In: 201 with the created value.
+func createFrom[In, T any](fn func(ctx context.Context, ws string, in In) (T, error)) Endpoint {
 	return func(ctx context.Context, r *Request) (Result, error) {
-		c, err := svc.SetDefault(ctx, r.WorkspaceID, r.PathParam("id"))
+		var in In
+		if err := r.DecodeJSON(&in); err != nil {
+			return Result{}, err
+		}
+		v, err := fn(ctx, r.WorkspaceID, in)
 		if err != nil {
 			return Result{}, err
 		}
-		return OK(c), nil
+		return Created(v), nil
 	}
+}
+
+// updateFrom serves PATCH (or PUT) .../{param} of a JSON body In: 200.
+func updateFrom[In, T any](param string, fn func(ctx context.Context, ws, id string, in In) (T, error)) Endpoint {
+	return func(ctx context.Context, r *Request) (Result, error) {
+		var in In
+		if err := r.DecodeJSON(&in); err != nil {
+			return Result{}, err
+		}
+		v, err := fn(ctx, r.WorkspaceID, r.PathParam(param), in)
+		if err != nil {
+			return Result{}, err
+		}
+		return OK(v), nil
+	}
+}
+
+// listAll serves one page (page, limit) of a short list the service returns
+// whole (credentials and tools: at most a few hundred per workspace).
+func listAll[T any](fn func(ctx context.Context, ws string) ([]T, error)) Endpoint {
+	return func(ctx context.Context, r *Request) (Result, error) {
+		limit, err := intQuery(r, "limit", mediatrail.DefaultLimit, 1, mediatrail.MaxLimit)
+		if err != nil {
+			return Result{}, err
+		}
+		page, err := intQuery(r, "page", 1, 1, 1_000_000)
+		if err != nil {
+			return Result{}, err
+		}
+		all, err := fn(ctx, r.WorkspaceID)
+		if err != nil {
+			return Result{}, err
+		}
+		return listPage(all, page, limit), nil
+	}
+}
+
+func listPage[T any](all []T, page, limit int) Result {
+	start := min(len(all), (page-1)*limit)
+	items := all[start:min(len(all), start+limit)]
+	if items == nil {
+		items = []T{}
+	}
+	return List(items, NewMeta(len(all), page, limit, ""))
+}
+
+// ListCredentials serves GET /api/v1/credentials: the workspace's
+// credentials, oldest first, never their keys.
+func ListCredentials(svc *mediatrail.CredentialService) Endpoint { return listAll(svc.List) }
+
+// GetCredential serves GET /api/v1/credentials/{id}.
+func GetCredential(svc *mediatrail.CredentialService) Endpoint { return byPath("id", svc.Get) }
+
+// CreateCredential serves POST /api/v1/credentials {name, provider, api_key, base_url?}: 201.
+func CreateCredential(svc *mediatrail.CredentialService) Endpoint { return createFrom(svc.Create) }
+
+// UpdateCredential serves PATCH /api/v1/credentials/{id} {name?, api_key?, base_url?}.
+func UpdateCredential(svc *mediatrail.CredentialService) Endpoint {
+	return updateFrom("id", svc.Update)
+}
+
+// DeleteCredential serves DELETE /api/v1/credentials/{id}: 204.
+func DeleteCredential(svc *mediatrail.CredentialService) Endpoint { return deleteByID(svc.Delete) }
+
+// SetDefaultCredential serves POST /api/v1/credentials/{id}/default.
+func SetDefaultCredential(svc *mediatrail.CredentialService) Endpoint {
+	return byPath("id", svc.SetDefault)
 }
 
 // CheckCredential serves POST /api/v1/credentials/{id}/check: the credential
 // with is_valid refreshed by one cheap authenticated provider call.
-func CheckCredential(svc *mediatrail.CredentialService) Endpoint {
-	return func(ctx context.Context, r *Request) (Result, error) {
-		c, err := svc.Check(ctx, r.WorkspaceID, r.PathParam("id"))
-		if err != nil {
-			return Result{}, err
-		}
-		return OK(c), nil
-	}
-}
+func CheckCredential(svc *mediatrail.CredentialService) Endpoint { return byPath("id", svc.Check) }

@@ -35,10 +35,6 @@ func ListMediaModels(svc *mediatrail.ModelService) Endpoint {
 			}
 			f.IsActive = &b
 		}
-		all, err := svc.List(ctx, r.WorkspaceID, f)
-		if err != nil {
-			return Result{}, err
-		}
-		return listPage(r, all)
+		return listAll(func(ctx context.Context, ws string) ([]mediatrail.MediaModel, error) { return svc.List(ctx, ws, f) })(ctx, r)
 	}
 }
