@@ -28,7 +28,7 @@ type Credential struct {
 	WorkspaceID string `json:"workspace_id"`
 	// IsDefault is computed from the workspace's default pointer for the
 	// provider; it is not stored on the credential.
-	IsDefault bool `json:"is_default" dynamodbav:"-"`
+	IsDefault bool `json:"is_default"`
 	// IsValid is false once the provider refused the key (a check, or a media
 	// call answered 401/403); true when created, rotated or checked fine.
 	IsValid bool   `json:"is_valid"`
@@ -43,7 +43,7 @@ type Credential struct {
 	UpdatedAt  time.Time  `json:"updated_at"`
 	// Ciphertext is the key encrypted under the credentials KMS key with the
 	// encryption context CredentialContext(WorkspaceID, ID).
-	Ciphertext []byte `json:"-" dynamodbav:"ciphertext"`
+	Ciphertext []byte `json:"-"`
 }
 
 // Secret is a provider key in clear. Its printed, logged and JSON forms are
