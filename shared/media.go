@@ -86,24 +86,22 @@ type MediaService struct {
 	// Retention decides outputs' retention; nil keeps them forever unless a
 	// request says otherwise.
 	Retention *RetentionService
+	Now       func() time.Time
+	Logger    *slog.Logger
+
 	// Credentials resolves the provider client of a call (workspace
 	// credentials, then the deployment's keys); nil uses Providers alone.
 	Credentials *CredentialService
 	// Tools applies a call's tool_id and agents' attached tools; nil
 	// refuses tool_id.
-	Tools  *ToolService
-	Now    func() time.Time
-	Logger *slog.Logger
+	Tools *ToolService
 }
 
 // GenerateInput is the body of POST /api/v1/media/generate (the SDK's fields
 // and ours); the per-capability routes take it without media_type.
 type GenerateInput struct {
-	Provider  string `json:"provider"`
-	MediaType string `json:"media_type"`
-	// ToolID names a media tool of the workspace instead of provider and
-	// model: its provider, model, credential and default config apply.
-	ToolID       string         `json:"tool_id"`
+	Provider     string         `json:"provider"`
+	MediaType    string         `json:"media_type"`
 	Model        string         `json:"model"`
 	Prompt       string         `json:"prompt"`
 	InputURL     string         `json:"input_url"`
@@ -120,6 +118,9 @@ type GenerateInput struct {
 	// RetentionDays of the output asset (one of RetentionClasses); nil means
 	// the workspace's default.
 	RetentionDays *int `json:"retention_days"`
+	// ToolID names a media tool of the workspace instead of provider and
+	// model: its provider, model, credential and default config apply.
+	ToolID string `json:"tool_id"`
 
 	// credentialID is the workspace credential the call resolved to (never
 	// from the request).

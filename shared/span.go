@@ -101,19 +101,20 @@ type Span struct {
 	AssetDeleted bool   `json:"asset_deleted"`
 	// DurationMs is the call's latency; MediaDurationSeconds the play time of
 	// the audio or video made or transcribed, when known.
-	DurationMs           int64        `json:"duration_ms"`
-	MediaDurationSeconds float64      `json:"media_duration_seconds"`
-	Status               SpanStatus   `json:"status"`
-	Error                *SpanFailure `json:"error,omitempty"`
-	Cost                 Cost         `json:"cost_detail"`
-	ProviderRequestID    string       `json:"provider_request_id,omitempty"`
+	DurationMs           int64          `json:"duration_ms"`
+	MediaDurationSeconds float64        `json:"media_duration_seconds"`
+	Status               SpanStatus     `json:"status"`
+	Error                *SpanFailure   `json:"error,omitempty"`
+	Cost                 Cost           `json:"cost_detail"`
+	ProviderRequestID    string         `json:"provider_request_id,omitempty"`
+	Attributes           map[string]any `json:"attributes"`
+	StartedAt            time.Time      `json:"started_at"`
+	EndedAt              time.Time      `json:"ended_at"`
+
 	// ToolID and CredentialID name the media tool and the workspace
 	// credential the call used ("" for none: the deployment's own key).
-	ToolID       string         `json:"tool_id,omitempty"`
-	CredentialID string         `json:"credential_id,omitempty"`
-	Attributes   map[string]any `json:"attributes"`
-	StartedAt    time.Time      `json:"started_at"`
-	EndedAt      time.Time      `json:"ended_at"`
+	ToolID       string `json:"tool_id,omitempty"`
+	CredentialID string `json:"credential_id,omitempty"`
 }
 
 // MarshalJSON writes times in RFC 3339 UTC, never a null attributes object, and
