@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/console"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
 	"github.com/mediatrail/mediatrail/shared/providers"
@@ -180,6 +181,7 @@ var functions = map[string]func(*App) any{
 	"media-video-from-image": mediaHandler(mediatrail.CapabilityVideoFromImage),
 	"media-job-get":          func(a *App) any { return a.API.Handler(httpapi.GetJob(a.Jobs)) },
 	"media-job-cancel":       func(a *App) any { return a.API.Handler(httpapi.CancelJob(a.Jobs)) },
+	"media-job-list":         func(a *App) any { return a.API.Handler(httpapi.ListJobs(a.Jobs)) },
 	"video-poll":             func(a *App) any { return step(a.Jobs.Poll, a.Logger) },
 	"video-store":            func(a *App) any { return step(a.Jobs.Store, a.Logger) },
 	"video-fail":             func(a *App) any { return step(a.Jobs.Fail, a.Logger) },
@@ -190,6 +192,8 @@ var functions = map[string]func(*App) any{
 	"workspace-retention-set": func(a *App) any { return a.API.Handler(httpapi.SetWorkspaceRetention(a.Retention)) },
 	"cleanup":                 func(a *App) any { return s3.RemovalHandler(a.Cleanup) },
 	"reconcile":               func(a *App) any { return reconcileHandler(a.Reconciler) },
+	// The review console's static files (shared/console).
+	"console": func(a *App) any { return console.New(a.Config.Storage).Handler() },
 }
 
 // mediaHandler serves the media route of capability c ("" for /media/generate).
