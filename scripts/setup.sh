@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 DYNAMODB_LOCAL_NPM="amplify-dynamodb-simulator@2.9.30"   # bundles DynamoDB Local 1.25.x
 VERSITYGW_MODULE="github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 RIE_MODULE="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+LOCAL_KMS_MODULE="github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6"
 # Node tools (aws-local-stepfunctions, asl-validator, the MCP Inspector) are pinned by tools/node/package-lock.json.
 
 CACHE="$PWD/.cache"
@@ -60,6 +61,15 @@ if [ ! -x "$CACHE/bin/aws-lambda-rie" ] || [ ! -f "$rie_stamp" ]; then
   touch "$rie_stamp"
 fi
 
+# local-kms: KMS Encrypt/Decrypt for workspace credentials, built from its Go module.
+kms_stamp="$CACHE/bin/local-kms.$(echo "$LOCAL_KMS_MODULE" | sed 's/.*@//').ok"
+if [ ! -x "$CACHE/bin/local-kms" ] || [ ! -f "$kms_stamp" ]; then
+  echo "setup: building local-kms..."
+  rm -f "$CACHE"/bin/local-kms.*.ok
+  GOBIN="$CACHE/bin" go install "$LOCAL_KMS_MODULE"
+  touch "$kms_stamp"
+fi
+
 # Node tools, installed exactly as locked (npm ci) into .cache/node; reinstalled
 # when the lock file changes.
 node_dir="$CACHE/node"
@@ -106,4 +116,4 @@ if [ ${#media_missing[@]} -gt 0 ]; then
   fi
 fi
 
-echo "setup: ok (DynamoDB Local, versitygw, aws-lambda-rie, Node tools in .cache/)"
+echo "setup: ok (DynamoDB Local, versitygw, aws-lambda-rie, local-kms, Node tools in .cache/)"

@@ -45,6 +45,15 @@ type MediaConfig struct {
 	// serve inputs on loopback only: empty, the default, admits public
 	// addresses alone.
 	AllowPrivateInputs []netip.AddrPort
+	// CredentialsKeyID is the KMS key sealing workspace credentials
+	// (CREDENTIALS_KEY_ID; the template's CredentialsKey). Empty: workspace
+	// credentials are not offered.
+	CredentialsKeyID string
+	// AllowPlatformCredentials lets media calls without a workspace
+	// credential use the deployment's own provider keys
+	// (ALLOW_PLATFORM_CREDENTIALS, default true; template parameter
+	// AllowPlatformCredentials).
+	AllowPlatformCredentials bool
 }
 
 // MediaEnvNames are the MediaConfig variables a local stack passes through
@@ -95,7 +104,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 }
 
 func loadMediaConfig(getenv func(string) string) (MediaConfig, error) {
-	m := MediaConfig{Timeout: DefaultMediaTimeout, ProviderSecretID: strings.TrimSpace(getenv("PROVIDER_SECRET_ID"))}
+	m := MediaConfig{Timeout: DefaultMediaTimeout, ProviderSecretID: strings.TrimSpace(getenv("PROVIDER_SECRET_ID")),
+		CredentialsKeyID: strings.TrimSpace(getenv("CREDENTIALS_KEY_ID")), AllowPlatformCredentials: true}
+	if v := strings.TrimSpace(getenv("ALLOW_PLATFORM_CREDENTIALS")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return m, Invalid("ALLOW_PLATFORM_CREDENTIALS", "ALLOW_PLATFORM_CREDENTIALS must be true or false")
+		}
+		m.AllowPlatformCredentials = b
+	}
 	if v := strings.TrimSpace(getenv("MEDIA_TIMEOUT")); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -21,6 +21,11 @@ const (
 	EPROVIDER        = "provider_error"   // 502
 	EUNAVAILABLE     = "unavailable"      // 503
 	ETIMEOUT         = "timeout"          // 504
+
+	// Workspace credentials and media tools (credential.go, tool.go).
+	ECREDENTIALMISSING = "credential_missing"   // 422: no key for the provider
+	ETOOLNOTATTACHED   = "tool_not_attached"    // 403: the agent may not use the tool
+	EPROVIDERAUTH      = "provider_auth_failed" // 424: the provider refused a workspace credential
 )
 
 // Error is the application error: a stable machine code, a message safe to show a

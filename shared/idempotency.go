@@ -71,7 +71,8 @@ func requestHash(c Capability, in GenerateInput) string {
 		TraceID      string         `json:"t"`
 		Retention    *int           `json:"r,omitempty"` // omitted when unset: older hashes stay valid
 		Callback     string         `json:"cb,omitempty"`
-	}{c, in.Provider, in.Model, in.Prompt, in.InputURL, in.InputAssetID, in.Config, in.ExecutionID, in.AgentID, in.TraceID, in.RetentionDays, in.CallbackURL})
+		Tool         string         `json:"tl,omitempty"`
+	}{c, in.Provider, in.Model, in.Prompt, in.InputURL, in.InputAssetID, in.Config, in.ExecutionID, in.AgentID, in.TraceID, in.RetentionDays, in.CallbackURL, in.ToolID})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

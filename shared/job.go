@@ -32,6 +32,11 @@ type MediaJob struct {
 	AgentID      string         `json:"agent_id,omitempty"`
 	TraceID      string         `json:"trace_id,omitempty"`
 	ParentSpanID string         `json:"parent_span_id,omitempty"`
+	// ToolID and CredentialID are the media tool and workspace credential
+	// the job was submitted with: every later provider call (poll, store,
+	// cancel) uses the same credential.
+	ToolID       string `json:"tool_id,omitempty"`
+	CredentialID string `json:"credential_id,omitempty"`
 	// CallbackURL receives the result when the job ends (Notify).
 	CallbackURL string `json:"callback_url,omitempty"`
 	// ProviderJobID is the provider's opaque handle (Provider.Status). It
@@ -70,6 +75,7 @@ func (j *MediaJob) input() GenerateInput {
 		Provider: j.Provider, MediaType: string(j.Capability), Model: j.Model, Prompt: j.Prompt,
 		InputURL: j.InputURL, InputAssetID: j.InputAssetID, Config: j.Config,
 		ExecutionID: j.ExecutionID, AgentID: j.AgentID, TraceID: j.TraceID, ParentSpanID: j.ParentSpanID,
+		ToolID: j.ToolID, credentialID: j.CredentialID,
 	}
 }
 

@@ -66,13 +66,14 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 		ID: NewIDAt(now), WorkspaceID: ws, Status: JobQueued, Capability: c, Provider: p.Name(), Model: in.Model,
 		Prompt: in.Prompt, InputAssetID: in.InputAssetID, InputURL: withoutQuery(in.InputURL), Config: in.Config,
 		ExecutionID: in.ExecutionID, AgentID: in.AgentID, ParentSpanID: in.ParentSpanID, CallbackURL: in.CallbackURL, SpanID: NewIDAt(now),
+		ToolID: in.ToolID, CredentialID: in.credentialID,
 		CreatedAt: now, UpdatedAt: now, DeadlineAt: now.Add(cmp.Or(s.Config.Deadline, DefaultJobDeadline)),
 	}
 	span := s.Media.newSpan(ws, p.Name(), c, in, j.SpanID, now)
 	j.TraceID = span.TraceID
 	j.RetentionDays, err = s.Media.Retention.Resolve(ctx, ws, in.RetentionDays)
 	if err == nil {
-		err = s.startAtProvider(ctx, p, j, in)
+		err = s.Media.providerFailed(ctx, ws, in.credentialID, s.startAtProvider(ctx, p, j, in))
 	}
 	if err == nil {
 		done := claim.completedWith(&GenerateOutput{Status: "processing", JobID: j.ID})
@@ -123,6 +124,23 @@ func (s *JobService) startAtProvider(ctx context.Context, p Provider, j *MediaJo
 	}
 	j.ProviderJobID = pj.ProviderJobID
 	return nil
+}
+
+// jobProvider is the client a job's later provider calls (poll, store,
+// cancel) use: with the credential the job was submitted with, else the
+// deployment's.
+func (s *MediaService) jobProvider(ctx context.Context, j *MediaJob) (Provider, error) {
+	if j.CredentialID == "" || s.Credentials == nil {
+		return s.Providers.Get(j.Provider)
+	}
+	c, err := s.Credentials.Get(ctx, j.WorkspaceID, j.CredentialID)
+	if IsNotFound(err) {
+		return nil, &Error{Code: ECREDENTIALMISSING, Message: fmt.Sprintf("credential %s of this job was deleted", j.CredentialID),
+			Details: map[string]any{"provider": j.Provider, "credential_id": j.CredentialID}}
+	} else if err != nil {
+		return nil, err
+	}
+	return s.Credentials.client(ctx, c)
 }
 
 // inputURLExpiry is how long a provider may take to fetch an input asset.
@@ -323,7 +341,7 @@ func (s *JobService) Cancel(ctx context.Context, ws, id string) (*JobView, error
 
 // cancelJob asks the provider to stop j and says what came of it.
 func (s *JobService) cancelJob(ctx context.Context, j *MediaJob) (stopped bool, note string, err error) {
-	p, err := s.Media.Providers.Get(j.Provider)
+	p, err := s.Media.jobProvider(ctx, j)
 	if err != nil {
 		return false, "", err
 	}
@@ -395,7 +413,7 @@ func (s *JobService) Poll(ctx context.Context, t JobTask) (JobTask, error) {
 	if err != nil || j == nil || !j.Active() {
 		return s.ended(t, j), err
 	}
-	p, err := s.Media.Providers.Get(j.Provider)
+	p, err := s.Media.jobProvider(ctx, j)
 	if err != nil {
 		return t, err
 	}
@@ -465,7 +483,7 @@ func (s *JobService) Store(ctx context.Context, t JobTask) (JobTask, error) {
 	if err != nil || j == nil || !j.Active() {
 		return s.ended(t, j), err
 	}
-	p, err := s.Media.Providers.Get(j.Provider)
+	p, err := s.Media.jobProvider(ctx, j)
 	if err != nil {
 		return t, err
 	}
@@ -590,7 +608,7 @@ func (s *JobService) Fail(ctx context.Context, t JobTask) (JobTask, error) {
 			j.Status, j.Note = JobCancelled, "cancelled by the provider"
 		}
 		if !t.Status.Done() {
-			if p, err := s.Media.Providers.Get(j.Provider); err == nil {
+			if p, err := s.Media.jobProvider(ctx, j); err == nil {
 				s.cancelAtProvider(ctx, p, j)
 			}
 		}

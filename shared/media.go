@@ -88,6 +88,13 @@ type MediaService struct {
 	Retention *RetentionService
 	Now       func() time.Time
 	Logger    *slog.Logger
+
+	// Credentials resolves the provider client of a call (workspace
+	// credentials, then the deployment's keys); nil uses Providers alone.
+	Credentials *CredentialService
+	// Tools applies a call's tool_id and agents' attached tools; nil
+	// refuses tool_id.
+	Tools *ToolService
 }
 
 // GenerateInput is the body of POST /api/v1/media/generate (the SDK's fields
@@ -114,6 +121,13 @@ type GenerateInput struct {
 	// RetentionDays of the output asset (one of RetentionClasses); nil means
 	// the workspace's default.
 	RetentionDays *int `json:"retention_days"`
+	// ToolID names a media tool of the workspace instead of provider and
+	// model: its provider, model, credential and default config apply.
+	ToolID string `json:"tool_id"`
+
+	// credentialID is the workspace credential the call resolved to (never
+	// from the request).
+	credentialID string
 }
 
 // GenerateOutput is the answer of a media call.
@@ -171,14 +185,12 @@ func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Providers.Get(in.Provider)
+	choice, err := s.provider(ctx, ws, c, &in)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(p.Capabilities(), c) {
-		return nil, UnsupportedCapability(p.Name(), c)
-	}
-	in.Provider = p.Name() // "OpenAI " and "openai" are one request
+	p := choice.Provider
+	in.credentialID = choice.CredentialID
 	if c.Async() {
 		return s.submit(ctx, ws, p, c, in)
 	}
@@ -190,6 +202,54 @@ func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in
 		}
 	}
 	return s.run(ctx, ws, p, c, in, claim)
+}
+
+// provider applies the call's tool and the agent's attachments (ToolService),
+// then resolves the provider client and its credential
+// (CredentialService.Resolve). in gets the tool's provider, model and config
+// and the provider's canonical name ("OpenAI " and "openai" are one request).
+func (s *MediaService) provider(ctx context.Context, ws string, c Capability, in *GenerateInput) (ProviderChoice, error) {
+	var tool *MediaTool
+	if s.Tools != nil {
+		var err error
+		if tool, err = s.Tools.forCall(ctx, ws, c, in); err != nil {
+			return ProviderChoice{}, err
+		}
+	} else if in.ToolID != "" {
+		return ProviderChoice{}, Errorf(EUNAVAILABLE, "media tools are not offered by this function")
+	}
+	if strings.TrimSpace(in.Provider) == "" {
+		return ProviderChoice{}, Invalid("provider", "provider (or tool_id) is required")
+	}
+	var choice ProviderChoice
+	var err error
+	if s.Credentials != nil {
+		credentialID := ""
+		if tool != nil {
+			credentialID = tool.CredentialID
+		}
+		choice, err = s.Credentials.Resolve(ctx, ws, in.Provider, credentialID)
+	} else {
+		choice.Provider, err = s.Providers.Get(in.Provider)
+	}
+	if err != nil {
+		return ProviderChoice{}, err
+	}
+	if !slices.Contains(choice.Provider.Capabilities(), c) {
+		return ProviderChoice{}, UnsupportedCapability(choice.Provider.Name(), c)
+	}
+	in.Provider = choice.Provider.Name()
+	return choice, nil
+}
+
+// providerFailed maps a provider's refusal of workspace credential id
+// (authFailure) and marks the credential invalid.
+func (s *MediaService) providerFailed(ctx context.Context, ws, id string, err error) error {
+	mapped := authFailure(err, id)
+	if mapped != err && s.Credentials != nil {
+		s.Credentials.Refused(ctx, ws, id)
+	}
+	return mapped
 }
 
 // submit is the one place where asynchronous capabilities (videos) start:
@@ -220,8 +280,11 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	if c == "" {
 		return "", Invalid("media_type", "media_type is required")
 	}
-	if strings.TrimSpace(in.Provider) == "" {
-		return "", Invalid("provider", "provider is required")
+	if strings.TrimSpace(in.Provider) == "" && in.ToolID == "" {
+		return "", Invalid("provider", "provider (or tool_id) is required")
+	}
+	if in.ToolID != "" && !ValidID(in.ToolID) {
+		return "", Invalid("tool_id", "tool_id must be a media tool id")
 	}
 	for _, f := range []struct{ name, v string }{{"execution_id", in.ExecutionID}, {"agent_id", in.AgentID}, {"trace_id", in.TraceID}, {"parent_span_id", in.ParentSpanID}} {
 		if err := validateRefField(f.name, f.v, false); err != nil {
@@ -371,7 +434,7 @@ func (s *MediaService) newSpan(ws, provider string, c Capability, in GenerateInp
 		ID: id, WorkspaceID: ws, ExecutionID: in.ExecutionID, AgentID: in.AgentID,
 		Name: "media." + string(c), Kind: c.SpanKind(), MediaType: c, Provider: provider, Model: in.Model,
 		Prompt: in.Prompt, InputAssetID: in.InputAssetID, InputURL: withoutQuery(in.InputURL),
-		Attributes: map[string]any{}, StartedAt: start,
+		ToolID: in.ToolID, CredentialID: in.credentialID, Attributes: map[string]any{}, StartedAt: start,
 	}
 	span.TraceID = cmp.Or(in.TraceID, in.ExecutionID, span.ID)
 	span.ParentID = in.ParentSpanID
@@ -484,7 +547,7 @@ func (m *mediaCall) produce(ctx context.Context) error {
 	}
 	res, err := m.provider.Generate(ctx, req)
 	if err != nil {
-		return m.deadline(ctx, err)
+		return m.providerFailed(ctx, m.ws, m.in.credentialID, m.deadline(ctx, err))
 	}
 	m.span.Model = cmp.Or(res.Model, m.in.Model)
 	m.span.ProviderRequestID = res.RequestID
@@ -651,7 +714,8 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 	seconds := cmp.Or(info.DurationSeconds, res.DurationSeconds)
 	md := scrubbed(res.Metadata)
 	md["provider"], md["media_type"] = m.provider.Name(), string(m.capability)
-	for k, v := range map[string]string{"prompt": req.Prompt, "model": m.span.Model, "provider_request_id": res.RequestID} {
+	for k, v := range map[string]string{"prompt": req.Prompt, "model": m.span.Model, "provider_request_id": res.RequestID,
+		"tool_id": m.span.ToolID, "credential_id": m.span.CredentialID} {
 		if v != "" {
 			md[k] = v
 		}

@@ -113,6 +113,11 @@ type Span struct {
 	Attributes           map[string]any `json:"attributes"`
 	StartedAt            time.Time      `json:"started_at"`
 	EndedAt              time.Time      `json:"ended_at"`
+
+	// ToolID and CredentialID name the media tool and the workspace
+	// credential the call used ("" for none: the deployment's own key).
+	ToolID       string `json:"tool_id,omitempty"`
+	CredentialID string `json:"credential_id,omitempty"`
 }
 
 // spanFieldBytes bounds each free-text field of a truncated span.

@@ -41,6 +41,7 @@ func TestDemo(t *testing.T) {
 		Emulators: &localstack.Emulators{
 			DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
+			KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 		},
 		Table: testenv.UniqueName("demo"), Bucket: testenv.UniqueName("demo"),
 	})

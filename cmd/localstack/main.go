@@ -396,8 +396,8 @@ func execCmd(ctx context.Context, args []string) (int, error) {
 		return 0, err
 	}
 	defer em.Stop()
-	fmt.Fprintf(os.Stderr, "localstack: emulators ready in %s (DynamoDB %s, S3 %s)\n",
-		time.Since(started).Round(time.Millisecond), em.DynamoDBURL, em.S3URL)
+	fmt.Fprintf(os.Stderr, "localstack: emulators ready in %s (DynamoDB %s, S3 %s, KMS %s)\n",
+		time.Since(started).Round(time.Millisecond), em.DynamoDBURL, em.S3URL, em.KMSURL)
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), em.Env()...)

@@ -47,6 +47,11 @@ type App struct {
 	Retention  *mediatrail.RetentionService
 	Cleanup    *mediatrail.CleanupService
 	Reconciler *mediatrail.Reconciler
+
+	// Workspace credentials, media tools and the media models list (credentials.go).
+	Credentials *mediatrail.CredentialService
+	Tools       *mediatrail.ToolService
+	Models      *mediatrail.ModelService
 }
 
 // Load builds the App from the process environment. The AWS SDK reads its own
@@ -86,6 +91,7 @@ func LoadWith(ctx context.Context, getenv func(string) string) (*App, error) {
 	}
 	env := secrets.over(getenv)
 	a := New(cfg, awsCfg, dynamoClient(awsCfg, getenv), env)
+	newCredentials(a, getenv, env)
 	a.Jobs = newJobs(a, getenv, env)
 	a.Reconciler.Jobs, a.Reconciler.ActiveJobs = a.Jobs, a.Store
 	return a, nil
@@ -211,6 +217,12 @@ var functions = map[string]func(*App) any{
 // mediaHandler serves the media route of capability c ("" for /media/generate).
 func mediaHandler(c mediatrail.Capability) func(*App) any {
 	return func(a *App) any { return a.API.Handler(httpapi.GenerateMedia(a.Media, c)) }
+}
+
+func init() {
+	for name, f := range credentialFunctions {
+		functions[name] = f
+	}
 }
 
 // Functions lists the function names, sorted.

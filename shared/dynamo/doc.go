@@ -18,6 +18,10 @@
 //	                                                    response (JSON), ttl
 //	settings   WS#{ws}             SETTINGS             retention_days (the workspace's default), updated_at
 //	video job  WS#{ws}             JOB#{id}             every MediaJob field under its JSON name, version
+//	credential WS#{ws}             CRED#{id}            Credential fields under their JSON names, ciphertext (KMS)
+//	default    WS#{ws}             CREDDEF#{provider}   credential_id (the provider's default credential)
+//	media tool WS#{ws}             TOOL#{id}            MediaTool fields under their JSON names
+//	agent tools WS#{ws}            AGENTTOOLS#{agent}   tool_ids, updated_at
 //
 // Asset ids are KSUIDs, so sort key order is creation order (to the second) and
 // a Query with ScanIndexForward=false lists newest first. Times are stored as

@@ -64,6 +64,7 @@ func newCleanupStack(t *testing.T, o cleanupOptions) *cleanupStack {
 		opts.Emulators = &localstack.Emulators{
 			DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
+			KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 		}
 	}
 	var err error

@@ -1,8 +1,10 @@
 package e2e_test
 
 import (
+	"cmp"
 	"context"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -63,6 +65,10 @@ type stackOptions struct {
 	env      map[string]string
 	allow    []string
 	handlers func(*stack) map[string]any
+	// runtime defaults to in-process; log receives the functions' and the
+	// stack's output (RIE: the bootstraps' stdout and stderr).
+	runtime localstack.Runtime
+	log     io.Writer
 }
 
 // newStackWith starts a stack as newStack does. Its state machines run
@@ -94,10 +100,12 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	// provider secret would.
 	var err error
 	st.Stack, err = localstack.Start(ctx, localstack.Options{
-		Root: repoRoot(), Runtime: localstack.RuntimeInProcess, Env: env, SkipWaits: true, Handlers: handlers,
+		Root: repoRoot(), Runtime: cmp.Or(o.runtime, localstack.RuntimeInProcess), Env: env, SkipWaits: true, Handlers: handlers,
+		FunctionLog: o.log, Logger: stackLogger(o.log),
 		Emulators: &localstack.Emulators{
 			DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
+			KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 		},
 		Table: testenv.UniqueName("e2e"), Bucket: st.bucket,
 	})
@@ -106,6 +114,14 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 	}
 	t.Cleanup(func() { _ = st.Close(context.Background()) })
 	return st
+}
+
+// stackLogger writes the stack's own log to w; nil keeps the default.
+func stackLogger(w io.Writer) *slog.Logger {
+	if w == nil {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 func repoRoot() string {

@@ -46,11 +46,19 @@ type Options struct {
 
 // New returns a Client enforcing the public-address policy.
 func New(o Options) *Client {
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
+	}
+	return &Client{maxBytes: o.MaxBytes, http: NewHTTPClient(o)}
+}
+
+// NewHTTPClient returns an http.Client that dials public addresses only (and
+// those o.Allow admits), checked on the resolved address right before
+// connecting and again on every redirect: for any request to a URL a client
+// of ours chose (inputs, callbacks, a workspace's provider base_url).
+func NewHTTPClient(o Options) *http.Client {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
 	}
 	dialer := &net.Dialer{
 		Timeout: 10 * time.Second,
@@ -78,17 +86,14 @@ func New(o Options) *Client {
 		MaxIdleConns:          10,
 		IdleConnTimeout:       30 * time.Second,
 	}
-	return &Client{
-		maxBytes: o.MaxBytes,
-		http: &http.Client{
-			Timeout:   o.Timeout,
-			Transport: transport,
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= maxRedirects {
-					return errors.New("too many redirects")
-				}
-				return checkScheme(req.URL)
-			},
+	return &http.Client{
+		Timeout:   o.Timeout,
+		Transport: transport,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return errors.New("too many redirects")
+			}
+			return checkScheme(req.URL)
 		},
 	}
 }

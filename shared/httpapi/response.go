@@ -26,6 +26,10 @@ var statusByCode = map[string]int{
 	mediatrail.EPROVIDER:        http.StatusBadGateway,
 	mediatrail.EUNAVAILABLE:     http.StatusServiceUnavailable,
 	mediatrail.ETIMEOUT:         http.StatusGatewayTimeout,
+
+	mediatrail.ECREDENTIALMISSING: http.StatusUnprocessableEntity,
+	mediatrail.ETOOLNOTATTACHED:   http.StatusForbidden,
+	mediatrail.EPROVIDERAUTH:      http.StatusFailedDependency,
 }
 
 // StatusFor returns the HTTP status of an error code (500 for unknown codes).
@@ -43,6 +47,7 @@ type Meta struct {
 	Limit      int    `json:"limit"`
 	Pages      int    `json:"pages"`
 	NextCursor string `json:"next_cursor"`
+	TotalPages int    `json:"total_pages"` // = Pages, for older SDK releases (api.md "Round 2")
 }
 
 // NewMeta computes pages from total and limit.
@@ -51,7 +56,7 @@ func NewMeta(total, page, limit int, next string) Meta {
 	if limit > 0 {
 		pages = (total + limit - 1) / limit
 	}
-	return Meta{Total: total, Page: page, Limit: limit, Pages: pages, NextCursor: next}
+	return Meta{Total: total, Page: page, Limit: limit, Pages: pages, TotalPages: pages, NextCursor: next}
 }
 
 // Result is what an endpoint answers on success.

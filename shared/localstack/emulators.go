@@ -17,12 +17,15 @@ import (
 )
 
 // Emulators are the real local implementations of the AWS services we use:
-// DynamoDB Local (Java) and versitygw (S3). Both listen on 127.0.0.1 only.
+// DynamoDB Local (Java), versitygw (S3) and local-kms (KMS). They are only
+// ever addressed on 127.0.0.1.
 type Emulators struct {
 	DynamoDBURL string
 	S3URL       string
 	S3AccessKey string
 	S3SecretKey string
+	// KMSURL is local-kms, seeded with one symmetric key: LocalKMSKeyID.
+	KMSURL string
 
 	procs    []*exec.Cmd
 	tempDirs []string
@@ -39,8 +42,8 @@ type EmulatorOptions struct {
 	// DynamoDBURL, when set, is a running DynamoDB to use: only versitygw is
 	// started.
 	DynamoDBURL string
-	// DynamoDBPort and S3Port default to free random ports.
-	DynamoDBPort, S3Port int
+	// DynamoDBPort, S3Port and KMSPort default to free random ports.
+	DynamoDBPort, S3Port, KMSPort int
 	// S3WebhookURL, when set, receives versitygw's S3 event records.
 	S3WebhookURL string
 	// Log receives the emulators' output (io.Discard when nil).
@@ -106,6 +109,9 @@ func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err e
 		return nil, fmt.Errorf("start versitygw: %w", err)
 	}
 	e.S3URL = fmt.Sprintf("http://127.0.0.1:%d", o.S3Port)
+	if err := e.startKMS(o); err != nil {
+		return nil, err
+	}
 
 	waitCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -115,7 +121,69 @@ func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err e
 	if err := waitHTTP(waitCtx, e.S3URL+"/health", func(code int) bool { return code == http.StatusOK }); err != nil {
 		return nil, fmt.Errorf("versitygw did not start: %w", err)
 	}
+	// local-kms answers any request (400 for one without an action) once up.
+	if err := waitHTTP(waitCtx, e.KMSURL, func(code int) bool { return code > 0 }); err != nil {
+		return nil, fmt.Errorf("local-kms did not start: %w", err)
+	}
 	return e, nil
+}
+
+// LocalKMSKeyID is the symmetric key local-kms is seeded with: the local
+// stand-in of the template's AWS::KMS::Key (Locals.KMSKeyID).
+const LocalKMSKeyID = "7d3c6a1e-2f4b-4c8d-9e0a-5b6c7d8e9f10"
+
+// localKMSSeed seeds local-kms with LocalKMSKeyID. Its backing key protects
+// nothing but local test data.
+const localKMSSeed = `Keys:
+  Symmetric:
+    Aes:
+      - Metadata:
+          KeyId: ` + LocalKMSKeyID + `
+        BackingKeys:
+          - 3f1c9a7e5b2d4068a1c3e5f7092b4d6f8a0c2e4f6b8d0a2c4e6f8b0d2a4c6e8f
+`
+
+// startKMS starts local-kms (installed by scripts/setup.sh) seeded with
+// LocalKMSKeyID, its data under o.DataDir/kms or a temporary folder. It binds
+// every interface (it has no listen-address option); it is only ever
+// addressed on loopback.
+func (e *Emulators) startKMS(o EmulatorOptions) error {
+	bin := filepath.Join(o.CacheDir, "bin", "local-kms")
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("local-kms is not installed in %s: run `make setup`", bin)
+	}
+	port := o.KMSPort
+	if port == 0 {
+		var err error
+		if port, err = FreePort(); err != nil {
+			return err
+		}
+	}
+	dir := filepath.Join(o.DataDir, "kms")
+	if o.DataDir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "mediatrail-kms-"); err != nil {
+			return err
+		}
+		e.tempDirs = append(e.tempDirs, dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	seed := filepath.Join(dir, "seed.yaml")
+	if err := os.WriteFile(seed, []byte(localKMSSeed), 0o600); err != nil {
+		return err
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "KMS_REGION="+Region, "KMS_ACCOUNT_ID="+AccountID,
+		"KMS_DATA_PATH="+filepath.Join(dir, "data"), "KMS_SEED_PATH="+seed)
+	cmd.Stdout, cmd.Stderr = o.Log, o.Log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start local-kms: %w", err)
+	}
+	e.procs = append(e.procs, cmd)
+	e.KMSURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	return nil
 }
 
 // startDynamoDB starts DynamoDB Local in memory, or persisting under
@@ -198,6 +266,8 @@ func (e *Emulators) Env() []string {
 		"MEDIATRAIL_TEST_S3_ENDPOINT=" + e.S3URL,
 		"MEDIATRAIL_TEST_S3_ACCESS_KEY=" + e.S3AccessKey,
 		"MEDIATRAIL_TEST_S3_SECRET_KEY=" + e.S3SecretKey,
+		"MEDIATRAIL_TEST_KMS_ENDPOINT=" + e.KMSURL,
+		"MEDIATRAIL_TEST_KMS_KEY_ID=" + LocalKMSKeyID,
 	}
 }
 

@@ -1,7 +1,6 @@
 package localstack_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -40,6 +39,7 @@ func testEmulators(t testing.TB) *localstack.Emulators {
 	return &localstack.Emulators{
 		DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 		S3URL:       s3.Endpoint, S3AccessKey: s3.AccessKey, S3SecretKey: s3.SecretKey,
+		KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 	}
 }
 
@@ -91,22 +91,7 @@ func bootstraps(t testing.TB, template string) string {
 }
 
 // syncBuffer collects the output of a stack's functions.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testenv.Buffer
 
 // startStack starts a stack that stops when the test ends; the functions'
 // output is logged if the test fails.

@@ -74,6 +74,9 @@ type Locals struct {
 	Table, Bucket string
 	// Parameters override the template parameters' defaults.
 	Parameters map[string]string
+	// KMSKeyID is the local key that stands in for the template's (single)
+	// AWS::KMS::Key: local-kms's seeded LocalKMSKeyID.
+	KMSKeyID string
 }
 
 // resolver evaluates kept intrinsics against a Template and Locals.
@@ -398,6 +401,8 @@ func (r *resolver) ref(id string) (any, error) {
 		return r.physicalName(id)
 	case typeStateMachine:
 		return r.stateMachineARN(id)
+	case typeKMSKey:
+		return r.l.KMSKeyID, nil
 	default:
 		return id, nil
 	}
@@ -423,6 +428,8 @@ func (r *resolver) getAtt(id, attr string) (any, error) {
 		return r.l.Bucket + ".s3.localhost", nil
 	case typeStateMachine + ".Arn":
 		return r.stateMachineARN(id)
+	case typeKMSKey + ".Arn":
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", r.l.Region, r.l.AccountID, r.l.KMSKeyID), nil
 	case typeStateMachine + ".Name":
 		return r.physicalName(id)
 	}

@@ -54,6 +54,8 @@ const (
 // Config is how functions reach the local services.
 type Config struct {
 	DynamoDBURL, S3URL, S3AccessKey, S3SecretKey string
+	// KMSURL is local-kms (AWS_ENDPOINT_URL_KMS).
+	KMSURL string
 	// EndpointURL serves the Lambda Invoke and Step Functions APIs.
 	EndpointURL string
 }
@@ -72,6 +74,7 @@ func (c Config) Env() map[string]string {
 		"AWS_ENDPOINT_URL_S3":       c.S3URL,
 		"AWS_ENDPOINT_URL_LAMBDA":   c.EndpointURL,
 		"AWS_ENDPOINT_URL_SFN":      c.EndpointURL,
+		"AWS_ENDPOINT_URL_KMS":      c.KMSURL,
 		"STORAGE_ENDPOINT":          c.S3URL,
 		"STORAGE_ACCESS_KEY_ID":     c.S3AccessKey,
 		"STORAGE_SECRET_KEY":        c.S3SecretKey,
@@ -216,9 +219,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Config = Config{
 		DynamoDBURL: s.Emulators.DynamoDBURL, S3URL: s.Emulators.S3URL,
 		S3AccessKey: s.Emulators.S3AccessKey, S3SecretKey: s.Emulators.S3SecretKey, EndpointURL: s.EndpointURL,
+		KMSURL: s.Emulators.KMSURL,
 	}
 	s.Deployment, err = s.Template.Resolve(Locals{
 		Region: Region, AccountID: AccountID, StackName: StackName, Table: o.Table, Bucket: o.Bucket, Parameters: o.Parameters,
+		KMSKeyID: LocalKMSKeyID,
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ const (
 	typeHTTPAPI      = "AWS::Serverless::HttpApi"
 	typeTable        = "AWS::DynamoDB::Table"
 	typeBucket       = "AWS::S3::Bucket"
+	typeKMSKey       = "AWS::KMS::Key"
 )
 
 // implicitHTTPAPI is the logical id SAM gives the HTTP API it creates for

@@ -257,10 +257,12 @@ type access struct {
 // videoSubmitAccess is what submitting a video job needs: the provider's
 // key, a signed URL of an input asset, and the job's state machine.
 var videoSubmitAccess = access{table: "crud", objects: []string{"s3:GetObject"},
-	other: []string{"secretsmanager:GetSecretValue", "states:StartExecution"}}
+	other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue", "states:StartExecution"}}
 
+// Every function that calls a provider may decrypt workspace credentials
+// (kms:Decrypt on CredentialsKey); no other function may.
 var providerAccess = access{table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"},
-	other: []string{"secretsmanager:GetSecretValue"}}
+	other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue"}}
 
 // needs declares, per function, what its code path uses; the template must
 // grant exactly that. Read-only routes get no write access, nothing gets
@@ -276,7 +278,7 @@ var needs = map[string]access{
 	"AssetCompleteFunction":  {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}},
 	// The generic route also submits video jobs (media_type video_gen, ...).
 	"MediaGenerateFunction": {table: "crud", objects: providerAccess.objects,
-		other: []string{"secretsmanager:GetSecretValue", "states:StartExecution"}},
+		other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue", "states:StartExecution"}},
 	"MediaTtsFunction":       providerAccess,
 	"MediaSttFunction":       providerAccess,
 	"MediaImageGenFunction":  providerAccess,
@@ -294,18 +296,37 @@ var needs = map[string]access{
 	"MediaVideoGenFunction":       videoSubmitAccess,
 	"MediaVideoFromImageFunction": videoSubmitAccess,
 	"MediaJobGetFunction":         {table: "read", objects: []string{"s3:GetObject"}},
-	"MediaJobCancelFunction":      {table: "crud", other: []string{"secretsmanager:GetSecretValue"}},
+	"MediaJobCancelFunction":      {table: "crud", other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue"}},
 	"MediaJobListFunction":        {table: "read"},
-	"VideoPollFunction":           {table: "crud", other: []string{"secretsmanager:GetSecretValue"}},
+	"VideoPollFunction":           {table: "crud", other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue"}},
 	"VideoStoreFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"},
-		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
+		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue"}},
 	"VideoFailFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject"},
-		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
+		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue"}},
 	"VideoNotifyFunction": {table: "read", objects: []string{"s3:GetObject"}, other: []string{"secretsmanager:GetSecretValue"}},
 	// The media tools over MCP: every media capability (videos included) and
 	// the asset tools (read, sign, delete).
 	"McpFunction": {table: "crud", objects: providerAccess.objects,
-		other: []string{"secretsmanager:GetSecretValue", "states:StartExecution"}},
+		other: []string{"secretsmanager:GetSecretValue", "states:StartExecution", "kms:Decrypt"}},
+	// Credentials: only create and update seal keys (kms:Encrypt); the check
+	// calls the provider (kms:Decrypt, and the provider secret for base
+	// URLs). Media models read the provider secret to say which providers
+	// the deployment has keys for.
+	"CredentialListFunction":     {table: "read"},
+	"CredentialGetFunction":      {table: "read"},
+	"CredentialCreateFunction":   {table: "crud", other: []string{"kms:Encrypt"}},
+	"CredentialUpdateFunction":   {table: "crud", other: []string{"kms:Encrypt"}},
+	"CredentialDeleteFunction":   {table: "crud"},
+	"CredentialDefaultFunction":  {table: "crud"},
+	"CredentialCheckFunction":    {table: "crud", other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue"}},
+	"MediaToolListFunction":      {table: "read"},
+	"MediaToolGetFunction":       {table: "read"},
+	"MediaToolCreateFunction":    {table: "crud"},
+	"MediaToolUpdateFunction":    {table: "crud"},
+	"MediaToolDeleteFunction":    {table: "crud"},
+	"AgentMediaToolsGetFunction": {table: "read"},
+	"AgentMediaToolsSetFunction": {table: "crud"},
+	"MediaModelListFunction":     {table: "read", other: []string{"secretsmanager:GetSecretValue"}},
 	// The review console serves embedded files and touches nothing.
 	"ConsoleFunction": {},
 }
@@ -350,7 +371,8 @@ func granted(d *localstack.Deployment, f *localstack.DeployedFunction) (access, 
 					case (action == "s3:ListBucket" || action == "s3:ListBucketMultipartUploads") && arn == "arn:aws:s3:::"+d.Locals.Bucket:
 						g.bucket = append(g.bucket, action)
 					case service == "secretsmanager" && strings.Contains(arn, ":secret:") && !strings.HasSuffix(arn, ":secret:-??????"),
-						action == "states:StartExecution" && strings.Contains(arn, ":stateMachine:"):
+						action == "states:StartExecution" && strings.Contains(arn, ":stateMachine:"),
+						(action == "kms:Encrypt" || action == "kms:Decrypt") && strings.Contains(arn, ":kms:") && strings.Contains(arn, ":key/"):
 						g.other = append(g.other, action)
 					default:
 						errs = append(errs, fmt.Errorf("%s on %s: not a resource this function owns", action, arn))

@@ -78,6 +78,9 @@ func newProvider(s spec, cfg Config) *provider {
 
 func (p *provider) Name() string { return p.name }
 
+// base gives the factory the shared plumbing of any client (Factory.CheckKey).
+func (p *provider) base() *provider { return p }
+
 func (p *provider) Capabilities() []mediatrail.Capability { return slices.Clone(p.caps) }
 
 func (p *provider) Generate(_ context.Context, req mediatrail.MediaRequest) (*mediatrail.MediaResult, error) {

@@ -70,21 +70,11 @@ func (r *Registry) Names() []string { return slices.Sorted(maps.Keys(r.byName)) 
 // The provider "local" (package local) needs no key and reads nothing from the
 // environment: it makes media with tools found on PATH.
 func FromEnv(getenv func(string) string, httpClient *http.Client) *Registry {
-	config := func(s spec) Config {
-		return Config{APIKey: getenv(s.keyEnv), BaseURL: getenv(s.baseEnv), HTTPClient: httpClient}
+	r := NewRegistry(local.New(local.Config{}))
+	for _, c := range clients {
+		r.Register(c.build(Config{APIKey: getenv(c.spec.keyEnv), BaseURL: getenv(c.spec.baseEnv), HTTPClient: httpClient}))
 	}
-	return NewRegistry(
-		NewOpenAI(config(openAI)),
-		NewElevenLabs(config(elevenLabs)),
-		NewDeepgram(config(deepgram)),
-		NewFal(config(falSpec)),
-		NewPika(config(pikaSpec)),
-		NewReplicate(config(replicate)),
-		NewStability(config(stability)),
-		NewRunway(config(runway)),
-		NewLuma(config(luma)),
-		local.New(local.Config{}),
-	)
+	return r
 }
 
 // envSpecs are the providers configured from the environment.

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -27,6 +28,8 @@ const (
 	EnvS3         = "MEDIATRAIL_TEST_S3_ENDPOINT"
 	EnvS3Access   = "MEDIATRAIL_TEST_S3_ACCESS_KEY"
 	EnvS3Secret   = "MEDIATRAIL_TEST_S3_SECRET_KEY"
+	EnvKMS        = "MEDIATRAIL_TEST_KMS_ENDPOINT"
+	EnvKMSKeyID   = "MEDIATRAIL_TEST_KMS_KEY_ID"
 	Region        = "us-east-1"
 	dynamoKeyID   = "local"
 	dynamoSecret  = "local"
@@ -63,6 +66,18 @@ func DynamoDB(tb testing.TB) *dynamodb.Client {
 		o.BaseEndpoint = aws.String(url)
 		o.DisableValidateResponseChecksum = true // DynamoDB Local's error responses carry none
 	})
+}
+
+// KMS returns a client for local-kms and the id of its seeded key.
+func KMS(tb testing.TB) (*kms.Client, string) {
+	tb.Helper()
+	url := Endpoint(tb, EnvKMS)
+	keyID := Endpoint(tb, EnvKMSKeyID)
+	cfg := aws.Config{
+		Region:      Region,
+		Credentials: credentials.NewStaticCredentialsProvider(dynamoKeyID, dynamoSecret, ""),
+	}
+	return kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(url) }), keyID
 }
 
 // S3Config describes the versitygw endpoint and its root credentials.

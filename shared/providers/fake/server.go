@@ -42,6 +42,7 @@ type Server struct {
 	mux *http.ServeMux
 
 	mu       sync.Mutex
+	keys     []string // accepted API keys (AcceptKeys)
 	faults   []Fault
 	requests []Request
 	plan     JobPlan
@@ -84,8 +85,11 @@ func New(provider string) *Server {
 	if !ok {
 		panic("fake: unknown provider " + provider)
 	}
-	s := &Server{Provider: provider, api: d, mux: http.NewServeMux(), plan: DefaultPlan, jobs: map[string]*job{}}
+	s := &Server{Provider: provider, api: d, mux: http.NewServeMux(), plan: DefaultPlan, jobs: map[string]*job{}, keys: []string{Key}}
 	d.routes(s)
+	if p, ok := accountPaths[provider]; ok {
+		s.mux.HandleFunc("GET "+p, s.account)
+	}
 	s.srv = httptest.NewUnstartedServer(s)
 	// httptest would fall back to [::1]; the fakes promise IPv4 loopback only.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -142,8 +146,31 @@ func (s *Server) RateLimit(d time.Duration) Fault {
 	return f
 }
 
-// Request is one request the fake received, its credentials removed.
+// accountPaths are the cheap authenticated GETs a credential check makes
+// (mediatrail's providers.CheckPaths, under each API's base path); fal has
+// none: a check asks the status of an unknown request (404 to a good key).
+var accountPaths = map[string]string{
+	"openai": "/v1/models", "elevenlabs": "/v1/user", "deepgram": "/v1/projects", "replicate": "/v1/account",
+	"stability": "/v1/user/account", "runway": "/v1/organization", "luma": "/dream-machine/v1/generations",
+}
+
+// account answers a check: the key was accepted.
+func (s *Server) account(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{}})
+}
+
+// AcceptKeys makes the fake accept these API keys besides Key (several
+// workspaces, each with its own key); Request.Key says which one came.
+func (s *Server) AcceptKeys(keys ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = append(s.keys, keys...)
+}
+
+// Request is one request the fake received, its credentials removed from
+// Header; Key is the API key it presented.
 type Request struct {
+	Key    string
 	Method string
 	Path   string
 	Query  url.Values
@@ -217,7 +244,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.seq++
 	rid := fmt.Sprintf("%s-req-%04d", s.Provider, s.seq)
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: h, Body: body})
+	presented := strings.TrimPrefix(r.Header.Get(s.api.authHeader), s.api.authScheme)
+	accepted := slices.Contains(s.keys, presented)
+	s.requests = append(s.requests, Request{Key: presented, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: h, Body: body})
 	var f Fault
 	if len(s.faults) > 0 {
 		f, s.faults = s.faults[0], s.faults[1:]
@@ -245,7 +274,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(f.Body)
 		return
 	}
-	if presented := strings.TrimPrefix(r.Header.Get(s.api.authHeader), s.api.authScheme); presented != Key {
+	if !accepted {
 		code, msg := s.api.authError(presented)
 		s.fail(w, http.StatusUnauthorized, code, msg)
 		return

@@ -1,0 +1,14 @@
+// Command credential-default is the Lambda behind POST /api/v1/credentials/{id}/default.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/mediatrail/mediatrail/shared/app"
+)
+
+func main() {
+	lambda.Start(app.MustLoad(context.Background()).Handler("credential-default"))
+}

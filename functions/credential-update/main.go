@@ -1,0 +1,14 @@
+// Command credential-update is the Lambda behind PATCH /api/v1/credentials/{id}.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/mediatrail/mediatrail/shared/app"
+)
+
+func main() {
+	lambda.Start(app.MustLoad(context.Background()).Handler("credential-update"))
+}
