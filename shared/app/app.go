@@ -16,6 +16,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	openapi "github.com/mediatrail/mediatrail"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
@@ -184,6 +185,8 @@ var functions = map[string]func(*App) any{
 	"workspace-retention-set": func(a *App) any { return a.API.Handler(httpapi.SetWorkspaceRetention(a.Retention)) },
 	"cleanup":                 func(a *App) any { return s3.RemovalHandler(a.Cleanup) },
 	"reconcile":               func(a *App) any { return reconcileHandler(a.Reconciler) },
+	// The contract, openapi.yaml, for anyone (no key).
+	"api-spec": func(*App) any { return httpapi.Document(openapi.JSON) },
 }
 
 // mediaHandler serves the media route of capability c ("" for /media/generate).

@@ -17,6 +17,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	openapi "github.com/mediatrail/mediatrail"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
@@ -341,6 +342,23 @@ func TestAuthentication(t *testing.T) {
 	v := e.do(t, "GET", "/api/v1/nothing-here", keyA, nil)
 	if v.Status != http.StatusNotFound {
 		t.Fatalf("unknown route: %d", v.Status)
+	}
+}
+
+// The contract is served as JSON to anyone, key or not, byte for byte the
+// embedded openapi.yaml's JSON form.
+func TestContractIsServedWithoutKey(t *testing.T) {
+	e := newAPI(t)
+	want, err := openapi.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"", "not-a-key", keyA} {
+		v := e.do(t, "GET", "/api/v1/openapi.json", key, nil)
+		wantStatus(t, v, http.StatusOK)
+		if v.Raw != string(want) || !strings.HasPrefix(v.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("key %q: %s %.200s", key, v.Header.Get("Content-Type"), v.Raw)
+		}
 	}
 }
 

@@ -299,6 +299,8 @@ var needs = map[string]access{
 	"VideoFailFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject"},
 		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
 	"VideoNotifyFunction": {table: "read", objects: []string{"s3:GetObject"}, other: []string{"secretsmanager:GetSecretValue"}},
+	// The contract is embedded: nothing from AWS.
+	"ApiSpecFunction": {},
 }
 
 // granted reads a function's Policies: SAM policy templates for the table,
