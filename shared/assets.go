@@ -63,10 +63,43 @@ type RegisterInput struct {
 	RetentionDays *int `json:"retention_days"`
 }
 
-// Registration is a pending asset and the request that uploads its bytes.
+// Registration is a pending asset and the request that uploads its bytes:
+// Upload, one presigned PUT, or for a file above the single-PUT limit
+// Multipart, one presigned PUT per part.
 type Registration struct {
-	Asset  *Asset           `json:"asset"`
-	Upload PresignedRequest `json:"upload"`
+	Asset     *Asset            `json:"asset"`
+	Upload    *PresignedRequest `json:"upload,omitempty"`
+	Multipart *MultipartUpload  `json:"multipart,omitempty"`
+}
+
+// MultipartUpload is a presigned multipart upload: each part's bytes go to
+// its URL with Headers; the ETag each PUT answers goes to Complete.
+type MultipartUpload struct {
+	UploadID  string            `json:"upload_id"`
+	PartSize  int64             `json:"part_size"`
+	Headers   map[string]string `json:"headers"`
+	ExpiresAt time.Time         `json:"expires_at"`
+	Parts     []UploadPart      `json:"parts"`
+}
+
+// UploadPart is one part of a MultipartUpload: Size bytes of the file from
+// (PartNumber-1)*PartSize on.
+type UploadPart struct {
+	PartNumber int    `json:"part_number"`
+	URL        string `json:"url"`
+	Size       int64  `json:"size"`
+}
+
+// CompleteInput is the body of POST /api/v1/assets/{id}/complete: the parts
+// of a multipart upload with their ETags; empty after a single PUT.
+type CompleteInput struct {
+	Parts []CompletedPart `json:"parts"`
+}
+
+// CompletedPart is an uploaded part and the ETag its PUT answered.
+type CompletedPart struct {
+	PartNumber int    `json:"part_number"`
+	ETag       string `json:"etag"`
 }
 
 func validateRefField(field, v string, required bool) error {
@@ -165,7 +198,7 @@ func (s *AssetService) Register(ctx context.Context, workspaceID string, in Regi
 	if err != nil {
 		return nil, err
 	}
-	return &Registration{Asset: a, Upload: up}, nil
+	return &Registration{Asset: a, Upload: &up}, nil
 }
 
 func stringField(md map[string]any, k string) string {
