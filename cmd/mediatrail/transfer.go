@@ -349,7 +349,7 @@ func optional[T any](v *T) any {
 
 // putParts sends each part of a multipart upload and returns the ETags.
 func (c *cli) putParts(ctx context.Context, f *os.File, m *mediatrail.MultipartUpload, bar io.Writer) (*mediatrail.CompleteInput, error) {
-	out := &mediatrail.CompleteInput{}
+	out := &mediatrail.CompleteInput{UploadID: m.UploadID}
 	var offset int64
 	for _, p := range m.Parts {
 		etag, err := c.put(ctx, p.URL, m.Headers, io.NewSectionReader(f, offset, p.Size), p.Size, bar)

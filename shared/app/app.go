@@ -107,7 +107,8 @@ func New(cfg mediatrail.Config, awsCfg aws.Config, ddb *dynamodb.Client, provide
 	prices := mediatrail.DefaultPrices()
 	registry, inputs, outputs := mediaClients(cfg.Media, providerEnv)
 	retention := &mediatrail.RetentionService{Default: cfg.Cleanup.DefaultRetentionDays, Store: store}
-	assets := &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Retention: retention, Logger: logger}
+	assets := &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Retention: retention, Logger: logger,
+		Multipart: blobs, Uploads: cfg.Uploads}
 	return &App{
 		Config:    cfg,
 		AWS:       awsCfg,

@@ -413,7 +413,7 @@ func TestBadInputIsAClearClientError(t *testing.T) {
 		{"missing sha256", "POST", "/api/v1/assets", okBody(func(b map[string]any) { delete(b, "sha256") }), 400, mediatrail.EINVALID},
 		{"size negative", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["size"] = -1 }), 400, mediatrail.EINVALID},
 		{"size a string", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["size"] = "3" }), 400, mediatrail.EINVALID},
-		{"size over 5 GiB", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["size"] = int64(6) << 30 }), 413, mediatrail.ETOOLARGE},
+		{"size over the largest upload", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["size"] = int64(mediatrail.MaxUploadBytes) + 1 }), 413, mediatrail.ETOOLARGE},
 		{"sha256 short", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["sha256"] = "abc" }), 400, mediatrail.EINVALID},
 		{"sha256 not hex", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["sha256"] = strings.Repeat("z", 64) }), 400, mediatrail.EINVALID},
 		{"content type invalid", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["content_type"] = "png" }), 400, mediatrail.EINVALID},
