@@ -368,6 +368,11 @@ func (s *AssetService) hashBlob(ctx context.Context, key string) (string, error)
 		return "", err
 	}
 	defer r.Close()
+	return SHA256Hex(r)
+}
+
+// SHA256Hex reads r to its end and returns the hex SHA-256 of its bytes.
+func SHA256Hex(r io.Reader) (string, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, r); err != nil {
 		return "", err

@@ -216,11 +216,7 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return mediatrail.SHA256Hex(f)
 }
 
 // uploadOptions are what upload records with each file.
@@ -306,8 +302,8 @@ func (c *cli) upload(ctx context.Context, api *client, path string, in mediatrai
 		return nil, err
 	}
 	size := st.Size()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	sum, err := mediatrail.SHA256Hex(f)
+	if err != nil {
 		return nil, err
 	}
 	if in.ContentType == "" {
@@ -317,7 +313,7 @@ func (c *cli) upload(ctx context.Context, api *client, path string, in mediatrai
 		}
 		in.ContentType = mt.String()
 	}
-	in.FileName, in.Size, in.SHA256 = filepath.Base(path), &size, hex.EncodeToString(h.Sum(nil))
+	in.FileName, in.Size, in.SHA256 = filepath.Base(path), &size, sum
 	var reg mediatrail.Registration
 	if _, err := api.call(ctx, "POST", "/api/v1/assets", nil, in, &reg); err != nil {
 		return nil, err
