@@ -82,6 +82,9 @@ command -v espeak-ng >/dev/null 2>&1 || media_missing+=(espeak-ng)
 command -v ffmpeg >/dev/null 2>&1 || media_missing+=(ffmpeg)
 command -v pocketsphinx_continuous >/dev/null 2>&1 || command -v pocketsphinx >/dev/null 2>&1 || media_missing+=(pocketsphinx)
 [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || media_missing+=(pocketsphinx-en-us)
+# Chromium (headless) drives the review console's browser tests; the tests
+# fail in CI without it and skip elsewhere.
+command -v chromium >/dev/null 2>&1 || media_missing+=(chromium)
 if [ ${#media_missing[@]} -gt 0 ]; then
   as_root=""
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
@@ -99,6 +102,7 @@ if [ ${#media_missing[@]} -gt 0 ]; then
     echo "setup: warning: the local provider's media tools are missing: ${media_missing[*]}." >&2
     echo "       Install them as root: apt-get install ${media_missing[*]} (Debian/Ubuntu);" >&2
     echo "       until then the local provider answers 503 for speech (images need nothing)." >&2
+    echo "       (chromium only runs the console's browser tests.)" >&2
   fi
 fi
 

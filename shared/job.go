@@ -94,6 +94,11 @@ type JobStore interface {
 	// ECONFLICT when the job changed or ended since it was read, or the span
 	// or asset exists.
 	FinishJob(ctx context.Context, j *MediaJob, sp *Span, a *Asset, release *IdempotencyRecord) error
+
+	// ListJobs returns the workspace's jobs matching f, newest first, by a
+	// Query on the workspace's JOB# items (never a Scan). EINVALID for a limit
+	// outside 1..MaxLimit or a malformed or foreign cursor.
+	ListJobs(ctx context.Context, workspaceID string, f JobFilter) (*JobPage, error)
 }
 
 // Workflow runs the background steps of jobs: on AWS a Step Functions state
@@ -251,6 +256,7 @@ type JobView struct {
 	AgentID     string     `json:"agent_id"`
 	TraceID     string     `json:"trace_id"`
 	Progress    float64    `json:"progress"`
+	Polls       int        `json:"polls"` // provider status checks so far
 	SpanID      string     `json:"span_id"`
 	// AssetID, Asset and AssetURL (a fresh signed URL of our copy) are set
 	// once the job completed; Asset is absent once that asset was deleted.

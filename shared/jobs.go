@@ -203,23 +203,32 @@ func (s *JobService) find(ctx context.Context, ws, id string) (*MediaJob, error)
 	return s.Jobs.FindJob(ctx, ws, id)
 }
 
-// view is what the API says of j: with its asset and a fresh signed URL of
-// it once completed.
-func (s *JobService) view(ctx context.Context, j *MediaJob) (*JobView, error) {
+// summary is what the API says of j without reading anything else: the
+// job list's rows, and view's start.
+func summary(j *MediaJob) *JobView {
 	v := &JobView{
 		ID: j.ID, JobID: j.ID, Status: j.Status, MediaType: j.Capability, Provider: j.Provider, Model: j.Model,
 		Prompt: j.Prompt, ExecutionID: j.ExecutionID, AgentID: j.AgentID, TraceID: j.TraceID, Progress: j.Progress,
-		SpanID: j.SpanID, Cost: j.Cost, Error: j.Error, Message: j.Note, CallbackURL: withoutQuery(j.CallbackURL),
+		Polls: j.Polls, SpanID: j.SpanID, Cost: j.Cost, Error: j.Error, Message: j.Note, CallbackURL: withoutQuery(j.CallbackURL),
 		CreatedAt: j.CreatedAt.UTC(), UpdatedAt: j.UpdatedAt.UTC(), DeadlineAt: j.DeadlineAt.UTC(),
 	}
 	if !j.EndedAt.IsZero() {
 		t := j.EndedAt.UTC()
 		v.CompletedAt = &t
 	}
+	if j.Status == JobCompleted {
+		v.AssetID = j.AssetID
+	}
+	return v
+}
+
+// view is what the API says of j: with its asset and a fresh signed URL of
+// it once completed.
+func (s *JobService) view(ctx context.Context, j *MediaJob) (*JobView, error) {
+	v := summary(j)
 	if j.Status != JobCompleted {
 		return v, nil
 	}
-	v.AssetID = j.AssetID
 	a, err := s.Media.Assets.FindAsset(ctx, j.WorkspaceID, j.AssetID)
 	switch {
 	case IsNotFound(err) || err == nil && a.Status != StatusReady:

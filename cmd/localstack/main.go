@@ -155,6 +155,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("mediatrail is ready in %s (%s)\n", time.Since(started).Round(time.Millisecond), strings.Join(phases, ", "))
 	fmt.Printf("  API:        %s/api/v1   (%d routes; functions: %s)\n", s.URL, len(s.Template.Routes), describeRuntime(s.Runtime))
+	fmt.Printf("  console:    %s/console   (sign in with an API key below)\n", s.URL)
 	fmt.Printf("  AWS APIs:   AWS_ENDPOINT_URL_LAMBDA=%s AWS_ENDPOINT_URL_SFN=%s\n", s.EndpointURL, s.EndpointURL)
 	fmt.Printf("  DynamoDB:   %s   S3: %s   (emulator log: .data/emulators.log)\n", s.Config.DynamoDBURL, s.Config.S3URL)
 	fmt.Printf("  also:       %d state machines, %d S3 notifications\n", len(s.Deployment.StateMachines), len(s.Deployment.S3Events))

@@ -260,6 +260,12 @@ func TestGenerateThenRunsAndUsage(t *testing.T) {
 		t.Errorf("unknown provider: %s", r.stderr)
 	}
 	s.mt(t, runOptions{}, "jobs", "get", "not-an-id").want(t, 1)
+	if out := s.mt(t, runOptions{}, "jobs", "ls", "--json").want(t, 0).stdout; strings.TrimSpace(out) != "[]" {
+		t.Errorf("jobs ls: %s", out)
+	}
+	if r := s.mt(t, runOptions{}, "jobs", "ls", "--status", "sleeping").want(t, 1); !strings.Contains(r.stderr, "validation_error: status must be") {
+		t.Errorf("jobs ls --status sleeping: %s", r.stderr)
+	}
 }
 
 // A file above the single-PUT limit (lowered here to 1 MiB) goes up in

@@ -17,7 +17,7 @@ func (c *cli) jobsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jobs",
 		Short: "Follow and cancel video jobs",
-		Long:  "Video calls run as jobs: get shows one, wait follows it to its end, cancel stops it.",
+		Long:  "Video calls run as jobs: ls lists them, get shows one, wait follows it to its end, cancel stops it.",
 	}
 	var timeout, interval time.Duration
 	var output string
@@ -37,6 +37,7 @@ func (c *cli) jobsCommand() *cobra.Command {
 	wait.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait")
 	wait.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often to ask")
 	wait.Flags().StringVarP(&output, "output", "o", "", "download the video into this directory")
+	cmd.AddCommand(c.jobsListCommand())
 	cmd.AddCommand(c.jobCommand("get", "Show a job", "GET", ""), c.jobCommand("cancel", "Cancel a job (at its provider too, when it can)", "POST", "/cancel"), wait)
 	return cmd
 }
@@ -124,4 +125,63 @@ func (c *cli) waitJob(ctx context.Context, api *client, id string, timeout, inte
 		case <-time.After(interval):
 		}
 	}
+}
+
+func (c *cli) jobsListCommand() *cobra.Command {
+	var status string
+	var limit int
+	var all bool
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List video jobs, newest first",
+		Example: `  mediatrail jobs ls --status active
+  mediatrail jobs ls --all --jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			q := query("status", status, "limit", fmt.Sprint(limit))
+			var jobs []*mediatrail.JobView
+			for {
+				var page []*mediatrail.JobView
+				m, err := api.call(cmd.Context(), "GET", "/api/v1/media/jobs", q, nil, &page)
+				if err != nil {
+					return err
+				}
+				jobs = append(jobs, page...)
+				if !all || m == nil || m.NextCursor == "" {
+					break
+				}
+				q.Set("cursor", m.NextCursor)
+			}
+			switch {
+			case c.jsonlOut:
+				for _, j := range jobs {
+					if err := c.printJSON(j); err != nil {
+						return err
+					}
+				}
+				return nil
+			case c.jsonOut:
+				if jobs == nil {
+					jobs = []*mediatrail.JobView{}
+				}
+				return c.printJSON(jobs)
+			}
+			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tSTATUS\tMEDIA TYPE\tPROVIDER\tPROGRESS\tCOST\tCREATED")
+			for _, j := range jobs {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s/%s\t%.0f%%\t%s\t%s\n", j.ID, j.Status, j.MediaType, j.Provider, j.Model,
+					100*j.Progress, money(j.Cost), j.CreatedAt.UTC().Format(time.RFC3339))
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&status, "status", "", "active, queued, processing, completed, failed, cancelled (comma-separated)")
+	cmd.Flags().IntVar(&limit, "limit", 20, "jobs per page (1-100)")
+	cmd.Flags().BoolVar(&all, "all", false, "follow the cursor to the last page")
+	return cmd
 }

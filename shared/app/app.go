@@ -18,6 +18,7 @@ import (
 
 	openapi "github.com/mediatrail/mediatrail"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/console"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
 	"github.com/mediatrail/mediatrail/shared/providers"
@@ -176,6 +177,7 @@ var functions = map[string]func(*App) any{
 	"media-video-from-image": mediaHandler(mediatrail.CapabilityVideoFromImage),
 	"media-job-get":          func(a *App) any { return a.API.Handler(httpapi.GetJob(a.Jobs)) },
 	"media-job-cancel":       func(a *App) any { return a.API.Handler(httpapi.CancelJob(a.Jobs)) },
+	"media-job-list":         func(a *App) any { return a.API.Handler(httpapi.ListJobs(a.Jobs)) },
 	"video-poll":             func(a *App) any { return step(a.Jobs.Poll, a.Logger) },
 	"video-store":            func(a *App) any { return step(a.Jobs.Store, a.Logger) },
 	"video-fail":             func(a *App) any { return step(a.Jobs.Fail, a.Logger) },
@@ -188,6 +190,8 @@ var functions = map[string]func(*App) any{
 	"reconcile":               func(a *App) any { return reconcileHandler(a.Reconciler) },
 	// The contract, openapi.yaml, for anyone (no key).
 	"api-spec": func(*App) any { return httpapi.Document(openapi.JSON) },
+	// The review console's static files (shared/console).
+	"console": func(a *App) any { return console.New(a.Config.Storage).Handler() },
 }
 
 // mediaHandler serves the media route of capability c ("" for /media/generate).

@@ -184,12 +184,9 @@ func (s *Store) ListSpans(ctx context.Context, workspaceID string, f mediatrail.
 	if err != nil {
 		return nil, err
 	}
-	limit := f.Limit
-	switch {
-	case limit == 0:
-		limit = mediatrail.DefaultLimit
-	case limit < 0 || limit > mediatrail.MaxLimit:
-		return nil, mediatrail.Invalid("limit", "limit must be between 1 and %d", mediatrail.MaxLimit)
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return nil, err
 	}
 	page, after := max(f.Page, 1), ""
 	if f.Cursor != "" {
@@ -224,17 +221,10 @@ func (s *Store) ListSpans(ctx context.Context, workspaceID string, f mediatrail.
 		}
 		hi = min(hi, q.hi)
 	}
-	err = s.collect(ctx, q.input(s.table), q.lo, hi, limit+1, func(item map[string]types.AttributeValue) error {
-		sp, err := unmarshalSpan(item)
-		out.Spans = append(out.Spans, sp)
-		return err
-	})
+	out.Spans, out.NextCursor, err = collectPage(ctx, s, q.input(s.table), q.lo, hi, limit, page, q.fp, unmarshalSpan,
+		func(sp *mediatrail.Span) string { return sp.ID })
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: list spans: %w", err)
-	}
-	if len(out.Spans) > limit {
-		out.Spans = out.Spans[:limit]
-		out.NextCursor = encodeCursor(cursor{afterID: out.Spans[limit-1].ID, page: page + 1}, q.fp)
 	}
 	return out, nil
 }

@@ -29,3 +29,34 @@ func CancelJob(svc *mediatrail.JobService) Endpoint {
 		return OK(v), nil
 	}
 }
+
+// ListJobs serves GET /api/v1/media/jobs: the workspace's video jobs, newest
+// first; status filters (comma-separated states, "active" = queued and
+// processing); paged by limit and cursor (page numbers are not offered: the
+// console and agents follow next_cursor).
+func ListJobs(svc *mediatrail.JobService) Endpoint {
+	return func(ctx context.Context, r *Request) (Result, error) {
+		var f mediatrail.JobFilter
+		status, err := r.Query("status")
+		if err != nil {
+			return Result{}, err
+		}
+		if f.Statuses, err = mediatrail.ParseJobStatuses(status); err != nil {
+			return Result{}, err
+		}
+		if f.Limit, err = intQuery(r, "limit", mediatrail.DefaultLimit, 1, mediatrail.MaxLimit); err != nil {
+			return Result{}, err
+		}
+		if _, err = intQuery(r, "page", 1, 1, 1); err != nil {
+			return Result{}, mediatrail.Invalid("page", "page is not supported here: follow meta.next_cursor with cursor")
+		}
+		if f.Cursor, err = cursorQuery(r); err != nil {
+			return Result{}, err
+		}
+		jobs, page, err := svc.List(ctx, r.WorkspaceID, f)
+		if err != nil {
+			return Result{}, err
+		}
+		return List(jobs, NewMeta(page.Total, page.Page, page.Limit, page.NextCursor)), nil
+	}
+}

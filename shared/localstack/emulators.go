@@ -94,7 +94,10 @@ func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err e
 		return nil, err
 	}
 	vgwArgs := []string{"--port", fmt.Sprintf("127.0.0.1:%d", o.S3Port), "--access", S3AccessKey,
-		"--secret", S3SecretKey, "--health", "/health"}
+		"--secret", S3SecretKey, "--health", "/health",
+		// As the template's AssetsBucket CorsRules (AllowedOrigins "*"): browser
+		// code such as the console reads signed URLs from another origin.
+		"--cors-allow-origin", "*"}
 	if o.S3WebhookURL != "" {
 		vgwArgs = append(vgwArgs, "--event-webhook-url", o.S3WebhookURL)
 	}

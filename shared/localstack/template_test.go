@@ -100,8 +100,8 @@ func TestEveryFunctionBuilds(t *testing.T) {
 	}
 }
 
-// Every route is served by a function of the template, under /api/v1, with a
-// method API Gateway knows.
+// Every route is served by a function of the template, under /api/v1 (or
+// the review console's /console), with a method API Gateway knows.
 func TestRoutesMapToFunctions(t *testing.T) {
 	tmpl := loadTemplate(t)
 	if len(tmpl.Routes) == 0 {
@@ -111,7 +111,7 @@ func TestRoutesMapToFunctions(t *testing.T) {
 		if tmpl.Functions[r.Function] == nil {
 			t.Errorf("%s: no function %s", r.RouteKey(), r.Function)
 		}
-		if !strings.HasPrefix(r.Path, "/api/v1/") && r.Path != "/api/v1" {
+		if !strings.HasPrefix(r.Path, "/api/v1/") && r.Path != "/api/v1" && r.Path != "/console" && !strings.HasPrefix(r.Path, "/console/") {
 			t.Errorf("%s: not under /api/v1", r.RouteKey())
 		}
 		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}, r.Method) {
@@ -295,6 +295,7 @@ var needs = map[string]access{
 	"MediaVideoFromImageFunction": videoSubmitAccess,
 	"MediaJobGetFunction":         {table: "read", objects: []string{"s3:GetObject"}},
 	"MediaJobCancelFunction":      {table: "crud", other: []string{"secretsmanager:GetSecretValue"}},
+	"MediaJobListFunction":        {table: "read"},
 	"VideoPollFunction":           {table: "crud", other: []string{"secretsmanager:GetSecretValue"}},
 	"VideoStoreFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"},
 		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"secretsmanager:GetSecretValue"}},
@@ -303,6 +304,8 @@ var needs = map[string]access{
 	"VideoNotifyFunction": {table: "read", objects: []string{"s3:GetObject"}, other: []string{"secretsmanager:GetSecretValue"}},
 	// The contract is embedded: nothing from AWS.
 	"ApiSpecFunction": {},
+	// The review console serves embedded files and touches nothing.
+	"ConsoleFunction": {},
 }
 
 // granted reads a function's Policies: SAM policy templates for the table,
