@@ -63,9 +63,9 @@ func TestUploadListDownloadRemove(t *testing.T) {
 	s := newStack(t, nil)
 	src, dst := t.TempDir(), t.TempDir()
 	files := map[string][]byte{
-		writeFile(t, src, "notes.txt", []byte("hello from the cli\n")): []byte("hello from the cli\n"),
-		writeFile(t, src, "blob.bin", randomBytes(300<<10)):            nil,
-		writeFile(t, src, "empty.dat", nil):                            {},
+		writeFile(t, src, "notes.txt", []byte("hello from the cli\n")):                           []byte("hello from the cli\n"),
+		writeFile(t, src, "blob.bin", append([]byte("MTBLOB\x00\x01"), randomBytes(300<<10)...)): nil,
+		writeFile(t, src, "empty.dat", nil):                                                      {},
 	}
 	for p, b := range files {
 		if b == nil {
