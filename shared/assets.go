@@ -12,11 +12,24 @@ import (
 
 // Limits of the asset API.
 const (
-	// MaxUploadBytes is the largest registered upload: one presigned PUT.
-	MaxUploadBytes = 5 << 30
+	// MaxSinglePutBytes is the largest upload in one presigned PUT (S3's limit).
+	MaxSinglePutBytes = 5 << 30
+	// Multipart uploads: S3 wants parts of 5 MiB to 5 GiB (the last may be
+	// smaller); one registration presigns at most MaxUploadParts parts, which
+	// keeps its answer near 1 MB, under Lambda's 6 MB response limit.
+	MinPartBytes     = 5 << 20
+	MaxPartBytes     = 5 << 30
+	DefaultPartBytes = 64 << 20
+	MaxUploadParts   = 1000
+	// MaxUploadBytes is the largest registered upload.
+	MaxUploadBytes = MaxUploadParts * MaxPartBytes
 	// UploadExpiry is how long a presigned upload URL stays valid; a pending
 	// asset older than that may be reclaimed by cleanup.
 	UploadExpiry = 15 * time.Minute
+	// MultipartUploadExpiry is UploadExpiry for uploads in parts: large
+	// files take longer. The bucket's lifecycle aborts unfinished multipart
+	// uploads after a day, so parts never outlive it by much.
+	MultipartUploadExpiry = 6 * time.Hour
 	// Signed URL lifetimes (api.md): default 900 s, 1 s to 7 days.
 	DefaultSignedURLExpiry = 900 * time.Second
 	MaxSignedURLExpiry     = 604800 * time.Second
@@ -34,6 +47,10 @@ type AssetService struct {
 	Retention *RetentionService
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// Multipart, when set, uploads files above Uploads.MultipartThreshold in
+	// presigned parts; without it such files are ETOOLARGE.
+	Multipart MultipartStore
+	Uploads   UploadConfig
 }
 
 func (s *AssetService) now() time.Time {
@@ -64,10 +81,44 @@ type RegisterInput struct {
 	RetentionDays *int `json:"retention_days"`
 }
 
-// Registration is a pending asset and the request that uploads its bytes.
+// Registration is a pending asset and the request that uploads its bytes:
+// Upload, one presigned PUT, or for a file above the single-PUT limit
+// Multipart, one presigned PUT per part.
 type Registration struct {
-	Asset  *Asset           `json:"asset"`
-	Upload PresignedRequest `json:"upload"`
+	Asset     *Asset            `json:"asset"`
+	Upload    *PresignedRequest `json:"upload,omitempty"`
+	Multipart *MultipartUpload  `json:"multipart,omitempty"`
+}
+
+// MultipartUpload is a presigned multipart upload: each part's bytes go to
+// its URL with Headers; the ETag each PUT answers goes to Complete.
+type MultipartUpload struct {
+	UploadID  string            `json:"upload_id"`
+	PartSize  int64             `json:"part_size"`
+	Headers   map[string]string `json:"headers"`
+	ExpiresAt time.Time         `json:"expires_at"`
+	Parts     []UploadPart      `json:"parts"`
+}
+
+// UploadPart is one part of a MultipartUpload: Size bytes of the file from
+// (PartNumber-1)*PartSize on.
+type UploadPart struct {
+	PartNumber int    `json:"part_number"`
+	URL        string `json:"url"`
+	Size       int64  `json:"size"`
+}
+
+// CompleteInput is the body of POST /api/v1/assets/{id}/complete: the parts
+// of a multipart upload with their ETags; empty after a single PUT.
+type CompleteInput struct {
+	UploadID string          `json:"upload_id"`
+	Parts    []CompletedPart `json:"parts"`
+}
+
+// CompletedPart is an uploaded part and the ETag its PUT answered.
+type CompletedPart struct {
+	PartNumber int    `json:"part_number"`
+	ETag       string `json:"etag"`
 }
 
 func validateRefField(field, v string, required bool) error {
@@ -99,7 +150,7 @@ func (in *RegisterInput) Validate() error {
 	case *in.Size < 0:
 		return Invalid("size", "size must not be negative")
 	case *in.Size > MaxUploadBytes:
-		return &Error{Code: ETOOLARGE, Message: "size must be at most 5 GiB", Details: map[string]any{"field": "size"}}
+		return &Error{Code: ETOOLARGE, Message: fmt.Sprintf("size must be at most %d bytes", int64(MaxUploadBytes)), Details: map[string]any{"field": "size"}}
 	}
 	if in.SHA256 == "" {
 		return Invalid("sha256", "sha256 is required")
@@ -133,6 +184,13 @@ func (s *AssetService) Register(ctx context.Context, workspaceID string, in Regi
 	if err != nil {
 		return nil, err
 	}
+	multipart := s.multipart(*in.Size)
+	expiry := UploadExpiry
+	if multipart {
+		expiry = MultipartUploadExpiry
+	} else if *in.Size > MaxSinglePutBytes {
+		return nil, &Error{Code: ETOOLARGE, Message: "size must be at most 5 GiB", Details: map[string]any{"field": "size"}}
+	}
 	now := s.now()
 	id := NewIDAt(now)
 	a := &Asset{
@@ -153,11 +211,18 @@ func (s *AssetService) Register(ctx context.Context, workspaceID string, in Regi
 		Status:          StatusPending,
 		CreatedAt:       now,
 		UpdatedAt:       now,
-		UploadExpiresAt: now.Add(UploadExpiry),
+		UploadExpiresAt: now.Add(expiry),
 		RetentionDays:   days,
 	}
 	if err := s.Store.CreateAsset(ctx, a); err != nil {
 		return nil, err
+	}
+	if multipart {
+		m, err := s.presignParts(ctx, a, expiry)
+		if err != nil {
+			return nil, err
+		}
+		return &Registration{Asset: a, Multipart: m}, nil
 	}
 	up, err := s.Blobs.PresignPut(ctx, a.StorageKey, PutOptions{
 		Expires: UploadExpiry, ContentType: a.ContentType, Size: a.FileSize, SHA256: a.SHA256,
@@ -166,7 +231,88 @@ func (s *AssetService) Register(ctx context.Context, workspaceID string, in Regi
 	if err != nil {
 		return nil, err
 	}
-	return &Registration{Asset: a, Upload: up}, nil
+	return &Registration{Asset: a, Upload: &up}, nil
+}
+
+// multipart reports whether a file of size bytes is uploaded in parts.
+func (s *AssetService) multipart(size int64) bool {
+	return s.Multipart != nil && s.Uploads.InParts(size)
+}
+
+// presignParts starts a multipart upload of a's blob and presigns each part.
+// A failure aborts the upload: no part can be sent to it.
+func (s *AssetService) presignParts(ctx context.Context, a *Asset, expires time.Duration) (*MultipartUpload, error) {
+	uploadID, err := s.Multipart.CreateUpload(ctx, a.StorageKey, PutOptions{
+		ContentType: a.ContentType, Tags: []Tag{RetentionTag(a.RetentionDays)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	partSize := s.Uploads.PartSizeFor(a.FileSize)
+	m := &MultipartUpload{UploadID: uploadID, PartSize: partSize, Headers: map[string]string{}}
+	for n, offset := 1, int64(0); offset < a.FileSize; n, offset = n+1, offset+partSize {
+		size := min(partSize, a.FileSize-offset)
+		req, err := s.Multipart.PresignPart(ctx, a.StorageKey, uploadID, n, size, expires)
+		if err != nil {
+			s.abort(ctx, a, uploadID)
+			return nil, err
+		}
+		m.Parts = append(m.Parts, UploadPart{PartNumber: n, URL: req.URL, Size: size})
+		m.ExpiresAt = req.ExpiresAt
+		for k, v := range req.Headers {
+			if k != "Content-Length" {
+				m.Headers[k] = v
+			}
+		}
+	}
+	return m, nil
+}
+
+func (s *AssetService) abort(ctx context.Context, a *Asset, uploadID string) {
+	if err := s.Multipart.AbortUpload(ctx, a.StorageKey, uploadID); err != nil {
+		s.logger().Error("abort multipart upload", "asset", a.ID, "upload", uploadID, "err", err)
+	}
+}
+
+// Validate checks the parts of a multipart upload: an upload id, and parts
+// numbered from 1 in order, each with its ETag.
+func (in *CompleteInput) Validate() error {
+	switch {
+	case in.UploadID == "" || len(in.UploadID) > 1024:
+		return Invalid("upload_id", "upload_id of the multipart upload is required with parts")
+	case len(in.Parts) == 0 || len(in.Parts) > MaxUploadParts:
+		return Invalid("parts", "parts must list 1 to %d parts", MaxUploadParts)
+	}
+	for i, p := range in.Parts {
+		if p.PartNumber != i+1 || p.ETag == "" || len(p.ETag) > 256 {
+			return Invalid("parts", "parts must be numbered 1, 2, ... in order, each with the ETag its upload answered")
+		}
+	}
+	return nil
+}
+
+// completeParts assembles a multipart upload. Parts that do not form it
+// abort it (no part outlives the failure) and are EUNPROCESSABLE: the file
+// must be registered again. An upload already assembled (a repeated call)
+// is left for the verification that follows.
+func (s *AssetService) completeParts(ctx context.Context, a *Asset, in *CompleteInput) error {
+	if s.Multipart == nil {
+		return Invalid("parts", "this deployment takes no multipart uploads")
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	err := s.Multipart.CompleteUpload(ctx, a.StorageKey, in.UploadID, in.Parts)
+	switch ErrorCode(err) {
+	case "", ENOTFOUND:
+		return nil
+	case EUNPROCESSABLE:
+		s.abort(ctx, a, in.UploadID)
+		return &Error{Code: EUNPROCESSABLE, Message: ErrorMessage(err) + "; the upload was discarded, register the file again",
+			Details: map[string]any{"field": "parts"}}
+	default:
+		return err
+	}
 }
 
 func stringField(md map[string]any, k string) string {
@@ -177,16 +323,22 @@ func stringField(md map[string]any, k string) string {
 }
 
 // Complete verifies an uploaded blob against its registration (size and sha256)
-// and marks the asset ready. A missing upload is ECONFLICT (upload first); a
-// mismatch is EUNPROCESSABLE and the bad blob is removed so that a new upload
-// can be made. Completing a ready asset returns it unchanged.
-func (s *AssetService) Complete(ctx context.Context, workspaceID, id string) (*Asset, error) {
+// and marks the asset ready; a multipart upload (in with its parts) is
+// assembled first. A missing upload is ECONFLICT (upload first); a mismatch
+// is EUNPROCESSABLE and the bad blob is removed so that a new upload can be
+// made. Completing a ready asset returns it unchanged.
+func (s *AssetService) Complete(ctx context.Context, workspaceID, id string, in CompleteInput) (*Asset, error) {
 	a, err := s.Get(ctx, workspaceID, id)
 	if err != nil {
 		return nil, err
 	}
 	if a.Status == StatusReady {
 		return a, nil
+	}
+	if in.UploadID != "" || len(in.Parts) > 0 {
+		if err := s.completeParts(ctx, a, &in); err != nil {
+			return nil, err
+		}
 	}
 	info, err := s.Blobs.Stat(ctx, a.StorageKey)
 	if IsNotFound(err) {
@@ -227,6 +379,11 @@ func (s *AssetService) hashBlob(ctx context.Context, key string) (string, error)
 		return "", err
 	}
 	defer r.Close()
+	return SHA256Hex(r)
+}
+
+// SHA256Hex reads r to its end and returns the hex SHA-256 of its bytes.
+func SHA256Hex(r io.Reader) (string, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, r); err != nil {
 		return "", err

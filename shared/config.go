@@ -27,6 +27,7 @@ type Config struct {
 	Media     MediaConfig
 	Jobs      JobConfig
 	Cleanup   CleanupConfig
+	Uploads   UploadConfig
 }
 
 // MediaConfig tunes media calls. Provider keys and base URLs are not here: the
@@ -99,8 +100,70 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return c, err
 	}
+	if c.Uploads, err = loadUploadConfig(getenv); err != nil {
+		return c, err
+	}
 	c.Jobs, err = loadJobConfig(getenv)
 	return c, err
+}
+
+// UploadConfig decides how registered files are uploaded: in one presigned
+// PUT up to MultipartThreshold bytes, in presigned parts above it.
+type UploadConfig struct {
+	// MultipartThreshold (UPLOAD_MULTIPART_THRESHOLD, bytes; default and
+	// most MaxSinglePutBytes). Tests lower it to upload small files in parts.
+	MultipartThreshold int64
+	// PartSize (UPLOAD_PART_SIZE, bytes, at least MinPartBytes; default
+	// DefaultPartBytes) is the size of every part but the last; larger when a
+	// file would need more than MaxUploadParts parts.
+	PartSize int64
+}
+
+// InParts reports whether a file of size bytes is uploaded in parts: above
+// MultipartThreshold (MaxSinglePutBytes when unset).
+func (u UploadConfig) InParts(size int64) bool {
+	threshold := u.MultipartThreshold
+	if threshold <= 0 {
+		threshold = MaxSinglePutBytes
+	}
+	return size > threshold
+}
+
+// PartSizeFor is the part size of a file of size bytes: PartSize (at least
+// MinPartBytes; DefaultPartBytes when unset), larger when the file would
+// need more than MaxUploadParts parts (rounded up to a MiB).
+func (u UploadConfig) PartSizeFor(size int64) int64 {
+	part := max(u.PartSize, MinPartBytes)
+	if u.PartSize <= 0 {
+		part = DefaultPartBytes
+	}
+	if need := (size + MaxUploadParts - 1) / MaxUploadParts; need > part {
+		part = (need + 1<<20 - 1) >> 20 << 20
+	}
+	return part
+}
+
+func loadUploadConfig(getenv func(string) string) (UploadConfig, error) {
+	u := UploadConfig{MultipartThreshold: MaxSinglePutBytes, PartSize: DefaultPartBytes}
+	for _, v := range []struct {
+		name   string
+		dst    *int64
+		lo, hi int64
+	}{
+		{"UPLOAD_MULTIPART_THRESHOLD", &u.MultipartThreshold, 1, MaxSinglePutBytes},
+		{"UPLOAD_PART_SIZE", &u.PartSize, MinPartBytes, MaxPartBytes},
+	} {
+		s := strings.TrimSpace(getenv(v.name))
+		if s == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < v.lo || n > v.hi {
+			return u, Invalid(v.name, "%s must be a number of bytes between %d and %d", v.name, v.lo, v.hi)
+		}
+		*v.dst = n
+	}
+	return u, nil
 }
 
 func loadMediaConfig(getenv func(string) string) (MediaConfig, error) {

@@ -123,6 +123,26 @@ type BlobStore interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// MultipartStore uploads large files in parts through presigned requests
+// (POST /api/v1/assets above the single-PUT limit).
+type MultipartStore interface {
+	// CreateUpload starts a multipart upload of key whose object gets
+	// opts.ContentType and opts.Tags, and returns its upload id.
+	CreateUpload(ctx context.Context, key string, opts PutOptions) (string, error)
+
+	// PresignPart returns the PUT of part number part (1-based), bound to
+	// exactly size bytes.
+	PresignPart(ctx context.Context, key, uploadID string, part int, size int64, expires time.Duration) (PresignedRequest, error)
+
+	// CompleteUpload assembles the parts into key's object. EUNPROCESSABLE
+	// when they do not form the upload; ENOTFOUND when the upload is gone
+	// (completed or aborted).
+	CompleteUpload(ctx context.Context, key, uploadID string, parts []CompletedPart) error
+
+	// AbortUpload discards an upload and its parts.
+	AbortUpload(ctx context.Context, key, uploadID string) error
+}
+
 // SpanStore keeps spans. Every method is scoped by workspace.
 type SpanStore interface {
 	// ListSpans returns a page of the spans matching f, newest first. EINVALID

@@ -18,6 +18,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	openapi "github.com/mediatrail/mediatrail"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/console"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
@@ -129,7 +130,8 @@ func New(cfg mediatrail.Config, awsCfg aws.Config, ddb *dynamodb.Client, provide
 	prices := mediatrail.DefaultPrices()
 	registry, inputs, outputs := mediaClients(cfg.Media, providerEnv)
 	retention := &mediatrail.RetentionService{Default: cfg.Cleanup.DefaultRetentionDays, Store: store}
-	assets := &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Retention: retention, Logger: logger}
+	assets := &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Retention: retention, Logger: logger,
+		Multipart: blobs, Uploads: cfg.Uploads}
 	return &App{
 		Config:    cfg,
 		AWS:       awsCfg,
@@ -210,6 +212,8 @@ var functions = map[string]func(*App) any{
 	"reconcile":               func(a *App) any { return reconcileHandler(a.Reconciler) },
 	// The media tools over MCP (mcp.go).
 	"mcp": mcpHandler,
+	// The contract, openapi.yaml, for anyone (no key).
+	"api-spec": func(*App) any { return httpapi.Document(openapi.JSON) },
 	// The review console's static files (shared/console).
 	"console": func(a *App) any { return console.New(a.Config.Storage).Handler() },
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"net/url"
 	"strconv"
@@ -190,10 +191,17 @@ func RegisterAsset(svc *mediatrail.AssetService) Endpoint {
 	}
 }
 
-// CompleteAsset serves POST /api/v1/assets/{id}/complete.
+// CompleteAsset serves POST /api/v1/assets/{id}/complete: no body after a
+// single PUT, the upload id and parts' ETags after a multipart upload.
 func CompleteAsset(svc *mediatrail.AssetService) Endpoint {
 	return func(ctx context.Context, r *Request) (Result, error) {
-		a, err := svc.Complete(ctx, r.WorkspaceID, r.PathParam("id"))
+		var in mediatrail.CompleteInput
+		if len(bytes.TrimSpace(r.body)) > 0 {
+			if err := r.DecodeJSON(&in); err != nil {
+				return Result{}, err
+			}
+		}
+		a, err := svc.Complete(ctx, r.WorkspaceID, r.PathParam("id"), in)
 		if err != nil {
 			return Result{}, err
 		}

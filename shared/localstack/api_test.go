@@ -17,6 +17,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	openapi "github.com/mediatrail/mediatrail"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
@@ -370,6 +371,23 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
+// The contract is served as JSON to anyone, key or not, byte for byte the
+// embedded openapi.yaml's JSON form.
+func TestContractIsServedWithoutKey(t *testing.T) {
+	e := newAPI(t)
+	want, err := openapi.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"", "not-a-key", keyA} {
+		v := e.do(t, "GET", "/api/v1/openapi.json", key, nil)
+		wantStatus(t, v, http.StatusOK)
+		if v.Raw != string(want) || !strings.HasPrefix(v.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("key %q: %s %.200s", key, v.Header.Get("Content-Type"), v.Raw)
+		}
+	}
+}
+
 func TestBadInputIsAClearClientError(t *testing.T) {
 	e := newAPI(t)
 	a := e.upload(t, keyA, "x.txt", "text/plain", []byte("x"))
@@ -421,7 +439,7 @@ func TestBadInputIsAClearClientError(t *testing.T) {
 		{"missing sha256", "POST", "/api/v1/assets", okBody(func(b map[string]any) { delete(b, "sha256") }), 400, mediatrail.EINVALID},
 		{"size negative", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["size"] = -1 }), 400, mediatrail.EINVALID},
 		{"size a string", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["size"] = "3" }), 400, mediatrail.EINVALID},
-		{"size over 5 GiB", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["size"] = int64(6) << 30 }), 413, mediatrail.ETOOLARGE},
+		{"size over the largest upload", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["size"] = int64(mediatrail.MaxUploadBytes) + 1 }), 413, mediatrail.ETOOLARGE},
 		{"sha256 short", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["sha256"] = "abc" }), 400, mediatrail.EINVALID},
 		{"sha256 not hex", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["sha256"] = strings.Repeat("z", 64) }), 400, mediatrail.EINVALID},
 		{"content type invalid", "POST", "/api/v1/assets", okBody(func(b map[string]any) { b["content_type"] = "png" }), 400, mediatrail.EINVALID},

@@ -274,8 +274,10 @@ var needs = map[string]access{
 	"TraceSummaryFunction":   {table: "read"},
 	"AssetSignedUrlFunction": {table: "read", objects: []string{"s3:GetObject"}},
 	"AssetDeleteFunction":    {table: "crud", objects: []string{"s3:DeleteObject"}},
-	"AssetRegisterFunction":  {table: "crud", objects: []string{"s3:PutObject", "s3:PutObjectTagging"}},
-	"AssetCompleteFunction":  {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}},
+	// Multipart uploads: Register creates them (aborting when presigning
+	// fails), Complete assembles them (aborting parts that do not fit).
+	"AssetRegisterFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectTagging"}},
+	"AssetCompleteFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"}},
 	// The generic route also submits video jobs (media_type video_gen, ...).
 	"MediaGenerateFunction": {table: "crud", objects: providerAccess.objects,
 		other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue", "states:StartExecution"}},
@@ -327,6 +329,8 @@ var needs = map[string]access{
 	"AgentMediaToolsGetFunction": {table: "read"},
 	"AgentMediaToolsSetFunction": {table: "crud"},
 	"MediaModelListFunction":     {table: "read", other: []string{"secretsmanager:GetSecretValue"}},
+	// The contract is embedded: nothing from AWS.
+	"ApiSpecFunction": {},
 	// The review console serves embedded files and touches nothing.
 	"ConsoleFunction": {},
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 )
 
@@ -39,22 +38,27 @@ type ErrorBody struct {
 
 // Call sends one API request to baseURL+path with X-API-Key key (none when
 // empty). body is nil, a string or []byte sent as it is, or a value sent as
-// JSON. A body that is not JSON fails the test: every API answer is.
+// JSON. A body that is not JSON fails the test: every API answer is. Every
+// exchange is held to openapi.yaml (CheckContract).
 func Call(tb testing.TB, baseURL, method, path, key string, body any) Reply {
 	tb.Helper()
-	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		sent = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		sent = b
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		rd = bytes.NewReader(raw)
+		sent = raw
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(sent)
 	}
 	req, err := http.NewRequest(method, baseURL+path, rd)
 	if err != nil {
@@ -70,6 +74,7 @@ func Call(tb testing.TB, baseURL, method, path, key string, body any) Reply {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	CheckContract(tb, req, sent, resp.StatusCode, resp.Header, raw)
 	var r Reply
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &r); err != nil {
