@@ -157,9 +157,13 @@ var runFields = []string{"media_type", "execution_id", "agent_id", "trace_id", "
 
 // mediaSchema is the input schema of capability c, generated from the HTTP
 // API's request type, without the fields c does not take.
-func mediaSchema(c mediatrail.Capability, providerRequired bool) *jsonschema.Schema {
+func mediaSchema(c mediatrail.Capability, defaults mediatrail.GenerateInput) *jsonschema.Schema {
 	s := schemaFor[mediatrail.GenerateInput](mediaArgDescriptions)
 	drop := slices.Clone(runFields)
+	if defaults.ToolID != "" {
+		// A workspace media tool fixes its provider, model and credential.
+		drop = append(drop, "tool_id", "provider", "model")
+	}
 	if !c.Async() {
 		drop = append(drop, "callback_url")
 	}
@@ -170,7 +174,7 @@ func mediaSchema(c mediatrail.Capability, providerRequired bool) *jsonschema.Sch
 		delete(s.Properties, name)
 	}
 	s.Required = nil
-	if providerRequired {
+	if defaults.Provider == "" && defaults.ToolID == "" {
 		s.Required = []string{"provider"}
 	}
 	return s
@@ -180,9 +184,11 @@ func mediaSchema(c mediatrail.Capability, providerRequired bool) *jsonschema.Sch
 // call's over defaults: what the call leaves empty takes the default's, and
 // config keys merge (the call's win). Builtins are MediaTool(c, ..., c, no
 // defaults); an agent's attached tool is one with the agent's name and
-// defaults. With a default provider, provider is no longer required.
+// defaults. With a default provider, provider is no longer required; with a
+// default ToolID (a workspace media tool) the call always names that tool and
+// takes no provider, model or tool_id argument.
 func MediaTool(name, description string, c mediatrail.Capability, defaults mediatrail.GenerateInput) Tool {
-	spec := &sdk.Tool{Name: name, Description: description, InputSchema: mediaSchema(c, defaults.Provider == "")}
+	spec := &sdk.Tool{Name: name, Description: description, InputSchema: mediaSchema(c, defaults)}
 	return newTool(spec, func(ctx context.Context, s *Server, cl *call, in mediatrail.GenerateInput) (*sdk.CallToolResult, error) {
 		in = withDefaults(in, defaults)
 		in.ExecutionID, in.AgentID, in.TraceID, in.ParentSpanID = cl.Run.ExecutionID, cl.Run.AgentID, cl.Run.TraceID, cl.Run.ParentSpanID
@@ -192,6 +198,9 @@ func MediaTool(name, description string, c mediatrail.Capability, defaults media
 
 // withDefaults fills what in leaves empty from d.
 func withDefaults(in, d mediatrail.GenerateInput) mediatrail.GenerateInput {
+	if d.ToolID != "" {
+		in.ToolID = d.ToolID
+	}
 	in.Provider = cmp.Or(in.Provider, d.Provider)
 	in.Model = cmp.Or(in.Model, d.Model)
 	in.Prompt = cmp.Or(in.Prompt, d.Prompt)
