@@ -22,7 +22,7 @@ func (r *recorder) Errorf(format string, args ...any) {
 func (r *recorder) Fatal(args ...any) { r.failures = append(r.failures, fmt.Sprint(args...)) }
 
 const (
-	listBody   = `{"data":[],"meta":{"total":0,"page":1,"limit":20,"pages":0,"next_cursor":""}}`
+	listBody   = `{"data":[],"meta":{"total":0,"page":1,"limit":20,"pages":0,"total_pages":0,"next_cursor":""}}`
 	errorOf    = `{"error":{"code":%q,"message":"m","details":{"request_id":"r1"}}}`
 	anAssetID  = "2bF3hY8wZQmS9vT1uK4nR7pL0aX"
 	retention  = `{"data":{"retention_days":30,"source":"workspace"}}`
