@@ -309,7 +309,7 @@ var needs = map[string]access{
 	// The media tools over MCP: every media capability (videos included) and
 	// the asset tools (read, sign, delete).
 	"McpFunction": {table: "crud", objects: providerAccess.objects,
-		other: []string{"secretsmanager:GetSecretValue", "states:StartExecution", "kms:Decrypt"}},
+		other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue", "states:StartExecution"}},
 	// Credentials: only create and update seal keys (kms:Encrypt); the check
 	// calls the provider (kms:Decrypt, and the provider secret for base
 	// URLs). Media models read the provider secret to say which providers
