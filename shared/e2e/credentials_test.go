@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,19 +16,9 @@ import (
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
-// credential is a credential as the API answers it.
-type credential struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Provider    string     `json:"provider"`
-	WorkspaceID string     `json:"workspace_id"`
-	IsDefault   bool       `json:"is_default"`
-	IsValid     bool       `json:"is_valid"`
-	KeyHint     string     `json:"key_hint"`
-	BaseURL     string     `json:"base_url"`
-	LastUsedAt  *time.Time `json:"last_used_at"`
-	CheckedAt   *time.Time `json:"checked_at"`
-}
+// credential is a credential as the API answers it (the domain type: its
+// ciphertext never leaves the service).
+type credential = mediatrail.Credential
 
 // workspaceKey is a provider key of one workspace, accepted by the openai fake.
 func workspaceKey(ws string) string { return "sk-ws-" + ws + "-3c9f2a7d" }

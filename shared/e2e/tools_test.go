@@ -11,17 +11,7 @@ import (
 )
 
 // tool is a media tool as the API answers it.
-type tool struct {
-	ID           string         `json:"id"`
-	WorkspaceID  string         `json:"workspace_id"`
-	Name         string         `json:"name"`
-	Description  string         `json:"description"`
-	MediaType    string         `json:"media_type"`
-	Provider     string         `json:"provider"`
-	Model        string         `json:"model"`
-	CredentialID string         `json:"credential_id"`
-	Config       map[string]any `json:"config"`
-}
+type tool = mediatrail.MediaTool
 
 func (st *stack) addTool(t *testing.T, key string, body map[string]any) tool {
 	t.Helper()
