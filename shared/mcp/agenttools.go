@@ -31,7 +31,7 @@ func AttachedTools(agents AgentToolLister) func(context.Context, Caller) ([]Tool
 		if err != nil || len(attached) == 0 {
 			return Builtins(), err
 		}
-		utilities := assetTools()
+		utilities := utilityTools()
 		taken := make(map[string]bool, len(attached)+len(utilities))
 		for _, t := range utilities {
 			taken[t.Spec.Name] = true

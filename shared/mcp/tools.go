@@ -119,8 +119,12 @@ var builtins = sync.OnceValue(func() []Tool {
 	for _, c := range mediatrail.Capabilities {
 		tools = append(tools, MediaTool(string(c), capabilityDescriptions[c], c, mediatrail.GenerateInput{}))
 	}
-	return append(tools, assetTools()...)
+	return append(tools, utilityTools()...)
 })
+
+// utilityTools are the built-ins that make no provider call (get_job, the
+// asset tools, get_trace_summary), built once: every caller sees them.
+var utilityTools = sync.OnceValue(assetTools)
 
 // capabilityDescriptions describe the capability tools to the model.
 var capabilityDescriptions = map[mediatrail.Capability]string{
