@@ -168,13 +168,16 @@ type CredentialService struct {
 	Logger        *slog.Logger
 
 	mu      sync.Mutex
-	clients map[string]cachedClient // by workspace/id, valid for one ciphertext
+	clients map[string]cachedClient // by workspace/id, valid for one ciphertext and base URL
 	touched map[string]time.Time
 }
 
+// cachedClient is valid for one ciphertext and base URL: a rotation or a new
+// base_url, made by another function's process, misses the cache at once.
 type cachedClient struct {
 	provider   Provider
 	ciphertext [sha256.Size]byte
+	baseURL    string
 	expires    time.Time
 }
 
@@ -366,7 +369,6 @@ func (s *CredentialService) Update(ctx context.Context, ws, id string, in Creden
 	if err := s.Store.UpdateCredential(ctx, c); err != nil {
 		return nil, err
 	}
-	s.forget(ws, id)
 	return c, nil
 }
 
@@ -380,7 +382,6 @@ func (s *CredentialService) Delete(ctx context.Context, ws, id string) error {
 	if err := s.Store.DeleteCredential(ctx, ws, id); err != nil {
 		return err
 	}
-	s.forget(ws, id)
 	if !c.IsDefault {
 		return nil
 	}
@@ -524,7 +525,7 @@ func (s *CredentialService) client(ctx context.Context, c *Credential) (Provider
 	k, sum := c.WorkspaceID+"/"+c.ID, sha256.Sum256(c.Ciphertext)
 	now := s.now()
 	s.mu.Lock()
-	if e, ok := s.clients[k]; ok && e.ciphertext == sum && now.Before(e.expires) {
+	if e, ok := s.clients[k]; ok && e.ciphertext == sum && e.baseURL == c.BaseURL && now.Before(e.expires) {
 		s.mu.Unlock()
 		return e.provider, nil
 	}
@@ -549,7 +550,7 @@ func (s *CredentialService) client(ctx context.Context, c *Credential) (Provider
 			}
 		}
 	}
-	s.clients[k] = cachedClient{provider: p, ciphertext: sum, expires: now.Add(cmp.Or(s.CacheTTL, DefaultCredentialCacheTTL))}
+	s.clients[k] = cachedClient{provider: p, ciphertext: sum, baseURL: c.BaseURL, expires: now.Add(cmp.Or(s.CacheTTL, DefaultCredentialCacheTTL))}
 	return p, nil
 }
 

@@ -139,7 +139,7 @@ func (b *xorBox) Decrypt(_ context.Context, sealed []byte, ec map[string]string)
 // keyedProvider is a provider client carrying the key it was made with.
 type keyedProvider struct {
 	stubProvider
-	name, key string
+	name, key, baseURL string
 }
 
 func (p keyedProvider) Name() string { return p.name }
@@ -158,8 +158,8 @@ func (f memFactory) KeyNeeded(name string) (bool, error) {
 	return name == "paid", err
 }
 func (f memFactory) PlatformKey(name string) bool { return f.platformKey }
-func (f memFactory) WithKey(name string, key mediatrail.Secret, _ string) (mediatrail.Provider, error) {
-	return keyedProvider{name: name, key: key.Reveal()}, nil
+func (f memFactory) WithKey(name string, key mediatrail.Secret, baseURL string) (mediatrail.Provider, error) {
+	return keyedProvider{name: name, key: key.Reveal(), baseURL: baseURL}, nil
 }
 func (f memFactory) CheckKey(context.Context, string, mediatrail.Secret, string) error { return nil }
 
@@ -276,6 +276,40 @@ func TestResolveCachesKeysBriefly(t *testing.T) {
 	resolve()
 	if box.decrypts != before+1 {
 		t.Error("an expired cache entry was used")
+	}
+}
+
+// A change made by another process (each route is its own Lambda: PATCH
+// runs where no client is cached) reaches a warm media function's cache at
+// once: a new base_url misses it as a rotated key does.
+func TestCachedClientFollowsChangesFromOtherProcesses(t *testing.T) {
+	media, box := newCredentialService(false)
+	routes := &mediatrail.CredentialService{Store: media.Store, Box: box, Providers: media.Providers}
+	c := create(t, routes, "ws", "paid", "first-key-01")
+	client := func() keyedProvider {
+		t.Helper()
+		choice, err := media.Resolve(t.Context(), "ws", "paid", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return choice.Provider.(keyedProvider)
+	}
+	if got := client(); got.baseURL != "" || got.key != "first-key-01" {
+		t.Fatalf("first client = %+v", got)
+	}
+	gateway := "https://gateway.example/v1"
+	if _, err := routes.Update(t.Context(), "ws", c.ID, mediatrail.CredentialInput{BaseURL: &gateway}); err != nil {
+		t.Fatal(err)
+	}
+	if got := client(); got.baseURL != gateway {
+		t.Errorf("after another process set base_url the call went to %q", got.baseURL)
+	}
+	key := "second-key-02"
+	if _, err := routes.Update(t.Context(), "ws", c.ID, mediatrail.CredentialInput{APIKey: &key}); err != nil {
+		t.Fatal(err)
+	}
+	if got := client(); got.key != key || got.baseURL != gateway {
+		t.Errorf("after another process rotated the key the call used %+v", got)
 	}
 }
 
