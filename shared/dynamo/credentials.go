@@ -271,14 +271,21 @@ func (s *Store) DefaultCredential(ctx context.Context, ws, provider string) (*me
 		return nil, nil
 	}
 	id, err := s.defaultID(ctx, ws, provider)
-	if err != nil || id == "" {
+	if err != nil || !mediatrail.ValidID(id) {
 		return nil, err
 	}
-	c, err := s.FindCredential(ctx, ws, id)
-	if mediatrail.IsNotFound(err) {
-		return nil, nil
+	// The pointer was just read: the credential is the default, so
+	// FindCredential's second read of it is not needed.
+	item, err := s.getWS(ctx, ws, credPrefix+id)
+	if err != nil || item == nil {
+		return nil, err
 	}
-	return c, err
+	c, err := unmarshalCredential(item)
+	if err != nil {
+		return nil, err
+	}
+	c.IsDefault = true
+	return c, nil
 }
 
 // TouchCredential sets last_used_at and, with valid, is_valid (and
