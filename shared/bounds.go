@@ -1,6 +1,9 @@
 package mediatrail
 
-import "unicode/utf8"
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
 
 const (
 	// MaxJSONDepth bounds the nesting of caller-supplied JSON (config,
@@ -40,6 +43,16 @@ func validateDepth(field string, v map[string]any) error {
 		return Invalid(field, "%s must nest at most %d levels", field, MaxJSONDepth)
 	}
 	return nil
+}
+
+// validateConfig bounds a provider config (a media call's, a media tool's
+// defaults): its JSON size and its nesting, so that whatever carries it (the
+// span, the job, the tool) can be stored.
+func validateConfig(cfg map[string]any) error {
+	if b, err := json.Marshal(cfg); err != nil || len(b) > MaxConfigBytes {
+		return Invalid("config", "config must be a JSON object of at most %d KiB", MaxConfigBytes>>10)
+	}
+	return validateDepth("config", cfg)
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

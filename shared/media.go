@@ -315,10 +315,7 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	case !utf8.ValidString(in.Prompt):
 		return "", Invalid("prompt", "prompt must be valid UTF-8")
 	}
-	if b, err := json.Marshal(in.Config); err != nil || len(b) > MaxConfigBytes {
-		return "", Invalid("config", "config must be a JSON object of at most %d KiB", MaxConfigBytes>>10)
-	}
-	if err := validateDepth("config", in.Config); err != nil {
+	if err := validateConfig(in.Config); err != nil {
 		return "", err
 	}
 	if len(in.InputURL) > MaxInputURLBytes {

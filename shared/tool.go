@@ -2,8 +2,8 @@ package mediatrail
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -208,8 +208,8 @@ func (s *ToolService) apply(ctx context.Context, t *MediaTool, in ToolInput) err
 		t.Model = m
 	}
 	if in.Config != nil {
-		if b, err := json.Marshal(*in.Config); err != nil || len(b) > MaxConfigBytes {
-			return Invalid("config", "config must be a JSON object of at most %d KiB", MaxConfigBytes>>10)
+		if err := validateConfig(*in.Config); err != nil {
+			return err
 		}
 		t.Config = *in.Config
 	}
@@ -258,7 +258,7 @@ func (s *ToolService) SetAgentTools(ctx context.Context, ws, agentID string, ids
 	for _, id := range uniq {
 		t, err := s.Get(ctx, ws, id)
 		if IsNotFound(err) {
-			return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("media tool %s not found", truncate(id, 64)), Details: map[string]any{"field": "tool_ids"}}
+			return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("media tool %s not found", shortened(id, 64)), Details: map[string]any{"field": "tool_ids"}}
 		} else if err != nil {
 			return nil, err
 		}
@@ -270,11 +270,13 @@ func (s *ToolService) SetAgentTools(ctx context.Context, ws, agentID string, ids
 	return out, nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// shortened is s cut to at most n bytes (whole characters), marked "..."
+// when cut.
+func shortened(s string, n int) string {
+	if t, cut := truncateUTF8(s, n); cut {
+		return t + "..."
 	}
-	return s[:n] + "..."
+	return s
 }
 
 // GetAgentTools answers the tools attached to an agent (none: empty lists).
@@ -356,13 +358,8 @@ func (s *ToolService) forCall(ctx context.Context, ws string, c Capability, in *
 		in.Model = t.Model
 	}
 	if len(t.Config) > 0 {
-		merged := make(map[string]any, len(t.Config)+len(in.Config))
-		for k, v := range t.Config {
-			merged[k] = v
-		}
-		for k, v := range in.Config {
-			merged[k] = v
-		}
+		merged := maps.Clone(t.Config)
+		maps.Copy(merged, in.Config)
 		in.Config = merged
 	}
 	return t, nil
