@@ -75,7 +75,7 @@ func (api *API) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, r
 	if err != nil {
 		return Result{}, err
 	}
-	body, err := requestBody(ev)
+	body, err := RequestBody(ev)
 	if err != nil {
 		return Result{}, err
 	}
@@ -122,7 +122,9 @@ func RequestKey(header func(name string) string) string {
 	return strings.TrimSpace(token)
 }
 
-func requestBody(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+// RequestBody is the event's body, decoded: invalid base64 is EINVALID and
+// more than MaxBodyBytes ETOOLARGE, for every route's function alike.
+func RequestBody(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
 	raw := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		var err error

@@ -3,7 +3,6 @@ package mcp
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,7 +131,9 @@ func (s *Server) Handler() LambdaHandler {
 				resp = errorResponse(errors.New("panic"), requestID)
 			}
 		}()
-		if err := checkBody(ev); err != nil {
+		// What the adapter cannot turn into a request, and bodies over the
+		// API's limit, are client errors, as on every route.
+		if _, err := httpapi.RequestBody(&ev); err != nil {
 			return errorResponse(err, requestID), nil
 		}
 		resp, err := s.adapter.ProxyWithContext(context.WithValue(ctx, requestIDKey{}, requestID), ev)
@@ -142,23 +143,6 @@ func (s *Server) Handler() LambdaHandler {
 		}
 		return resp, nil
 	}
-}
-
-// checkBody refuses what the adapter cannot turn into a request, and bodies
-// over the API's limit, as client errors.
-func checkBody(ev events.APIGatewayV2HTTPRequest) error {
-	n := len(ev.Body)
-	if ev.IsBase64Encoded {
-		raw, err := base64.StdEncoding.DecodeString(ev.Body)
-		if err != nil {
-			return mediatrail.Invalid("body", "request body is not valid base64")
-		}
-		n = len(raw)
-	}
-	if n > httpapi.MaxBodyBytes {
-		return &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: fmt.Sprintf("request body must be at most %d MiB", httpapi.MaxBodyBytes>>20)}
-	}
-	return nil
 }
 
 // rpcError is a JSON-RPC error answer: the MCP shape of a refusal that comes
