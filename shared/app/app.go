@@ -216,17 +216,27 @@ var functions = map[string]func(*App) any{
 	"api-spec": func(*App) any { return httpapi.Document(openapi.JSON) },
 	// The review console's static files (shared/console).
 	"console": func(a *App) any { return console.New(a.Config.Storage).Handler() },
+	// Credentials, media tools, agents' tools and media models (credentials.go).
+	"credential-list":       func(a *App) any { return a.API.Handler(httpapi.ListCredentials(a.Credentials)) },
+	"credential-get":        func(a *App) any { return a.API.Handler(httpapi.GetCredential(a.Credentials)) },
+	"credential-create":     func(a *App) any { return a.API.Handler(httpapi.CreateCredential(a.Credentials)) },
+	"credential-update":     func(a *App) any { return a.API.Handler(httpapi.UpdateCredential(a.Credentials)) },
+	"credential-delete":     func(a *App) any { return a.API.Handler(httpapi.DeleteCredential(a.Credentials)) },
+	"credential-default":    func(a *App) any { return a.API.Handler(httpapi.SetDefaultCredential(a.Credentials)) },
+	"credential-check":      func(a *App) any { return a.API.Handler(httpapi.CheckCredential(a.Credentials)) },
+	"media-tool-list":       func(a *App) any { return a.API.Handler(httpapi.ListTools(a.Tools)) },
+	"media-tool-get":        func(a *App) any { return a.API.Handler(httpapi.GetTool(a.Tools)) },
+	"media-tool-create":     func(a *App) any { return a.API.Handler(httpapi.CreateTool(a.Tools)) },
+	"media-tool-update":     func(a *App) any { return a.API.Handler(httpapi.UpdateTool(a.Tools)) },
+	"media-tool-delete":     func(a *App) any { return a.API.Handler(httpapi.DeleteTool(a.Tools)) },
+	"agent-media-tools-get": func(a *App) any { return a.API.Handler(httpapi.GetAgentTools(a.Tools)) },
+	"agent-media-tools-set": func(a *App) any { return a.API.Handler(httpapi.SetAgentTools(a.Tools)) },
+	"media-model-list":      func(a *App) any { return a.API.Handler(httpapi.ListMediaModels(a.Models)) },
 }
 
 // mediaHandler serves the media route of capability c ("" for /media/generate).
 func mediaHandler(c mediatrail.Capability) func(*App) any {
 	return func(a *App) any { return a.API.Handler(httpapi.GenerateMedia(a.Media, c)) }
-}
-
-func init() {
-	for name, f := range credentialFunctions {
-		functions[name] = f
-	}
 }
 
 // Functions lists the function names, sorted.

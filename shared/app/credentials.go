@@ -8,7 +8,6 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/fetch"
-	"github.com/mediatrail/mediatrail/shared/httpapi"
 	"github.com/mediatrail/mediatrail/shared/kms"
 	"github.com/mediatrail/mediatrail/shared/providers"
 )
@@ -41,24 +40,4 @@ func kmsClient(cfg aws.Config, getenv func(string) string) *awskms.Client {
 			o.BaseEndpoint = aws.String(ep)
 		}
 	})
-}
-
-// credentialFunctions names the handlers of the credentials, media tools,
-// agents' tools and media models routes.
-var credentialFunctions = map[string]func(*App) any{
-	"credential-list":       func(a *App) any { return a.API.Handler(httpapi.ListCredentials(a.Credentials)) },
-	"credential-get":        func(a *App) any { return a.API.Handler(httpapi.GetCredential(a.Credentials)) },
-	"credential-create":     func(a *App) any { return a.API.Handler(httpapi.CreateCredential(a.Credentials)) },
-	"credential-update":     func(a *App) any { return a.API.Handler(httpapi.UpdateCredential(a.Credentials)) },
-	"credential-delete":     func(a *App) any { return a.API.Handler(httpapi.DeleteCredential(a.Credentials)) },
-	"credential-default":    func(a *App) any { return a.API.Handler(httpapi.SetDefaultCredential(a.Credentials)) },
-	"credential-check":      func(a *App) any { return a.API.Handler(httpapi.CheckCredential(a.Credentials)) },
-	"media-tool-list":       func(a *App) any { return a.API.Handler(httpapi.ListTools(a.Tools)) },
-	"media-tool-get":        func(a *App) any { return a.API.Handler(httpapi.GetTool(a.Tools)) },
-	"media-tool-create":     func(a *App) any { return a.API.Handler(httpapi.CreateTool(a.Tools)) },
-	"media-tool-update":     func(a *App) any { return a.API.Handler(httpapi.UpdateTool(a.Tools)) },
-	"media-tool-delete":     func(a *App) any { return a.API.Handler(httpapi.DeleteTool(a.Tools)) },
-	"agent-media-tools-get": func(a *App) any { return a.API.Handler(httpapi.GetAgentTools(a.Tools)) },
-	"agent-media-tools-set": func(a *App) any { return a.API.Handler(httpapi.SetAgentTools(a.Tools)) },
-	"media-model-list":      func(a *App) any { return a.API.Handler(httpapi.ListMediaModels(a.Models)) },
 }
