@@ -151,21 +151,17 @@ func workDir() (string, error) {
 }
 
 // removeStaleWorkDirs removes the work directories of processes that are
-// gone, and returns how many it removed. A directory whose process still
-// runs (another function on this machine, locally) is left alone.
-func removeStaleWorkDirs() int {
+// gone. A directory whose process still runs (another function on this
+// machine, locally) is left alone.
+func removeStaleWorkDirs() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), workDirPrefix+"*"))
-	removed := 0
 	for _, dir := range dirs {
 		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(dir), workDirPrefix))
 		if err != nil || pid <= 0 || pid == os.Getpid() || syscall.Kill(pid, 0) != syscall.ESRCH {
 			continue
 		}
-		if os.RemoveAll(dir) == nil {
-			removed++
-		}
+		_ = os.RemoveAll(dir) // best effort: what stays is tried again at the next start
 	}
-	return removed
 }
 
 // capped keeps the first max bytes written and notes an overflow.
