@@ -421,25 +421,34 @@ func (s *AssetService) List(ctx context.Context, workspaceID string, f AssetFilt
 // SignedURL presigns a download of a ready asset for expires (1 s to 7 days).
 // A pending asset is ECONFLICT: there is nothing verified to download yet.
 func (s *AssetService) SignedURL(ctx context.Context, workspaceID, id string, expires time.Duration, d Disposition) (PresignedRequest, error) {
+	_, req, err := s.SignedAsset(ctx, workspaceID, id, expires, d)
+	return req, err
+}
+
+// SignedAsset is SignedURL answering the asset it signed as well, for
+// callers that describe the link (name, type, size) without reading the
+// record again.
+func (s *AssetService) SignedAsset(ctx context.Context, workspaceID, id string, expires time.Duration, d Disposition) (*Asset, PresignedRequest, error) {
 	if expires < time.Second || expires > MaxSignedURLExpiry {
-		return PresignedRequest{}, Invalid("expires_in", "expires_in must be between 1 and 604800 seconds")
+		return nil, PresignedRequest{}, Invalid("expires_in", "expires_in must be between 1 and 604800 seconds")
 	}
 	if d == "" {
 		d = DispositionAttachment
 	}
 	if d != DispositionAttachment && d != DispositionInline {
-		return PresignedRequest{}, Invalid("disposition", "disposition must be attachment or inline")
+		return nil, PresignedRequest{}, Invalid("disposition", "disposition must be attachment or inline")
 	}
 	a, err := s.Get(ctx, workspaceID, id)
 	if err != nil {
-		return PresignedRequest{}, err
+		return nil, PresignedRequest{}, err
 	}
 	if a.Status != StatusReady {
-		return PresignedRequest{}, Errorf(ECONFLICT, "asset upload is not complete")
+		return nil, PresignedRequest{}, Errorf(ECONFLICT, "asset upload is not complete")
 	}
-	return s.Blobs.PresignGet(ctx, a.StorageKey, GetOptions{
+	req, err := s.Blobs.PresignGet(ctx, a.StorageKey, GetOptions{
 		Expires: expires, Disposition: d, FileName: a.FileName, ContentType: a.ContentType,
 	})
+	return a, req, err
 }
 
 // Delete removes an asset's blob and record. The order makes a crash at any

@@ -150,11 +150,7 @@ func signedURL(ctx context.Context, s *Server, c *call, in signedURLInput) (*sdk
 	if in.ExpiresIn == 0 {
 		expires = mediatrail.DefaultSignedURLExpiry
 	}
-	req, err := s.Assets.SignedURL(ctx, c.WorkspaceID, in.AssetID, expires, mediatrail.Disposition(in.Disposition))
-	if err != nil {
-		return nil, err
-	}
-	a, err := s.Assets.Get(ctx, c.WorkspaceID, in.AssetID)
+	a, req, err := s.Assets.SignedAsset(ctx, c.WorkspaceID, in.AssetID, expires, mediatrail.Disposition(in.Disposition))
 	if err != nil {
 		return nil, err
 	}
