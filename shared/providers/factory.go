@@ -37,15 +37,6 @@ type check struct {
 	notFoundOK bool
 }
 
-// CheckPaths lists each provider's check route (the fakes serve them).
-func CheckPaths() map[string]string {
-	out := map[string]string{}
-	for name, c := range clients {
-		out[name], _, _ = strings.Cut(c.check.path, "?")
-	}
-	return out
-}
-
 // Factory is the mediatrail.ProviderFactory: the deployment's clients (the
 // Registry, from the environment) and clients made per workspace credential.
 type Factory struct {

@@ -146,8 +146,9 @@ func (s *Server) RateLimit(d time.Duration) Fault {
 	return f
 }
 
-// accountPaths are the cheap authenticated GETs a credential check makes
-// (mediatrail's providers.CheckPaths, under each API's base path); fal has
+// accountPaths are the cheap authenticated GETs a credential check makes,
+// written from providers.md, not from the clients, so that a client calling
+// the wrong route fails against its fake; fal has
 // none: a check asks the status of an unknown request (404 to a good key).
 var accountPaths = map[string]string{
 	"openai": "/v1/models", "elevenlabs": "/v1/user", "deepgram": "/v1/projects", "replicate": "/v1/account",
