@@ -43,14 +43,8 @@ func (f *assetFilters) register(cmd *cobra.Command) {
 
 // query is f as the query of GET /api/v1/assets.
 func (f *assetFilters) query() url.Values {
-	q := url.Values{}
-	for k, v := range map[string]string{"type": f.typ, "provider": f.provider, "agent_id": f.agent, "execution_id": f.execution,
-		"created_after": f.after, "created_before": f.before} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	return q
+	return query("type", f.typ, "provider", f.provider, "agent_id", f.agent, "execution_id", f.execution,
+		"created_after", f.after, "created_before", f.before)
 }
 
 func (c *cli) assetsListCommand() *cobra.Command {
@@ -78,16 +72,11 @@ func (c *cli) assetsListCommand() *cobra.Command {
 			if status != "" {
 				q.Set("status", status)
 			}
+			if cursor != "" {
+				q.Set("cursor", cursor)
+			}
 			var collected []*mediatrail.Asset
-			for {
-				if cursor != "" {
-					q.Set("cursor", cursor)
-				}
-				var page []*mediatrail.Asset
-				m, err := api.call(cmd.Context(), "GET", "/api/v1/assets", q, nil, &page)
-				if err != nil {
-					return err
-				}
+			m, err := pages(cmd.Context(), api, "/api/v1/assets", q, all, func(page []*mediatrail.Asset) error {
 				if c.jsonlOut {
 					for _, a := range page {
 						if err := c.printJSON(a); err != nil {
@@ -96,13 +85,13 @@ func (c *cli) assetsListCommand() *cobra.Command {
 					}
 				}
 				collected = append(collected, page...)
-				if !all || m == nil || m.NextCursor == "" {
-					if !all && m != nil && m.NextCursor != "" && !c.structured() {
-						defer fmt.Fprintf(c.stderr, "more: --cursor %s (or --all)\n", m.NextCursor)
-					}
-					break
-				}
-				cursor = m.NextCursor
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if !all && m != nil && m.NextCursor != "" && !c.structured() {
+				defer fmt.Fprintf(c.stderr, "more: --cursor %s (or --all)\n", m.NextCursor)
 			}
 			switch {
 			case c.jsonlOut:

@@ -107,3 +107,22 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 	}
 	return env.Meta, nil
 }
+
+// pages GETs path with q page after page, following next_cursor while all,
+// handing each page to each as it arrives; it answers the last page's meta.
+func pages[T any](ctx context.Context, api *client, path string, q url.Values, all bool, each func([]T) error) (*meta, error) {
+	for {
+		var page []T
+		m, err := api.call(ctx, "GET", path, q, nil, &page)
+		if err != nil {
+			return nil, err
+		}
+		if err := each(page); err != nil {
+			return nil, err
+		}
+		if !all || m == nil || m.NextCursor == "" {
+			return m, nil
+		}
+		q.Set("cursor", m.NextCursor)
+	}
+}

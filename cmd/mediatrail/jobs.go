@@ -145,17 +145,11 @@ func (c *cli) jobsListCommand() *cobra.Command {
 			}
 			q := query("status", status, "limit", fmt.Sprint(limit))
 			var jobs []*mediatrail.JobView
-			for {
-				var page []*mediatrail.JobView
-				m, err := api.call(cmd.Context(), "GET", "/api/v1/media/jobs", q, nil, &page)
-				if err != nil {
-					return err
-				}
+			if _, err := pages(cmd.Context(), api, "/api/v1/media/jobs", q, all, func(page []*mediatrail.JobView) error {
 				jobs = append(jobs, page...)
-				if !all || m == nil || m.NextCursor == "" {
-					break
-				}
-				q.Set("cursor", m.NextCursor)
+				return nil
+			}); err != nil {
+				return err
 			}
 			switch {
 			case c.jsonlOut:

@@ -32,17 +32,11 @@ the asset it made (with its API link).`,
 			}
 			q := query("execution_id", args[0], "limit", "100")
 			var spans []*mediatrail.Span
-			for {
-				var page []*mediatrail.Span
-				m, err := api.call(cmd.Context(), "GET", "/api/v1/traces", q, nil, &page)
-				if err != nil {
-					return err
-				}
+			if _, err := pages(cmd.Context(), api, "/api/v1/traces", q, true, func(page []*mediatrail.Span) error {
 				spans = append(spans, page...)
-				if m == nil || m.NextCursor == "" {
-					break
-				}
-				q.Set("cursor", m.NextCursor)
+				return nil
+			}); err != nil {
+				return err
 			}
 			if c.structured() {
 				if spans == nil {
