@@ -118,6 +118,26 @@ func (s *Store) EnsureCursorKey(ctx context.Context) error {
 	return err
 }
 
+// readCursor decodes token, a cursor of listing fp, under the table's cursor
+// key: the key's read error as cursorKey returns it, EINVALID "invalid
+// cursor" as decodeCursor does.
+func (s *Store) readCursor(ctx context.Context, token string, fp []byte) (cursor, error) {
+	key, err := s.cursorKey(ctx)
+	if err != nil {
+		return cursor{}, err
+	}
+	return decodeCursor(token, key, fp)
+}
+
+// writeCursor encodes c, a cursor of listing fp, under the table's cursor key.
+func (s *Store) writeCursor(ctx context.Context, c cursor, fp []byte) (string, error) {
+	key, err := s.cursorKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	return encodeCursor(c, key, fp), nil
+}
+
 // cursorKey returns the table's cursor key, read once per Store.
 func (s *Store) cursorKey(ctx context.Context) ([]byte, error) {
 	s.keyMu.Lock()

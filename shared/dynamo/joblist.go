@@ -57,11 +57,7 @@ func (s *Store) ListJobs(ctx context.Context, workspaceID string, f mediatrail.J
 	lo, hi := jobPrefix+mediatrail.MinIDAt(ksuidEpoch), jobPrefix+mediatrail.MaxIDAt(ksuidEnd)
 	page := 1
 	if f.Cursor != "" {
-		key, err := s.cursorKey(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c, err := decodeCursor(f.Cursor, key, fp)
+		c, err := s.readCursor(ctx, f.Cursor, fp)
 		if err != nil {
 			return nil, err
 		}
@@ -111,9 +107,9 @@ func collectPage[T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, 
 		return items, "", err
 	}
 	items = items[:limit]
-	key, err := s.cursorKey(ctx)
+	next, err := s.writeCursor(ctx, cursor{afterID: id(items[limit-1]), page: page + 1}, fp)
 	if err != nil {
 		return nil, "", err
 	}
-	return items, encodeCursor(cursor{afterID: id(items[limit-1]), page: page + 1}, key, fp), nil
+	return items, next, nil
 }

@@ -77,11 +77,7 @@ func (s *Store) ListAssets(ctx context.Context, workspaceID string, f mediatrail
 	page := f.Page
 	switch {
 	case f.Cursor != "":
-		key, err := s.cursorKey(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c, err := decodeCursor(f.Cursor, key, l.fp)
+		c, err := s.readCursor(ctx, f.Cursor, l.fp)
 		if err != nil {
 			return nil, err
 		}
@@ -117,11 +113,9 @@ func (s *Store) ListAssets(ctx context.Context, workspaceID string, f mediatrail
 	}
 	if len(assets) > l.limit {
 		assets = assets[:l.limit]
-		key, err := s.cursorKey(ctx)
-		if err != nil {
+		if out.NextCursor, err = s.writeCursor(ctx, cursor{afterID: assets[l.limit-1].ID, page: page + 1}, l.fp); err != nil {
 			return nil, err
 		}
-		out.NextCursor = encodeCursor(cursor{afterID: assets[l.limit-1].ID, page: page + 1}, key, l.fp)
 	}
 	out.Assets = assets
 	return out, nil

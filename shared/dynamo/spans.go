@@ -190,11 +190,7 @@ func (s *Store) ListSpans(ctx context.Context, workspaceID string, f mediatrail.
 	}
 	page, after := max(f.Page, 1), ""
 	if f.Cursor != "" {
-		key, err := s.cursorKey(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c, err := decodeCursor(f.Cursor, key, q.fp)
+		c, err := s.readCursor(ctx, f.Cursor, q.fp)
 		if err != nil {
 			return nil, err
 		}
