@@ -226,7 +226,7 @@ func (s *AssetService) Register(ctx context.Context, workspaceID string, in Regi
 	}
 	up, err := s.Blobs.PresignPut(ctx, a.StorageKey, PutOptions{
 		Expires: UploadExpiry, ContentType: a.ContentType, Size: a.FileSize, SHA256: a.SHA256,
-		Tags: []Tag{RetentionTag(a.RetentionDays)},
+		Tags: []Tag{RetentionTag(a.RetentionDays), UploadTag},
 	})
 	if err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (s *AssetService) multipart(size int64) bool {
 // A failure aborts the upload: no part can be sent to it.
 func (s *AssetService) presignParts(ctx context.Context, a *Asset, expires time.Duration) (*MultipartUpload, error) {
 	uploadID, err := s.Multipart.CreateUpload(ctx, a.StorageKey, PutOptions{
-		ContentType: a.ContentType, Tags: []Tag{RetentionTag(a.RetentionDays)},
+		ContentType: a.ContentType, Tags: []Tag{RetentionTag(a.RetentionDays), UploadTag},
 	})
 	if err != nil {
 		return nil, err

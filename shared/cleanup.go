@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -21,8 +22,9 @@ type CleanupStore interface {
 }
 
 // CleanupService removes assets in bulk (POST /api/v1/assets/cleanup) and
-// makes records follow blobs that S3 removed (the cleanup function, fed by
-// the bucket's ObjectRemoved and LifecycleExpiration events). Every removal
+// makes records follow blobs that S3 removed and removes uploads no record
+// wants (the cleanup function, fed by the bucket's ObjectRemoved,
+// LifecycleExpiration and ObjectCreated events). Every removal
 // goes through AssetService's tombstone order, so a crash anywhere leaves
 // something reconciliation finishes, never a live record without its blob.
 type CleanupService struct {
@@ -44,10 +46,11 @@ func (s *CleanupService) now() time.Time {
 
 func (s *CleanupService) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
 
-// BlobRemoval is one S3 event saying an object is gone: deleted
-// (ObjectRemoved:Delete, ObjectRemoved:DeleteMarkerCreated) or expired by a
-// lifecycle rule (LifecycleExpiration:Delete, ...:DeleteMarkerCreated).
-type BlobRemoval struct {
+// BlobEvent is one S3 event about an object under workspaces/: it is gone,
+// deleted (ObjectRemoved:Delete, ObjectRemoved:DeleteMarkerCreated) or expired
+// by a lifecycle rule (LifecycleExpiration:Delete, ...:DeleteMarkerCreated),
+// or it was written (ObjectCreated:Put, ...:CompleteMultipartUpload, ...).
+type BlobEvent struct {
 	Key       string // decoded object key
 	EventName string
 	EventTime time.Time
@@ -85,7 +88,7 @@ const (
 // event is never touched. Keys this system does not own are ignored. An
 // error means the event should be delivered again (Lambda retries it); what
 // retries cannot finish, reconciliation does.
-func (s *CleanupService) BlobRemoved(ctx context.Context, ev BlobRemoval) (RemovalOutcome, error) {
+func (s *CleanupService) BlobRemoved(ctx context.Context, ev BlobEvent) (RemovalOutcome, error) {
 	out, err := s.blobRemoved(ctx, ev)
 	log := s.logger().With("key", ev.Key, "event", ev.EventName, "event_time", ev.EventTime, "sequencer", ev.Sequencer, "outcome", out)
 	if err != nil {
@@ -96,7 +99,7 @@ func (s *CleanupService) BlobRemoved(ctx context.Context, ev BlobRemoval) (Remov
 	return out, err
 }
 
-func (s *CleanupService) blobRemoved(ctx context.Context, ev BlobRemoval) (RemovalOutcome, error) {
+func (s *CleanupService) blobRemoved(ctx context.Context, ev BlobEvent) (RemovalOutcome, error) {
 	ws, id, ok := ParseStorageKey(ev.Key)
 	if !ok {
 		return RemovalForeignKey, nil
@@ -133,6 +136,72 @@ func (s *CleanupService) blobRemoved(ctx context.Context, ev BlobRemoval) (Remov
 		return "", err
 	}
 	return RemovalRecordDeleted, s.Assets.FinishDelete(ctx, was)
+}
+
+// CreationOutcome is what BlobCreated did with an event.
+type CreationOutcome string
+
+const (
+	// CreationForeignKey: the key is not one this system owns; left alone.
+	CreationForeignKey CreationOutcome = "foreign_key"
+	// CreationWanted: the object is the blob of a pending or ready record.
+	CreationWanted CreationOutcome = "wanted"
+	// CreationDeleteFinished: the record is a tombstone (a delete under way
+	// or interrupted); the delete was finished, blob included.
+	CreationDeleteFinished CreationOutcome = "delete_finished"
+	// CreationNotUpload: no record wants the object, but it was not uploaded
+	// through an upload URL: a media output whose record is still being
+	// written, or a foreign object. Left to reconciliation, which waits a
+	// grace period before removing blobs without records.
+	CreationNotUpload CreationOutcome = "not_upload"
+	// CreationGone: the object was already removed.
+	CreationGone CreationOutcome = "gone"
+	// CreationUploadDeleted: an uploaded object no record wants (an upload
+	// URL used after its asset was deleted) was deleted.
+	CreationUploadDeleted CreationOutcome = "upload_deleted"
+)
+
+// BlobCreated deletes at once an object written through an upload URL that
+// no pending or ready record wants, so an upload URL that outlives its asset
+// cannot re-create a blob with no record. As BlobRemoved, it decides from the
+// current state (the record read consistently, the object's tags), so late or
+// repeated events are harmless; an error means the event should be delivered
+// again.
+func (s *CleanupService) BlobCreated(ctx context.Context, ev BlobEvent) (CreationOutcome, error) {
+	out, err := s.blobCreated(ctx, ev)
+	log := s.logger().With("key", ev.Key, "event", ev.EventName, "event_time", ev.EventTime, "sequencer", ev.Sequencer, "outcome", out)
+	if err != nil {
+		log.Error("blob creation not applied", "err", err)
+	} else if out != CreationWanted {
+		log.Info("blob creation")
+	}
+	return out, err
+}
+
+func (s *CleanupService) blobCreated(ctx context.Context, ev BlobEvent) (CreationOutcome, error) {
+	ws, id, ok := ParseStorageKey(ev.Key)
+	if !ok {
+		return CreationForeignKey, nil
+	}
+	a, err := s.Store.FindAsset(ctx, ws, id)
+	switch {
+	case err != nil && !IsNotFound(err):
+		return "", err
+	case err == nil && a.StorageKey == ev.Key && a.Status == StatusDeleted:
+		return CreationDeleteFinished, s.Assets.FinishDelete(ctx, a)
+	case err == nil && a.StorageKey == ev.Key:
+		return CreationWanted, nil // pending or ready
+	}
+	tags, err := s.Blobs.Tags(ctx, ev.Key)
+	switch {
+	case IsNotFound(err):
+		return CreationGone, nil
+	case err != nil:
+		return "", err
+	case !slices.Contains(tags, UploadTag):
+		return CreationNotUpload, nil
+	}
+	return CreationUploadDeleted, s.Blobs.Delete(ctx, ev.Key)
 }
 
 // Bulk cleanup bounds.

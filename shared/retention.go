@@ -54,6 +54,15 @@ func EncodeTags(tags []Tag) string {
 	return v.Encode()
 }
 
+// UploadTag marks an object a client uploads through the presigned requests
+// of POST /api/v1/assets (signed into x-amz-tagging, so the object has it
+// from its first byte). Such an object is only ever wanted while its asset's
+// record is pending or ready, since the record is written before any upload
+// URL exists: cleanup deletes a tagged object that appears with no such
+// record at once (an old upload URL used after the delete). Objects our
+// functions store are written before their record and never carry it.
+var UploadTag = Tag{Key: "origin", Value: "upload"}
+
 // RetentionTag is the object tag of a retention: retention=7d, ...,
 // retention=forever.
 func RetentionTag(days int) Tag {

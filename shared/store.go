@@ -102,6 +102,9 @@ type BlobStore interface {
 	// Stat describes key. ENOTFOUND if absent.
 	Stat(ctx context.Context, key string) (BlobInfo, error)
 
+	// Tags are key's object tags. ENOTFOUND if absent.
+	Tags(ctx context.Context, key string) ([]Tag, error)
+
 	// Open streams key's bytes. ENOTFOUND if absent.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 

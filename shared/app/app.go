@@ -208,7 +208,7 @@ var functions = map[string]func(*App) any{
 	"asset-cleanup":           func(a *App) any { return a.API.Handler(httpapi.CleanupAssets(a.Cleanup)) },
 	"workspace-retention-get": func(a *App) any { return a.API.Handler(httpapi.GetWorkspaceRetention(a.Retention)) },
 	"workspace-retention-set": func(a *App) any { return a.API.Handler(httpapi.SetWorkspaceRetention(a.Retention)) },
-	"cleanup":                 func(a *App) any { return s3.RemovalHandler(a.Cleanup) },
+	"cleanup":                 func(a *App) any { return s3.EventHandler(a.Cleanup) },
 	"reconcile":               func(a *App) any { return reconcileHandler(a.Reconciler) },
 	// The media tools over MCP (mcp.go).
 	"mcp": mcpHandler,

@@ -79,14 +79,18 @@ func newCleanupStack(t *testing.T, o cleanupOptions) *cleanupStack {
 }
 
 // delivered waits for the S3 delivery to CleanupFunction of an event about
-// key, and fails the test if the function failed on it.
-func (cs *cleanupStack) delivered(t *testing.T, key string) {
+// key whose name starts with kind ("ObjectRemoved:", "ObjectCreated:"), and
+// fails the test if the function failed on it.
+func (cs *cleanupStack) delivered(t *testing.T, kind, key string) {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for {
 		select {
 		case inv := <-cs.invoked:
-			if inv.Function != "CleanupFunction" || !bytes.Contains(inv.Payload, []byte(localstack.EncodeS3EventKey(key))) {
+			var ev events.S3Event
+			if inv.Function != "CleanupFunction" || json.Unmarshal(inv.Payload, &ev) != nil || !slices.ContainsFunc(ev.Records, func(r events.S3EventRecord) bool {
+				return strings.HasPrefix(r.EventName, kind) && r.S3.Object.URLDecodedKey == key
+			}) {
 				continue
 			}
 			if inv.Err != nil {
@@ -221,7 +225,7 @@ func TestObjectDeletedInS3RemovesItsRecord(t *testing.T) {
 	}
 
 	cs.deleteObject(t, gone.StorageKey)
-	cs.delivered(t, gone.StorageKey)
+	cs.delivered(t, "ObjectRemoved:", gone.StorageKey)
 	wantError(t, cs.do(t, "GET", "/api/v1/assets/"+gone.ID, key, nil), http.StatusNotFound, mediatrail.ENOTFOUND)
 	if cs.record(t, gone) != nil || !cs.spanMarked(t, key, gone) {
 		t.Errorf("record %+v, span marked %v: want purged and marked", cs.record(t, gone), cs.spanMarked(t, key, gone))
@@ -232,7 +236,7 @@ func TestObjectDeletedInS3RemovesItsRecord(t *testing.T) {
 
 	// The API's delete removes the blob itself; its event finds nothing to do.
 	wantOK(t, cs.do(t, "DELETE", "/api/v1/assets/"+viaAPI.ID, key, nil), http.StatusNoContent)
-	cs.delivered(t, viaAPI.StorageKey)
+	cs.delivered(t, "ObjectRemoved:", viaAPI.StorageKey)
 
 	// A key under workspaces/ that no asset owns is left alone.
 	foreign := "workspaces/" + ws + "/notes.txt"
@@ -240,11 +244,125 @@ func TestObjectDeletedInS3RemovesItsRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs.deleteObject(t, foreign)
-	cs.delivered(t, foreign)
+	cs.delivered(t, "ObjectRemoved:", foreign)
 
 	wantOK(t, cs.do(t, "GET", "/api/v1/assets/"+kept.ID, key, nil), http.StatusOK)
 	if got := cs.total(t, key, "exec-hook"); got != 1 || cs.spanMarked(t, key, kept) {
 		t.Errorf("total %d, kept span marked %v: want 1, false", got, cs.spanMarked(t, key, kept))
+	}
+}
+
+// An upload URL outlives its asset (it is valid for UploadExpiry), so a
+// client can PUT the same bytes again after the asset was completed and
+// deleted. The object's creation event reaches CleanupFunction, which finds
+// no record for the key and the upload tag on the object, and deletes it at
+// once instead of leaving a blob without a record to reconciliation. An
+// untagged object without a record (a media output whose record is still
+// being written) is left alone.
+func TestUploadURLCannotRecreateADeletedAsset(t *testing.T) {
+	t.Parallel()
+	cs := newCleanupStack(t, cleanupOptions{events: true})
+	key, ws := cs.workspace(t)
+	body := []byte("an upload that outlives its asset")
+	r := cs.do(t, "POST", "/api/v1/assets", key, map[string]any{
+		"file_name": "notes.txt", "content_type": "text/plain", "size": len(body), "sha256": sha256Hex(body),
+	})
+	wantOK(t, r, http.StatusCreated)
+	var reg struct {
+		Asset  mediatrail.Asset            `json:"asset"`
+		Upload mediatrail.PresignedRequest `json:"upload"`
+	}
+	r.Into(t, &reg)
+	a := reg.Asset
+	a.WorkspaceID = ws
+
+	if status := upload(t, reg.Upload, body); status != http.StatusOK {
+		t.Fatalf("upload: %d", status)
+	}
+	cs.delivered(t, "ObjectCreated:", a.StorageKey)
+	if !cs.blobExists(t, a.StorageKey) {
+		t.Fatal("the upload of a pending asset was removed")
+	}
+	wantOK(t, cs.do(t, "POST", "/api/v1/assets/"+a.ID+"/complete", key, nil), http.StatusOK)
+	wantOK(t, cs.do(t, "DELETE", "/api/v1/assets/"+a.ID, key, nil), http.StatusNoContent)
+	cs.delivered(t, "ObjectRemoved:", a.StorageKey)
+
+	if status := upload(t, reg.Upload, body); status != http.StatusOK {
+		t.Fatalf("upload through the old URL: %d (S3 still accepts it; the cleanup must follow)", status)
+	}
+	cs.delivered(t, "ObjectCreated:", a.StorageKey)
+	if cs.blobExists(t, a.StorageKey) || cs.record(t, &a) != nil {
+		t.Errorf("blob %v, record %+v after the old URL's upload: want neither", cs.blobExists(t, a.StorageKey), cs.record(t, &a))
+	}
+
+	// Written as a media function writes its output, before its record.
+	output := mediatrail.StorageKeyFor(ws, mediatrail.NewID(), "image.png")
+	if _, err := cs.App.Blobs.Put(testenv.Context(t), output, "image/png", strings.NewReader("png"), 3, mediatrail.RetentionTag(30)); err != nil {
+		t.Fatal(err)
+	}
+	cs.delivered(t, "ObjectCreated:", output)
+	if !cs.blobExists(t, output) {
+		t.Error("a media output whose record is not written yet was removed")
+	}
+}
+
+// The creation fixture (ObjectCreated:Put) through CleanupFunction: only an
+// uploaded object that no pending or ready record wants is deleted.
+func TestCreationFixture(t *testing.T) {
+	t.Parallel()
+	cs := newCleanupStack(t, cleanupOptions{})
+	ctx := testenv.Context(t)
+	put := func(t *testing.T, key string, tags ...mediatrail.Tag) {
+		if _, err := cs.App.Blobs.Put(ctx, key, "image/png", strings.NewReader("hello"), 5, tags...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uploaded := []mediatrail.Tag{mediatrail.RetentionTag(30), mediatrail.UploadTag}
+	for _, tc := range []struct {
+		name string
+		// setup makes the fixture's object (and record) in ws; the record, if any.
+		setup             func(t *testing.T, ws, key string, pin func(*mediatrail.Asset)) *mediatrail.Asset
+		blobKept, recKept bool
+	}{
+		{"an upload no record wants is deleted", func(t *testing.T, ws, key string, _ func(*mediatrail.Asset)) *mediatrail.Asset {
+			put(t, key, uploaded...)
+			return nil
+		}, false, false},
+		{"the upload of a pending asset stays", func(t *testing.T, ws, key string, pin func(*mediatrail.Asset)) *mediatrail.Asset {
+			a := cs.pendingPinned(t, ws, time.Now().Add(time.Hour), pin)
+			put(t, key, uploaded...)
+			return a
+		}, true, true},
+		{"an output written before its record stays", func(t *testing.T, ws, key string, _ func(*mediatrail.Asset)) *mediatrail.Asset {
+			put(t, key, mediatrail.RetentionTag(30))
+			return nil
+		}, true, false},
+		{"an interrupted delete is finished", func(t *testing.T, ws, key string, pin func(*mediatrail.Asset)) *mediatrail.Asset {
+			a := cs.seed(t, ws, "exec-1", pin)
+			if _, err := cs.App.Store.MarkAssetDeleted(ctx, ws, a.ID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ws := cs.workspace(t)
+			payload, rec := fixture(t, "cleanup-object-created.json", ws)
+			key := rec.S3.Object.URLDecodedKey
+			_, id, _ := mediatrail.ParseStorageKey(key)
+			a := tc.setup(t, ws, key, func(a *mediatrail.Asset) { a.ID, a.FileName = id, filepath.Base(key) })
+			for range 2 { // a repeated delivery changes nothing more
+				if _, err := cs.Invoke(ctx, "CleanupFunction", payload); err != nil {
+					t.Fatalf("CleanupFunction: %v", err)
+				}
+			}
+			if got := cs.blobExists(t, key); got != tc.blobKept {
+				t.Errorf("blob exists %v, want %v", got, tc.blobKept)
+			}
+			if a != nil && (cs.record(t, a) != nil) != tc.recKept {
+				t.Errorf("record %+v, want kept %v", cs.record(t, a), tc.recKept)
+			}
+		})
 	}
 }
 
@@ -841,14 +959,14 @@ func TestRetention(t *testing.T) {
 			if a.RetentionDays != tc.wantDays || (a.ExpiresAt == nil) != wantExpiry.IsZero() || (a.ExpiresAt != nil && !a.ExpiresAt.Equal(wantExpiry)) {
 				t.Errorf("asset retention %d, expires %v; want %d, %v", a.RetentionDays, a.ExpiresAt, tc.wantDays, wantExpiry)
 			}
-			if got := reg.Upload.Headers["X-Amz-Tagging"]; got != "retention="+tc.wantTag {
+			if got := reg.Upload.Headers["X-Amz-Tagging"]; got != "origin=upload&retention="+tc.wantTag {
 				t.Errorf("upload header X-Amz-Tagging %q", got)
 			}
 			if status := upload(t, reg.Upload, body); status != http.StatusOK {
 				t.Fatalf("upload: %d", status)
 			}
 			wantOK(t, cs.do(t, "POST", "/api/v1/assets/"+a.ID+"/complete", tc.key, nil), http.StatusOK)
-			if got := objectTags(t, cs.s3, cs.bucket, a.StorageKey); !maps.Equal(got, map[string]string{"retention": tc.wantTag}) {
+			if got := objectTags(t, cs.s3, cs.bucket, a.StorageKey); !maps.Equal(got, map[string]string{"origin": "upload", "retention": tc.wantTag}) {
 				t.Errorf("object tags %v", got)
 			}
 		})

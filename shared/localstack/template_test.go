@@ -290,7 +290,7 @@ var needs = map[string]access{
 	"AssetCleanupFunction":          {table: "crud", objects: []string{"s3:DeleteObject"}},
 	"WorkspaceRetentionGetFunction": {table: "read"},
 	"WorkspaceRetentionSetFunction": {table: "crud"},
-	"CleanupFunction":               {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}},
+	"CleanupFunction":               {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging"}},
 	"ReconcileFunction":             {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}, bucket: []string{"s3:ListBucket"}},
 	// Video jobs: the routes submit (signing input assets for the provider)
 	// and start the state machine; Store streams, probes (ranged GETs) and

@@ -12,25 +12,28 @@ import (
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 )
 
-// RemovalHandler is the Lambda handler of the bucket's removal events
-// (s3:ObjectRemoved:*, s3:LifecycleExpiration:*): each record becomes a
-// mediatrail.BlobRemoval for svc. Records of other event types are ignored.
-// It fails when any record could not be applied, so that Lambda delivers the
-// event again (applying a record twice is harmless).
-func RemovalHandler(svc *mediatrail.CleanupService) func(context.Context, events.S3Event) error {
+// EventHandler is the Lambda handler of the bucket's object events under
+// workspaces/: each record becomes a mediatrail.BlobEvent for svc, removals
+// (s3:ObjectRemoved:*, s3:LifecycleExpiration:*) through BlobRemoved and
+// creations (s3:ObjectCreated:*) through BlobCreated. Records of other event
+// types are ignored. It fails when any record could not be applied, so that
+// Lambda delivers the event again (applying a record twice is harmless).
+func EventHandler(svc *mediatrail.CleanupService) func(context.Context, events.S3Event) error {
 	return func(ctx context.Context, ev events.S3Event) error {
 		var errs []error
 		for _, r := range ev.Records {
-			if !IsRemoval(r.EventName) {
-				continue
-			}
 			key := r.S3.Object.URLDecodedKey
 			if key == "" {
 				key, _ = url.QueryUnescape(r.S3.Object.Key)
 			}
-			_, err := svc.BlobRemoved(ctx, mediatrail.BlobRemoval{
-				Key: key, EventName: r.EventName, EventTime: r.EventTime, Sequencer: r.S3.Object.Sequencer,
-			})
+			be := mediatrail.BlobEvent{Key: key, EventName: r.EventName, EventTime: r.EventTime, Sequencer: r.S3.Object.Sequencer}
+			var err error
+			switch {
+			case IsRemoval(r.EventName):
+				_, err = svc.BlobRemoved(ctx, be)
+			case IsCreation(r.EventName):
+				_, err = svc.BlobCreated(ctx, be)
+			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s %s: %w", r.EventName, key, err))
 			}
@@ -43,4 +46,10 @@ func RemovalHandler(svc *mediatrail.CleanupService) func(context.Context, events
 // says an object is gone.
 func IsRemoval(eventName string) bool {
 	return strings.HasPrefix(eventName, "ObjectRemoved:") || strings.HasPrefix(eventName, "LifecycleExpiration:")
+}
+
+// IsCreation reports whether an S3 event name ("ObjectCreated:Put") says an
+// object was written.
+func IsCreation(eventName string) bool {
+	return strings.HasPrefix(eventName, "ObjectCreated:")
 }

@@ -122,19 +122,30 @@ func TestListBlobs(t *testing.T) {
 	}
 }
 
-func TestIsRemoval(t *testing.T) {
-	for name, want := range map[string]bool{
-		"ObjectRemoved:Delete":                    true,
-		"ObjectRemoved:DeleteMarkerCreated":       true,
-		"LifecycleExpiration:Delete":              true,
-		"LifecycleExpiration:DeleteMarkerCreated": true,
-		"ObjectCreated:Put":                       false,
-		"LifecycleTransition":                     false,
-		"s3:ObjectRemoved:Delete":                 false, // versitygw's spelling, translated by the local stack
-		"":                                        false,
+// The event kinds the cleanup function tells apart: removals, creations,
+// and neither (ignored).
+func TestEventKinds(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		removal, creation bool
+	}{
+		{"ObjectRemoved:Delete", true, false},
+		{"ObjectRemoved:DeleteMarkerCreated", true, false},
+		{"LifecycleExpiration:Delete", true, false},
+		{"LifecycleExpiration:DeleteMarkerCreated", true, false},
+		{"ObjectCreated:Put", false, true},
+		{"ObjectCreated:CompleteMultipartUpload", false, true},
+		{"ObjectCreated:Copy", false, true},
+		{"LifecycleTransition", false, false},
+		{"s3:ObjectRemoved:Delete", false, false}, // versitygw's spelling, translated by the local stack
+		{"s3:ObjectCreated:Put", false, false},
+		{"", false, false},
 	} {
-		if got := s3.IsRemoval(name); got != want {
-			t.Errorf("IsRemoval(%q) = %v, want %v", name, got, want)
+		if got := s3.IsRemoval(tc.name); got != tc.removal {
+			t.Errorf("IsRemoval(%q) = %v, want %v", tc.name, got, tc.removal)
+		}
+		if got := s3.IsCreation(tc.name); got != tc.creation {
+			t.Errorf("IsCreation(%q) = %v, want %v", tc.name, got, tc.creation)
 		}
 	}
 }

@@ -340,6 +340,19 @@ func objectSHA256(metadata map[string]string, checksum *string, typ types.Checks
 	return hex.EncodeToString(sum)
 }
 
+// Tags returns key's object tags (GetObjectTagging). ENOTFOUND if key is absent.
+func (s *Store) Tags(ctx context.Context, key string) ([]mediatrail.Tag, error) {
+	out, err := s.client.GetObjectTagging(ctx, &awss3.GetObjectTaggingInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, s.notFoundOr("read the tags of", key, err)
+	}
+	tags := make([]mediatrail.Tag, 0, len(out.TagSet))
+	for _, t := range out.TagSet {
+		tags = append(tags, mediatrail.Tag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
+	}
+	return tags, nil
+}
+
 // Open streams key's bytes; the caller closes the reader. ENOTFOUND if key is absent.
 func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{
