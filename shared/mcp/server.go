@@ -55,6 +55,10 @@ type serverKey struct{}
 // requestIDKey carries the API Gateway request id into ServeHTTP.
 type requestIDKey struct{}
 
+// workspaceKey carries the workspace Handler authenticated, so that
+// ServeHTTP does not resolve the key a second time.
+type workspaceKey struct{}
+
 func (s *Server) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
 
 func (s *Server) init() {
@@ -82,10 +86,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID, _ := r.Context().Value(requestIDKey{}).(string)
 	requestID = cmp.Or(requestID, mediatrail.NewID())
 	w.Header().Set("X-Request-Id", requestID)
-	ws, err := mediatrail.Authenticate(r.Context(), s.Keys, httpapi.RequestKey(r.Header.Get))
-	if err != nil {
-		s.writeError(w, err, requestID)
-		return
+	ws, authenticated := r.Context().Value(workspaceKey{}).(string)
+	if !authenticated {
+		var err error
+		if ws, err = mediatrail.Authenticate(r.Context(), s.Keys, httpapi.RequestKey(r.Header.Get)); err != nil {
+			s.writeError(w, err, requestID)
+			return
+		}
 	}
 	c := Caller{WorkspaceID: ws, Run: runFromHeaders(r.Header), RequestID: requestID}
 	tools, err := s.toolsFor(r.Context(), c)
@@ -131,12 +138,18 @@ func (s *Server) Handler() LambdaHandler {
 				resp = errorResponse(errors.New("panic"), requestID)
 			}
 		}()
-		// What the adapter cannot turn into a request, and bodies over the
-		// API's limit, are client errors, as on every route.
+		// The key first, as on every route: an unauthenticated request is
+		// 401 whatever its body. Then what the adapter cannot turn into a
+		// request, and bodies over the API's limit, are client errors.
+		ws, err := mediatrail.Authenticate(ctx, s.Keys, httpapi.RequestKey(func(name string) string { return httpapi.Header(&ev, name) }))
+		if err != nil {
+			return errorResponse(err, requestID), nil
+		}
 		if _, err := httpapi.RequestBody(&ev); err != nil {
 			return errorResponse(err, requestID), nil
 		}
-		resp, err := s.adapter.ProxyWithContext(context.WithValue(ctx, requestIDKey{}, requestID), ev)
+		ctx = context.WithValue(context.WithValue(ctx, requestIDKey{}, requestID), workspaceKey{}, ws)
+		resp, err = s.adapter.ProxyWithContext(ctx, ev)
 		if err != nil {
 			s.logger().Error("mcp request failed", "request_id", requestID, "err", err)
 			return errorResponse(err, requestID), nil
@@ -173,6 +186,10 @@ func rpcErrorOf(err error, requestID string) (int, []byte) {
 	return status, b
 }
 
+// bearerChallenge is the WWW-Authenticate of a 401: MCP clients send the key
+// as a Bearer token.
+const bearerChallenge = `Bearer realm="mediatrail"`
+
 func (s *Server) writeError(w http.ResponseWriter, err error, requestID string) {
 	if mediatrail.ErrorCode(err) == mediatrail.EINTERNAL {
 		s.logger().Error("mcp request failed", "request_id", requestID, "err", err)
@@ -180,7 +197,7 @@ func (s *Server) writeError(w http.ResponseWriter, err error, requestID string) 
 	status, body := rpcErrorOf(err, requestID)
 	w.Header().Set("Content-Type", "application/json")
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="mediatrail"`)
+		w.Header().Set("WWW-Authenticate", bearerChallenge)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
@@ -188,6 +205,10 @@ func (s *Server) writeError(w http.ResponseWriter, err error, requestID string) 
 
 func errorResponse(err error, requestID string) events.APIGatewayV2HTTPResponse {
 	status, body := rpcErrorOf(err, requestID)
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: string(body),
+	resp := events.APIGatewayV2HTTPResponse{StatusCode: status, Body: string(body),
 		Headers: map[string]string{"Content-Type": "application/json", "X-Request-Id": requestID}}
+	if status == http.StatusUnauthorized {
+		resp.Headers["WWW-Authenticate"] = bearerChallenge
+	}
+	return resp
 }

@@ -56,6 +56,13 @@ func TestHandlerRefusals(t *testing.T) {
 		{"unknown key", event("POST", map[string]string{"x-api-key": "bad"}, listTools), http.StatusUnauthorized, mediatrail.EUNAUTHENTICATED},
 		{"basic auth", event("POST", map[string]string{"authorization": "Basic good"}, listTools), http.StatusUnauthorized, mediatrail.EUNAUTHENTICATED},
 		{"body over 1 MiB", event("POST", map[string]string{"x-api-key": "good"}, huge), http.StatusRequestEntityTooLarge, mediatrail.ETOOLARGE},
+		// The key is checked before the body is read.
+		{"no key, body over 1 MiB", event("POST", nil, huge), http.StatusUnauthorized, mediatrail.EUNAUTHENTICATED},
+		{"no key, bad base64", func() events.APIGatewayV2HTTPRequest {
+			ev := event("POST", nil, "%%%")
+			ev.IsBase64Encoded = true
+			return ev
+		}(), http.StatusUnauthorized, mediatrail.EUNAUTHENTICATED},
 		{"bad base64", func() events.APIGatewayV2HTTPRequest {
 			ev := event("POST", map[string]string{"x-api-key": "good"}, "%%%")
 			ev.IsBase64Encoded = true
