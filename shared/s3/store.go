@@ -86,6 +86,8 @@ type Store struct {
 	bucket   string
 	// now is the signing clock of get.
 	now func() time.Time
+	// checksums is what VerifiesChecksums found out.
+	checksums checksumVerification
 }
 
 // New returns a Store for c.Bucket. cfg is loaded once by the caller; c overrides
