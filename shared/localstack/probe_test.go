@@ -34,6 +34,7 @@ type echo struct {
 	Event    events.APIGatewayV2HTTPRequest `json:"event"`
 	Env      map[string]string              `json:"env"`
 	Function string                         `json:"function"`
+	Met      int                            `json:"met"`
 }
 
 // unsignedJWT builds a token whose claims the local JWT authorizer reads.
