@@ -327,6 +327,13 @@ func stringField(md map[string]any, k string) string {
 // assembled first. A missing upload is ECONFLICT (upload first); a mismatch
 // is EUNPROCESSABLE and the bad blob is removed so that a new upload can be
 // made. Completing a ready asset returns it unchanged.
+//
+// Its cost does not grow with the file where the store verifies checksums:
+// the presigned PUT binds the registered SHA-256, so the store refused any
+// other bytes and one HEAD (Stat) confirms the object. The object is read
+// back and hashed only where the store does not verify them
+// (Blobs.VerifiesChecksums) or keeps no SHA-256 of the object (a multipart
+// upload).
 func (s *AssetService) Complete(ctx context.Context, workspaceID, id string, in CompleteInput) (*Asset, error) {
 	a, err := s.Get(ctx, workspaceID, id)
 	if err != nil {
@@ -347,7 +354,7 @@ func (s *AssetService) Complete(ctx context.Context, workspaceID, id string, in 
 		return nil, err
 	}
 	sum := info.SHA256
-	if info.Size == a.FileSize && sum == "" {
+	if info.Size == a.FileSize && (sum == "" || !s.Blobs.VerifiesChecksums(ctx)) {
 		if sum, err = s.hashBlob(ctx, a.StorageKey); err != nil {
 			return nil, err
 		}

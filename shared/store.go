@@ -105,6 +105,12 @@ type BlobStore interface {
 	// Tags are key's object tags. ENOTFOUND if absent.
 	Tags(ctx context.Context, key string) ([]Tag, error)
 
+	// VerifiesChecksums reports whether the store refuses an upload through
+	// PresignPut whose bytes do not match opts.SHA256, so that Stat's SHA256
+	// of such an object is that of its bytes without reading them. Found
+	// out once per process; false when it cannot tell.
+	VerifiesChecksums(ctx context.Context) bool
+
 	// Open streams key's bytes. ENOTFOUND if absent.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 

@@ -34,6 +34,7 @@ type echo struct {
 	Event    events.APIGatewayV2HTTPRequest `json:"event"`
 	Env      map[string]string              `json:"env"`
 	Function string                         `json:"function"`
+	Met      int                            `json:"met"`
 }
 
 // unsignedJWT builds a token whose claims the local JWT authorizer reads.
@@ -213,8 +214,10 @@ func TestGatewayThroughRIE(t *testing.T) {
 	}
 }
 
-// 24 simultaneous requests succeed through a pool of 2 RIE processes, each
-// kept busy 50 ms per request.
+// 24 simultaneous requests, each keeping its RIE process busy 50 ms, all
+// succeed through the function's bounded pool (more than it holds: some
+// wait for a process). TestRIEPoolGrowsOnDemand and TestRIEPoolBound show
+// how many run at once.
 func TestConcurrentSlowRequestsThroughRIEPool(t *testing.T) {
 	s, _ := probeStack(t)
 	const n = 24
@@ -233,15 +236,10 @@ func TestConcurrentSlowRequestsThroughRIEPool(t *testing.T) {
 			results <- resp.StatusCode
 		}()
 	}
-	began := time.Now()
 	close(start)
 	for range n {
 		if code := <-results; code != http.StatusOK {
 			t.Errorf("status %d", code)
 		}
-	}
-	// Two processes serve 24 requests of 50 ms in at least 12 × 50 ms.
-	if d := time.Since(began); d < 550*time.Millisecond {
-		t.Errorf("24 requests took %s: more than 2 ran at once", d)
 	}
 }

@@ -16,7 +16,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -142,14 +144,49 @@ type RIEFunction struct {
 	Timeout time.Duration
 }
 
+// Bounds of the RIE runtime's pools.
+const (
+	// DefaultPoolSize is how many RIE processes a function may have at once
+	// unless told otherwise (PoolSizeEnv).
+	DefaultPoolSize = 8
+	// PoolSizeEnv names the environment variable that sets the pool size of
+	// every function of a stack (Options.PoolSize wins).
+	PoolSizeEnv = "LOCAL_LAMBDA_CONCURRENCY"
+	// DefaultIdleTimeout is how long an RIE process may stay idle before it
+	// is stopped.
+	DefaultIdleTimeout = time.Minute
+)
+
+// PoolSizeFromEnv is the pool size getenv(PoolSizeEnv) sets: DefaultPoolSize
+// when unset, an error unless a positive integer.
+func PoolSizeFromEnv(getenv func(string) string) (int, error) {
+	v := strings.TrimSpace(getenv(PoolSizeEnv))
+	if v == "" {
+		return DefaultPoolSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a positive number of processes per function", PoolSizeEnv, v)
+	}
+	return n, nil
+}
+
 // RIE runs each function's bootstrap under aws-lambda-rie. One RIE serves one
 // request at a time (concurrent requests crash it), so every function has a
-// pool of up to PoolSize RIE processes, started on demand and reused.
+// pool of RIE processes, as Lambda has execution environments: a request
+// takes the most recently used idle process, else starts a new one while the
+// function has fewer than PoolSize, else waits for one to be released. A
+// process idle for IdleTimeout is stopped, so a burst's processes do not
+// outlive it; taking the most recent first lets the others go idle.
 type RIE struct {
 	// Binary is the aws-lambda-rie executable.
 	Binary    string
 	Functions map[string]RIEFunction // by logical id
-	PoolSize  int
+	// PoolSize bounds each function's processes (default DefaultPoolSize).
+	PoolSize int
+	// IdleTimeout is how long a process may stay idle (default
+	// DefaultIdleTimeout).
+	IdleTimeout time.Duration
 	// Log receives the functions' output, each line prefixed with the
 	// function's logical id (io.Discard when nil).
 	Log io.Writer
@@ -182,6 +219,20 @@ func (r *RIE) Invoke(ctx context.Context, logicalID string, payload []byte) ([]b
 	}
 }
 
+// Processes reports how many RIE processes function logicalID has, idle or
+// busy, and how many of them are busy.
+func (r *RIE) Processes(logicalID string) (running, busy int) {
+	r.mu.Lock()
+	p := r.pools[logicalID]
+	r.mu.Unlock()
+	if p == nil {
+		return 0, 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running, p.running - len(p.idle)
+}
+
 // Close stops every RIE process.
 func (r *RIE) Close() error {
 	r.mu.Lock()
@@ -210,13 +261,18 @@ func (r *RIE) pool(id string) (*riePool, error) {
 	}
 	size := r.PoolSize
 	if size < 1 {
-		size = 1
+		size = DefaultPoolSize
+	}
+	idle := r.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
 	}
 	log := r.Log
 	if log == nil {
 		log = io.Discard
 	}
-	p := &riePool{id: id, fn: fn, binary: r.Binary, log: log, idle: make(chan *rieInstance, size), slots: make(chan struct{}, size)}
+	p := &riePool{id: id, fn: fn, binary: r.Binary, log: log, size: size, idleTimeout: idle, closed: make(chan struct{})}
+	go p.reapIdle()
 	if r.pools == nil {
 		r.pools = map[string]*riePool{}
 	}
@@ -225,74 +281,168 @@ func (r *RIE) pool(id string) (*riePool, error) {
 }
 
 type riePool struct {
-	id     string
-	fn     RIEFunction
-	binary string
-	log    io.Writer
-	idle   chan *rieInstance
-	slots  chan struct{} // one token per running instance
+	id          string
+	fn          RIEFunction
+	binary      string
+	log         io.Writer
+	size        int
+	idleTimeout time.Duration
+	closed      chan struct{} // closed by close
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// running counts the processes started or starting, idle or busy, and
+	// the slots handed to waiters to start one (at most size).
+	running int
+	// idle holds the idle processes, the most recently released last.
+	idle []*rieInstance
+	// waiters wait, first come first served, for a released process (or
+	// nil: a slot to start one).
+	waiters []chan *rieInstance
 	all     map[*rieInstance]bool
 	closing bool
 }
 
-// acquire returns an idle instance, starts one if the pool is not full, or
-// waits for one to be released.
+// acquire returns the most recently used idle instance, starts one if the
+// pool is not full, or waits for one to be released.
 func (p *riePool) acquire(ctx context.Context) (*rieInstance, error) {
-	for {
+	p.mu.Lock()
+	for len(p.idle) > 0 {
+		inst := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		if inst.alive() {
+			p.mu.Unlock()
+			return inst, nil
+		}
+		p.running--
+		p.forget(inst)
+		go inst.stop() // it exited: stop only flushes its output
+	}
+	switch {
+	case p.closing:
+		p.mu.Unlock()
+		return nil, errors.New("the RIE runtime is closed")
+	case p.running < p.size:
+		p.running++
+		p.mu.Unlock()
+		return p.startInSlot(ctx)
+	}
+	w := make(chan *rieInstance, 1)
+	p.waiters = append(p.waiters, w)
+	p.mu.Unlock()
+	select {
+	case inst := <-w:
+		if inst == nil {
+			return p.startInSlot(ctx)
+		}
+		return inst, nil
+	case <-p.closed:
+		return nil, errors.New("the RIE runtime is closed")
+	case <-ctx.Done():
+		p.mu.Lock()
+		p.waiters = slices.DeleteFunc(p.waiters, func(c chan *rieInstance) bool { return c == w })
+		p.mu.Unlock()
 		select {
-		case inst := <-p.idle:
-			if inst.alive() {
-				return inst, nil
+		case inst := <-w: // handed over while giving up: pass it on
+			if inst == nil {
+				p.freeSlot()
+			} else {
+				p.release(inst, true)
 			}
-			p.discard(inst)
-			continue
 		default:
 		}
-		select {
-		case inst := <-p.idle:
-			if inst.alive() {
-				return inst, nil
-			}
-			p.discard(inst)
-		case p.slots <- struct{}{}:
-			inst, err := p.start(ctx)
-			if err != nil {
-				<-p.slots
-				return nil, err
-			}
-			return inst, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		return nil, ctx.Err()
 	}
+}
+
+// startInSlot starts an instance in a slot already counted in running.
+func (p *riePool) startInSlot(ctx context.Context) (*rieInstance, error) {
+	inst, err := p.start(ctx)
+	if err != nil {
+		p.freeSlot()
+		return nil, err
+	}
+	return inst, nil
+}
+
+// freeSlot gives a slot of running to the first waiter, else frees it.
+func (p *riePool) freeSlot() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.waiters) > 0 && !p.closing {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		w <- nil
+		return
+	}
+	p.running--
 }
 
 func (p *riePool) release(inst *rieInstance, healthy bool) {
 	p.mu.Lock()
-	closing := p.closing
-	p.mu.Unlock()
-	if healthy && !closing && inst.alive() {
-		p.idle <- inst
+	if !healthy || p.closing || !inst.alive() {
+		p.forget(inst)
+		p.mu.Unlock()
+		inst.stop()
+		p.freeSlot()
 		return
 	}
-	p.discard(inst)
+	defer p.mu.Unlock()
+	if len(p.waiters) > 0 {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		w <- inst
+		return
+	}
+	inst.idleSince = time.Now()
+	p.idle = append(p.idle, inst)
 }
 
-func (p *riePool) discard(inst *rieInstance) {
-	inst.stop()
-	p.mu.Lock()
+// forget drops inst from the instances close stops; p.mu is held.
+func (p *riePool) forget(inst *rieInstance) {
 	delete(p.all, inst)
-	p.mu.Unlock()
-	<-p.slots
+}
+
+// reapIdle stops the instances idle for longer than idleTimeout, until the
+// pool closes.
+func (p *riePool) reapIdle() {
+	tick := time.NewTicker(max(p.idleTimeout/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.closed:
+			return
+		case now := <-tick.C:
+			p.mu.Lock()
+			// idle is in release order: the longest idle come first.
+			n := 0
+			for n < len(p.idle) && now.Sub(p.idle[n].idleSince) >= p.idleTimeout {
+				n++
+			}
+			stale := slices.Clone(p.idle[:n])
+			p.idle = slices.Delete(p.idle, 0, n)
+			p.running -= n
+			for _, inst := range stale {
+				p.forget(inst)
+			}
+			p.mu.Unlock()
+			for _, inst := range stale {
+				inst.stop()
+			}
+		}
+	}
 }
 
 func (p *riePool) close() {
 	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		return
+	}
 	p.closing = true
+	close(p.closed)
 	all := p.all
 	p.all = nil
+	p.idle = nil
 	p.mu.Unlock()
 	var wg sync.WaitGroup
 	for inst := range all {
@@ -384,6 +534,8 @@ type rieInstance struct {
 	done chan struct{}
 	out  *lineWriter
 	once sync.Once
+	// idleSince is when it was last released (guarded by its pool's mu).
+	idleSince time.Time
 }
 
 // rieClient has no overall timeout: invoke bounds each call by the function's.

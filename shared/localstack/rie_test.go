@@ -2,6 +2,7 @@ package localstack_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -166,8 +167,8 @@ func send(t testing.TB, req *http.Request) response {
 	return response{resp.StatusCode, resp.Header, b}
 }
 
-// 24 simultaneous requests succeed through pools of 2 RIE processes per
-// function (one RIE serves one request at a time).
+// 24 simultaneous requests succeed through bounded pools of RIE processes
+// per function (one RIE serves one request at a time).
 func TestConcurrentRequestsThroughRIEPool(t *testing.T) {
 	e := newAPIWith(t, localstack.RuntimeRIE)
 	a := e.upload(t, keyA, "concurrent.txt", "text/plain", []byte("many readers"))
@@ -203,5 +204,125 @@ func TestConcurrentRequestsThroughRIEPool(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// probeRIE runs testdata's probe function alone under aws-lambda-rie with
+// pools of size processes (0: the default).
+func probeRIE(t *testing.T, size int, idle time.Duration) *localstack.RIE {
+	t.Helper()
+	rie := &localstack.RIE{
+		Binary: localstack.Tools{Root: repoRoot()}.RIE(),
+		Functions: map[string]localstack.RIEFunction{"ProbeFunction": {
+			Bootstrap: filepath.Join(bootstraps(t, testdataTemplate()), "probe", "bootstrap"),
+			Env:       map[string]string{"PATH": os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME": "probe"},
+			Timeout:   30 * time.Second,
+		}},
+		PoolSize:    size,
+		IdleTimeout: idle,
+	}
+	t.Cleanup(func() { _ = rie.Close() })
+	return rie
+}
+
+// meetAll invokes the probe n times at once, each waiting at a rendezvous
+// in one directory for of invocations at most wait, and returns the most
+// invocations each saw there at once.
+func meetAll(t *testing.T, rie *localstack.RIE, n, of int, wait time.Duration) []int {
+	t.Helper()
+	ev, err := json.Marshal(events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "GET /probe/{id}", RawPath: "/probe/meet",
+		QueryStringParameters: map[string]string{"meet": t.TempDir(), "of": fmt.Sprint(of), "wait": fmt.Sprint(wait.Milliseconds())},
+		RequestContext:        events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/probe/meet"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	met := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			out, err := rie.Invoke(context.Background(), "ProbeFunction", ev)
+			if err != nil {
+				t.Errorf("invocation %d: %v", i, err)
+				return
+			}
+			var resp events.APIGatewayV2HTTPResponse
+			var e echo
+			if err := json.Unmarshal(out, &resp); err != nil || json.Unmarshal([]byte(resp.Body), &e) != nil {
+				t.Errorf("invocation %d answered %s", i, out)
+				return
+			}
+			met[i] = e.Met
+		})
+	}
+	wg.Wait()
+	return met
+}
+
+// A function's pool grows on demand, as Lambda's concurrency does: by
+// default DefaultPoolSize invocations of one function run at once (each saw
+// all the others at the rendezvous), each in a process of its own; processes
+// left idle are stopped.
+func TestRIEPoolGrowsOnDemand(t *testing.T) {
+	rie := probeRIE(t, 0, 100*time.Millisecond)
+	const n = localstack.DefaultPoolSize
+	for i, met := range meetAll(t, rie, n, n, 20*time.Second) {
+		if met != n {
+			t.Errorf("invocation %d met %d invocations at once, want all %d", i, met, n)
+		}
+	}
+	if running, busy := rie.Processes("ProbeFunction"); running > n || busy != 0 {
+		t.Errorf("after the burst: %d processes, %d busy; want at most %d, none busy", running, busy, n)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for running, _ := rie.Processes("ProbeFunction"); running > 0; running, _ = rie.Processes("ProbeFunction") {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d idle processes still running 30 s after the burst, want them stopped", running)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The pool never holds more processes than its bound: invocations beyond it
+// wait for a process instead of running at once.
+func TestRIEPoolBound(t *testing.T) {
+	const size, n = 2, 4
+	rie := probeRIE(t, size, time.Minute)
+	for i, met := range meetAll(t, rie, n, n, 300*time.Millisecond) {
+		if met > size || met < 1 {
+			t.Errorf("invocation %d met %d invocations at once, want 1 to %d", i, met, size)
+		}
+	}
+	if running, _ := rie.Processes("ProbeFunction"); running != size {
+		t.Errorf("processes = %d, want %d", running, size)
+	}
+}
+
+func TestPoolSizeFromEnv(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    int
+		wantErr bool
+	}{
+		{"", localstack.DefaultPoolSize, false},
+		{"16", 16, false},
+		{" 1 ", 1, false},
+		{"0", 0, true},
+		{"-3", 0, true},
+		{"many", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			got, err := localstack.PoolSizeFromEnv(func(k string) string {
+				if k != localstack.PoolSizeEnv {
+					t.Errorf("read %s, want %s", k, localstack.PoolSizeEnv)
+				}
+				return tt.value
+			})
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("PoolSizeFromEnv(%q) = %d, %v; want %d, error %v", tt.value, got, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }

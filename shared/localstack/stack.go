@@ -103,8 +103,12 @@ type Options struct {
 	DynamoDBURL string
 	// Runtime defaults to RuntimeRIE.
 	Runtime Runtime
-	// PoolSize is the number of RIE processes per function (default 2).
+	// PoolSize bounds the RIE processes of each function, started on demand
+	// (0: LOCAL_LAMBDA_CONCURRENCY, default DefaultPoolSize).
 	PoolSize int
+	// IdleTimeout is how long an RIE process may stay idle before it is
+	// stopped (default DefaultIdleTimeout).
+	IdleTimeout time.Duration
 	// Env is extra environment for every function. It wins over the template
 	// environment, as the provider secret's values do on AWS (OPENAI_API_KEY,
 	// MEDIA_TIMEOUT, ...), but not over the connection environment.
@@ -180,6 +184,11 @@ type Timing struct {
 // Start deploys the template locally and returns when every part answers. On
 // error, whatever started is stopped.
 func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	if o.PoolSize == 0 {
+		if o.PoolSize, err = PoolSizeFromEnv(os.Getenv); err != nil {
+			return nil, err
+		}
+	}
 	o = o.withDefaults()
 	s := &Stack{opts: o, Runtime: o.Runtime, Table: o.Table, Bucket: o.Bucket}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -315,9 +324,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Runtime == "" {
 		o.Runtime = RuntimeRIE
-	}
-	if o.PoolSize == 0 {
-		o.PoolSize = 2
 	}
 	if o.BuildDir == "" {
 		sum := sha256.Sum256([]byte(o.Template))
@@ -469,7 +475,7 @@ func (s *Stack) startRIE(ctx context.Context) error {
 			return err
 		}
 	}
-	s.rie = &RIE{Binary: tools.RIE(), Functions: map[string]RIEFunction{}, PoolSize: s.opts.PoolSize, Log: s.opts.FunctionLog}
+	s.rie = &RIE{Binary: tools.RIE(), Functions: map[string]RIEFunction{}, PoolSize: s.opts.PoolSize, IdleTimeout: s.opts.IdleTimeout, Log: s.opts.FunctionLog}
 	for _, id := range ids {
 		f := s.Deployment.Functions[id]
 		s.rie.Functions[id] = RIEFunction{

@@ -1,9 +1,7 @@
 package s3_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/s3"
@@ -38,19 +36,4 @@ func TestContentDisposition(t *testing.T) {
 			}
 		})
 	}
-}
-
-func BenchmarkPresignGet(b *testing.B) {
-	store := offlineStore()
-	ctx := context.Background()
-	opts := mediatrail.GetOptions{Expires: 15 * time.Minute, Disposition: mediatrail.DispositionInline, FileName: "résumé.wav", ContentType: "audio/wav"}
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		if _, err := store.PresignGet(ctx, "workspaces/ws/assets/2ZqfNnJv8bY1kQ4rT0hM3sLxWcD/r_sum_.wav", opts); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "presigns/s")
 }

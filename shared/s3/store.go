@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -78,10 +77,17 @@ type Config struct {
 
 // Store is a mediatrail.BlobStore on one bucket. It is safe for concurrent use.
 type Store struct {
-	client   *awss3.Client
-	presign  *awss3.PresignClient
+	client  *awss3.Client
+	presign *awss3.PresignClient
+	// get presigns GET URLs without the PresignClient; nil where the
+	// endpoint needs more than SigV4 (see newGetPresigner).
+	get      *getPresigner
 	uploader *manager.Uploader
 	bucket   string
+	// now is the signing clock of get.
+	now func() time.Time
+	// checksums is what VerifiesChecksums found out.
+	checksums checksumVerification
 }
 
 // New returns a Store for c.Bucket. cfg is loaded once by the caller; c overrides
@@ -92,9 +98,13 @@ func New(cfg aws.Config, c Config) *Store {
 	if public == "" {
 		public = c.Endpoint
 	}
+	publicClient := newClient(cfg, c, public)
+	get, _ := newGetPresigner(publicClient, c.Bucket) // nil: the PresignClient signs GETs too
 	return &Store{
 		client:  client,
-		presign: awss3.NewPresignClient(newClient(cfg, c, public)),
+		presign: awss3.NewPresignClient(publicClient),
+		get:     get,
+		now:     time.Now,
 		uploader: manager.NewUploader(client, func(u *manager.Uploader) {
 			u.PartSize = PartSize
 			u.Concurrency = uploadConcurrency
@@ -389,29 +399,50 @@ func (s *Store) deleteDetached(ctx context.Context, key string) error {
 // Content-Type opts.ContentType, both signed, as mediatrail.ServedAs decides:
 // only a passive type may be inline or keep its type; any other type, or none,
 // is an attachment of type application/octet-stream.
+//
+// The URL is signed by the SDK's SigV4 signer with cached credentials and the
+// endpoint resolved once (getPresigner), the same URL the SDK's PresignClient
+// would make at a fraction of its cost; the PresignClient signs it where the
+// endpoint is not a plain SigV4 one.
 func (s *Store) PresignGet(ctx context.Context, key string, opts mediatrail.GetOptions) (mediatrail.PresignedRequest, error) {
-	expires, err := validExpiry(opts.Expires)
+	expires, disposition, ct, err := getResponse(opts)
 	if err != nil {
 		return mediatrail.PresignedRequest{}, err
 	}
+	if s.get == nil {
+		return s.presignGetWithClient(ctx, key, expires, disposition, ct)
+	}
+	return s.get.presign(ctx, key, expires, disposition, ct, s.now())
+}
+
+// getResponse validates opts and returns the URL's lifetime and the signed
+// response headers.
+func getResponse(opts mediatrail.GetOptions) (expires time.Duration, disposition, contentType string, err error) {
+	if expires, err = validExpiry(opts.Expires); err != nil {
+		return 0, "", "", err
+	}
 	if _, err := ContentDisposition(opts.Disposition, ""); err != nil {
-		return mediatrail.PresignedRequest{}, err
+		return 0, "", "", err
 	}
 	if opts.ContentType != "" {
 		if opts.ContentType, err = mediatrail.ValidateContentType(opts.ContentType); err != nil {
-			return mediatrail.PresignedRequest{}, err
+			return 0, "", "", err
 		}
 	}
 	d, ct := mediatrail.ServedAs(opts.Disposition, opts.ContentType)
-	disposition, err := ContentDisposition(d, opts.FileName)
-	if err != nil {
-		return mediatrail.PresignedRequest{}, err
+	if disposition, err = ContentDisposition(d, opts.FileName); err != nil {
+		return 0, "", "", err
 	}
+	return expires, disposition, ct, nil
+}
+
+// presignGetWithClient signs the GET with the SDK's PresignClient.
+func (s *Store) presignGetWithClient(ctx context.Context, key string, expires time.Duration, disposition, contentType string) (mediatrail.PresignedRequest, error) {
 	in := &awss3.GetObjectInput{
 		Bucket:                     aws.String(s.bucket),
 		Key:                        aws.String(key),
 		ResponseContentDisposition: aws.String(disposition),
-		ResponseContentType:        aws.String(ct),
+		ResponseContentType:        aws.String(contentType),
 	}
 	req, err := s.presign.PresignGetObject(ctx, in, awss3.WithPresignExpires(expires))
 	if err != nil {
@@ -492,30 +523,6 @@ func validExpiry(d time.Duration) (time.Duration, error) {
 		return 0, mediatrail.Invalid("expires_in", "expires_in must be between 1 and %d seconds", int(MaxPresignExpiry/time.Second))
 	}
 	return d, nil
-}
-
-// presigned converts the SDK's request. The signed headers, less Host, are what
-// the client must send; ExpiresAt is the signing time in the URL plus expires.
-func presigned(req *v4.PresignedHTTPRequest, expires time.Duration) mediatrail.PresignedRequest {
-	headers := make(map[string]string, len(req.SignedHeader))
-	for k, v := range req.SignedHeader {
-		if strings.EqualFold(k, "Host") || len(v) == 0 {
-			continue
-		}
-		headers[http.CanonicalHeaderKey(k)] = strings.Join(v, ",")
-	}
-	signedAt := time.Now().UTC().Truncate(time.Second)
-	if u, err := url.Parse(req.URL); err == nil {
-		if t, err := time.Parse("20060102T150405Z", u.Query().Get("X-Amz-Date")); err == nil {
-			signedAt = t
-		}
-	}
-	return mediatrail.PresignedRequest{
-		URL:       req.URL,
-		Method:    req.Method,
-		Headers:   headers,
-		ExpiresAt: signedAt.Add(expires),
-	}
 }
 
 // ContentDisposition builds a Content-Disposition value: the disposition

@@ -390,6 +390,9 @@ func TestPresignGet(t *testing.T) {
 
 func TestPresignGetRefusesTamperedURL(t *testing.T) {
 	store, _, _ := MustStore(t)
+	if !s3.SignsGetsWithoutClient(store) {
+		t.Fatal("GET URLs are signed by the PresignClient, want the signer alone")
+	}
 	MustPut(t, store, "k", "text/plain", []byte("secret"))
 	MustPut(t, store, "other", "text/plain", []byte("other secret"))
 	req, err := store.PresignGet(testenv.Context(t), "k", mediatrail.GetOptions{Expires: time.Minute, FileName: "k.txt"})
@@ -435,16 +438,37 @@ func TestPresignGetRefusesTamperedURL(t *testing.T) {
 	}
 }
 
+// The store refuses a URL past its signing time plus its lifetime. The URLs
+// are signed in the past rather than waited on.
 func TestPresignGetExpired(t *testing.T) {
 	store, _, _ := MustStore(t)
 	MustPut(t, store, "k", "text/plain", []byte("x"))
-	req, err := store.PresignGet(testenv.Context(t), "k", mediatrail.GetOptions{Expires: time.Second})
-	if err != nil {
-		t.Fatalf("PresignGet: %v", err)
+	tests := []struct {
+		name       string
+		signedAgo  time.Duration
+		expires    time.Duration
+		wantStatus int
+	}{
+		{"within its lifetime", 10 * time.Minute, 15 * time.Minute, http.StatusOK},
+		{"one second lifetime, signed a minute ago", time.Minute, time.Second, http.StatusForbidden},
+		{"15 minute lifetime, signed 16 minutes ago", 16 * time.Minute, 15 * time.Minute, http.StatusForbidden},
 	}
-	time.Sleep(2100 * time.Millisecond)
-	if resp, body := get(t, req.URL); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("GET status = %d, want 403; body %s", resp.StatusCode, body)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			signedAt := time.Now().Add(-tt.signedAgo)
+			s3.SetSigningClock(store, func() time.Time { return signedAt })
+			t.Cleanup(func() { s3.SetSigningClock(store, time.Now) })
+			req, err := store.PresignGet(testenv.Context(t), "k", mediatrail.GetOptions{Expires: tt.expires})
+			if err != nil {
+				t.Fatalf("PresignGet: %v", err)
+			}
+			if want := signedAt.Truncate(time.Second).Add(tt.expires); !req.ExpiresAt.Equal(want) {
+				t.Errorf("ExpiresAt = %v, want %v", req.ExpiresAt, want)
+			}
+			if resp, body := get(t, req.URL); resp.StatusCode != tt.wantStatus {
+				t.Errorf("GET status = %d, want %d; body %s", resp.StatusCode, tt.wantStatus, body)
+			}
+		})
 	}
 }
 
