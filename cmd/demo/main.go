@@ -85,8 +85,15 @@ func connect(ctx context.Context, r string) (*client, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	_, s3Port, err := localstack.StablePorts(os.Getenv)
+	if err != nil {
+		logf.Close()
+		return nil, nil, err
+	}
+	// The S3 port of `make run`: the signed links printed below keep working
+	// when `make run` later serves the same .data.
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: localstack.RuntimeInProcess, APIKeys: map[string]string{fixtureAPIKey: "demo"},
+		Root: r, DataDir: data, Runtime: localstack.RuntimeInProcess, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: "demo"},
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		FunctionLog: io.Discard, EmulatorLog: logf,
 	})

@@ -127,12 +127,13 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	keys[fixtureAPIKey] = "demo"
-	port := os.Getenv("PORT")
-	if port == "" {
-		port = "3000"
+	port, s3Port, err := localstack.StablePorts(os.Getenv)
+	if err != nil {
+		return err
 	}
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: runtime, GatewayAddr: "127.0.0.1:" + port, APIKeys: keys, Env: passthroughEnv(),
+		Root: r, DataDir: data, Runtime: runtime, GatewayAddr: fmt.Sprintf("127.0.0.1:%d", port), S3Port: s3Port,
+		APIKeys: keys, Env: passthroughEnv(),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		FunctionLog: os.Stderr, EmulatorLog: logf,
 	})
@@ -340,8 +341,12 @@ func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool,
 		return nil, false, err
 	}
 	defer logf.Close()
+	_, s3Port, err := localstack.StablePorts(os.Getenv)
+	if err != nil {
+		return nil, false, err
+	}
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, APIKeys: map[string]string{fixtureAPIKey: "demo"}, Env: passthroughEnv(),
+		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: "demo"}, Env: passthroughEnv(),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		FunctionLog: os.Stderr, EmulatorLog: logf,
 	})

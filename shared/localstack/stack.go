@@ -127,6 +127,8 @@ type Options struct {
 	Parameters map[string]string
 	// GatewayAddr is the API's listen address (127.0.0.1:0 picks a port).
 	GatewayAddr string
+	// S3Port is the S3 emulator's port (0 picks a free one); see StablePorts.
+	S3Port int
 	// APIKeys maps raw keys to workspaces, upserted at start.
 	APIKeys map[string]string
 	// SkipWaits makes Wait states and Retry intervals of state machines
@@ -171,6 +173,7 @@ type Stack struct {
 	bgCtx      context.Context
 	bgCancel   context.CancelFunc
 	bg         sync.WaitGroup
+	dataLock   *os.File // DataDir's lock, held until Close
 	closeOnce  sync.Once
 	closeError error
 }
@@ -197,6 +200,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			_ = s.Close(context.Background())
 		}
 	}()
+	if o.DataDir != "" {
+		// Before anything starts: a second stack on the same data fails here.
+		if s.dataLock, err = LockDataDir(o.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	phase := time.Now()
 	mark := func(name string) {
 		s.Timings = append(s.Timings, Timing{name, time.Since(phase)})
@@ -216,7 +225,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 
 	if s.Emulators = o.Emulators; s.Emulators == nil {
 		s.Emulators, err = StartEmulators(ctx, EmulatorOptions{
-			CacheDir: o.CacheDir, DataDir: o.DataDir, DynamoDBURL: o.DynamoDBURL, Log: o.EmulatorLog,
+			CacheDir: o.CacheDir, DataDir: o.DataDir, DynamoDBURL: o.DynamoDBURL, Log: o.EmulatorLog, S3Port: o.S3Port,
 			S3WebhookURL: s.EndpointURL + s3WebhookPath,
 		})
 		if err != nil {
@@ -581,6 +590,9 @@ func (s *Stack) Close(ctx context.Context) error {
 		}
 		if s.ownsEmus && s.Emulators != nil {
 			s.Emulators.Stop()
+		}
+		if s.dataLock != nil {
+			_ = s.dataLock.Close() // releases the flock
 		}
 		s.closeError = errors.Join(errs...)
 	})
