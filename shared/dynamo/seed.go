@@ -78,19 +78,21 @@ func SeedAssets(ctx context.Context, client *dynamodb.Client, table, ws string, 
 	return nil
 }
 
-// SeedSpans writes n spans into workspace ws for benchmarks, one second apart
-// and ending now, with BatchWriteItem, then adds them to their usage counters
-// with one UpdateItem per counter (the same update a span's transaction makes,
-// carrying the sums). Span i has media type Capabilities[i%6], provider
-// openai, elevenlabs or replicate by i%3, model "seed-model-{i%4}", execution
-// "exec-{i/100}" and trace "trace-{i/10}"; every tenth failed. Like
-// SeedAssets, the counters are right only once it has returned.
-func SeedSpans(ctx context.Context, client *dynamodb.Client, table, ws string, n int) error {
-	start := time.Now().UTC().Truncate(time.Second).Add(-time.Duration(n) * time.Second)
+// SeedSpans writes n spans into workspace ws for benchmarks, evenly spread
+// over the period `over` that ends now, with BatchWriteItem, then adds them
+// to their usage counters with one UpdateItem per counter (the update a
+// span's transaction makes, carrying the sums). Span i has media type
+// Capabilities[i%6], provider openai, elevenlabs or replicate by i%3, model
+// "seed-model-{i%4}", execution "exec-{i/100}" and trace "trace-{i/10}";
+// every tenth failed. Like SeedAssets, the counters are right only once it
+// has returned.
+func SeedSpans(ctx context.Context, client *dynamodb.Client, table, ws string, n int, over time.Duration) error {
+	end := time.Now().UTC()
+	step := over / time.Duration(n)
 	usage := map[string]mediatrail.SpanUsage{}
 	var batches [][]types.WriteRequest
 	for i := range n {
-		at := start.Add(time.Duration(i+1) * time.Second)
+		at := end.Add(-time.Duration(n-1-i) * step)
 		c := mediatrail.Capabilities[i%len(mediatrail.Capabilities)]
 		sp := &mediatrail.Span{
 			ID: mediatrail.NewIDAt(at), WorkspaceID: ws, TraceID: fmt.Sprintf("trace-%d", i/10),
