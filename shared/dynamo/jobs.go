@@ -147,9 +147,10 @@ func (s *Store) UpdateJob(ctx context.Context, j *mediatrail.MediaJob) error {
 }
 
 // FinishJob writes, in one TransactWriteItems: the ended job (on condition
-// activeAt j.Version), its span with its usage counters and, when set, the ready asset with its
-// counters (both on condition that they are new) and the release of an
-// idempotency claim (on condition that its token still holds it).
+// activeAt j.Version), its span with its usage counters and, when set, the
+// ready asset with its counters (both on condition that they are new) and the
+// release of an idempotency claim (on condition that its token still holds
+// it).
 func (s *Store) FinishJob(ctx context.Context, j *mediatrail.MediaJob, sp *mediatrail.Span, a *mediatrail.Asset, release *mediatrail.IdempotencyRecord) error {
 	if !j.Status.Done() {
 		return mediatrail.Invalid("status", "FinishJob ends a job: completed, failed or cancelled")
