@@ -100,6 +100,29 @@ func TestAssetTypeFor(t *testing.T) {
 	}
 }
 
+// Ids sort in the order of their times to the nanosecond, and ids of one
+// instant in minting order, across a second's boundaries.
+func TestIDOrder(t *testing.T) {
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var minted []string
+	for _, d := range []time.Duration{
+		-time.Nanosecond, 0, 0, 0, time.Nanosecond, time.Millisecond, time.Millisecond, 499 * time.Millisecond,
+		500 * time.Millisecond, 999 * time.Millisecond, time.Second - 1, time.Second - 1, time.Second,
+	} {
+		minted = append(minted, mediatrail.NewIDAt(at.Add(d)))
+	}
+	for i := 1; i < len(minted); i++ {
+		if minted[i-1] >= minted[i] {
+			t.Errorf("id %d %s does not sort after id %d %s", i, minted[i], i-1, minted[i-1])
+		}
+	}
+	for _, id := range minted[1 : len(minted)-1] {
+		if !mediatrail.ValidID(id) || !mediatrail.IDTime(id).Equal(at) {
+			t.Errorf("%s: valid %v, time %v; want %v", id, mediatrail.ValidID(id), mediatrail.IDTime(id), at)
+		}
+	}
+}
+
 func TestIDTimeBounds(t *testing.T) {
 	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	id := mediatrail.NewIDAt(at.Add(300 * time.Millisecond))

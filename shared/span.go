@@ -207,6 +207,49 @@ func (t *SpanTotals) add(s *Span) {
 	t.MediaDurationSeconds += s.MediaDurationSeconds
 }
 
+// Merge adds o to t.
+func (t *SpanTotals) Merge(o SpanTotals) {
+	t.Count += o.Count
+	t.Errors += o.Errors
+	t.Cost += o.Cost
+	t.DurationMs += o.DurationMs
+	t.MediaDurationSeconds += o.MediaDurationSeconds
+}
+
+// SpanUsage is the totals of the spans of one provider, media type (with its
+// kind) and model within a UsageScope: a counter that the store changes in the
+// same transaction that writes each span, so that summaries never read spans.
+type SpanUsage struct {
+	Provider  string
+	MediaType Capability
+	Kind      SpanKind
+	Model     string
+	SpanTotals
+}
+
+// UsageOf is what span s adds to the counters of its scopes.
+func UsageOf(s *Span) SpanUsage {
+	u := SpanUsage{Provider: s.Provider, MediaType: s.MediaType, Kind: s.Kind, Model: s.Model}
+	u.add(s)
+	return u
+}
+
+// UsageScope names the counters a summary reads: the whole workspace (the
+// zero scope), one execution, or the UTC days FromDay..ToDay (inclusive
+// midnights; a zero bound is open).
+type UsageScope struct {
+	ExecutionID    string
+	ByDay          bool
+	FromDay, ToDay time.Time
+}
+
+// Day is the UTC day t falls in, as its midnight: the day counter of a span
+// started at t.
+func Day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
 // round keeps sums of many small prices free of float noise (1e-12 USD).
 func (t *SpanTotals) round() {
 	t.Cost = roundTo(t.Cost, 12)
@@ -246,6 +289,22 @@ func (m *SpanSummary) Add(s *Span) {
 	}
 	if s.Model != "" {
 		m.models[s.Provider+"/"+s.Model] = true
+	}
+}
+
+// AddUsage counts the spans of a counter in the summary.
+func (m *SpanSummary) AddUsage(u SpanUsage) {
+	m.SpanTotals.Merge(u.SpanTotals)
+	for _, g := range []struct {
+		group map[string]SpanTotals
+		key   string
+	}{{m.ByProvider, u.Provider}, {m.ByMediaType, string(u.MediaType)}} {
+		t := g.group[g.key]
+		t.Merge(u.SpanTotals)
+		g.group[g.key] = t
+	}
+	if u.Model != "" {
+		m.models[u.Provider+"/"+u.Model] = true
 	}
 }
 
@@ -300,20 +359,85 @@ func (s *TraceService) List(ctx context.Context, workspaceID string, f SpanFilte
 	return s.Spans.ListSpans(ctx, workspaceID, f)
 }
 
-// Summary adds up every span matching f (paging fields are ignored).
+// Summary adds up the spans matching f (paging fields are ignored) from the
+// usage counters (see summaryPlan), reading spans only where no counter
+// answers: a trace, an execution within dates, and the part of a date range
+// that does not cover whole UTC days.
 func (s *TraceService) Summary(ctx context.Context, workspaceID string, f SpanFilter) (*SpanSummary, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
 	sum := NewSpanSummary(s.Currency)
-	err := s.Spans.EachSpan(ctx, workspaceID, f, func(sp *Span) error {
-		sum.Add(sp)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	scope, walks := summaryPlan(f)
+	if scope != nil {
+		usage, err := s.Spans.SpanUsage(ctx, workspaceID, *scope)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range usage {
+			if f.Kind == "" || u.Kind == f.Kind {
+				sum.AddUsage(u)
+			}
+		}
+	}
+	for _, w := range walks {
+		err := s.Spans.EachSpan(ctx, workspaceID, w, func(sp *Span) error {
+			sum.Add(sp)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return sum, nil
+}
+
+// summaryPlan splits a summary of f into the counters to read (nil: none) and
+// the span filters to walk. Counters exist per provider × media type × model
+// for the workspace, each execution and each UTC day, so they answer no
+// filter, kind, execution (with kind), and dates (with kind) for the whole
+// days inside them; the hours before the first whole day and after the last
+// are walked, at most a day of spans each. A trace, or an execution within
+// dates, has no counter: their spans are walked (one index partition: the
+// trace's or the execution's spans, never the workspace's).
+func summaryPlan(f SpanFilter) (*UsageScope, []SpanFilter) {
+	switch {
+	case f.TraceID != "" || (f.ExecutionID != "" && (!f.From.IsZero() || !f.To.IsZero())):
+		return nil, []SpanFilter{f}
+	case f.ExecutionID != "":
+		return &UsageScope{ExecutionID: f.ExecutionID}, nil
+	case f.From.IsZero() && f.To.IsZero():
+		return &UsageScope{}, nil
+	}
+	// Whole days: from the first midnight at or after From to the last
+	// midnight at or before the instant after To (To is inclusive).
+	scope := &UsageScope{ByDay: true}
+	var first, end time.Time // [first, end) is covered by whole days
+	if !f.From.IsZero() {
+		if first = Day(f.From); first.Before(f.From) {
+			first = first.AddDate(0, 0, 1)
+		}
+		scope.FromDay = first
+	}
+	if !f.To.IsZero() {
+		end = Day(f.To.Add(time.Nanosecond))
+		scope.ToDay = end.AddDate(0, 0, -1)
+	}
+	if !first.IsZero() && !end.IsZero() && !first.Before(end) {
+		return nil, []SpanFilter{f} // inside one day, or across one midnight
+	}
+	var walks []SpanFilter
+	if !first.IsZero() && f.From.Before(first) {
+		w := f
+		w.To = first.Add(-time.Nanosecond)
+		walks = append(walks, w)
+	}
+	if !end.IsZero() && !f.To.Before(end) {
+		w := f
+		w.From = end
+		walks = append(walks, w)
+	}
+	return scope, walks
 }
 
 func (f SpanFilter) validate() error {

@@ -162,6 +162,13 @@ type SpanStore interface {
 	// newest first, until visit returns an error, which EachSpan returns.
 	EachSpan(ctx context.Context, workspaceID string, f SpanFilter, visit func(*Span) error) error
 
+	// SpanUsage returns the counters of scope, one per provider, media type
+	// and model with spans in it, in no particular order. Every write of a
+	// span changes its counters in the same transaction. Its cost grows with
+	// the counters in scope (days × providers × media types × models), never
+	// with the spans.
+	SpanUsage(ctx context.Context, workspaceID string, scope UsageScope) ([]SpanUsage, error)
+
 	// MarkSpanAssetDeleted records that the asset a span produced was deleted.
 	// A span that does not exist or did not produce that asset is left alone,
 	// without error; marking twice is harmless.

@@ -14,6 +14,11 @@
 //	           WS#{ws}             COUNT#AGENT#{a}      ... of agent a
 //	API key    KEY#{sha256 hex}    KEY                  workspace_id
 //	span       WS#{ws}             SPAN#{id}            GSI1..GSI3 (below), every Span field under its JSON name
+//	usage      WS#{ws}             USAGE#ALL#{c}        spans of the workspace per combination c (below):
+//	           WS#{ws}             USAGE#EXEC#{e}#{c}   ... of execution e
+//	           WS#{ws}             USAGE#DAY#{d}#{c}    ... started on UTC day d (yyyy-mm-dd)
+//	                                                    provider, media_type, kind, model, n, errors,
+//	                                                    cost, duration_ms, media_duration_seconds
 //	idem. key  WS#{ws}             IDEM#{key}           request_hash, state, token, lease_until, expires_at,
 //	                                                    response (JSON), ttl
 //	settings   WS#{ws}             SETTINGS             retention_days (the workspace's default), updated_at
@@ -23,8 +28,10 @@
 //	media tool WS#{ws}             TOOL#{id}            MediaTool fields under their JSON names
 //	agent tools WS#{ws}            AGENTTOOLS#{agent}   tool_ids, updated_at
 //
-// Asset ids are KSUIDs, so sort key order is creation order (to the second) and
-// a Query with ScanIndexForward=false lists newest first. Times are stored as
+// Asset ids are KSUIDs carrying the nanosecond of their creation in their
+// payload (mediatrail.NewIDAt), so sort key order is creation order and a
+// Query with ScanIndexForward=false lists newest first, exactly within a
+// second (ids minted before that layout: to the second). Times are stored as
 // RFC 3339 strings in UTC with a fixed nine-digit fraction, so that string order
 // is time order; metadata is a DynamoDB map. Attribute ttl is the table's time to
 // live attribute (epoch seconds); assets do not set it.
@@ -101,13 +108,28 @@
 // duplicated Store therefore finds the job ended and writes no second asset,
 // span or charge. Jobs have no index: they are read by id only.
 //
+// # Usage counters: summaries of constant cost
+//
+// Every transaction that writes a span (RecordMedia, RecordFailure,
+// FinishJob) also ADDs it to three usage counters: the workspace's, its
+// execution's (when set) and its UTC day's (of started_at), each per
+// combination c, the first 16 bytes (hex) of SHA-256 over provider, media
+// type, kind and model, whose plain values the item keeps. A span is counted
+// exactly when it is written: a cancelled transaction counts nothing, a
+// retried one once. Costs are added to 1e-15 and play times to 1e-9, so that
+// sums stay exact decimals within DynamoDB's 38 digits. SpanUsage reads one
+// scope with a strongly consistent Query: begins_with for the workspace or an
+// execution, a BETWEEN of two days for dates; its cost grows with the
+// combinations (and days), never with the spans. Which summaries it answers
+// is the domain's choice (mediatrail.TraceService.Summary).
+//
 // # Listing spans
 //
 // ListSpans queries the execution's, else the trace's, else the kind's GSI
 // partition, else the table; other filters and date bounds (started_at, with
 // the KSUID key range narrowed as for assets) are a FilterExpression. Cursor
 // and page paging work as for assets (below); the total is always counted.
-// EachSpan (summaries) walks the same range.
+// EachSpan walks the same range, for the summaries counters cannot answer.
 //
 // # Listing
 //

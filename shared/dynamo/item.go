@@ -229,6 +229,22 @@ func (r *itemReader) int(name string) int64 {
 	}
 }
 
+func (r *itemReader) float(name string) float64 {
+	switch v := r.item[name].(type) {
+	case nil:
+		return 0
+	case *types.AttributeValueMemberN:
+		f, err := strconv.ParseFloat(v.Value, 64)
+		if err != nil {
+			r.fail(name, "not a number")
+		}
+		return f
+	default:
+		r.fail(name, "not a number")
+		return 0
+	}
+}
+
 func (r *itemReader) time(name string) time.Time {
 	s := r.str(name)
 	if s == "" {

@@ -147,9 +147,10 @@ func (s *Store) UpdateJob(ctx context.Context, j *mediatrail.MediaJob) error {
 }
 
 // FinishJob writes, in one TransactWriteItems: the ended job (on condition
-// activeAt j.Version), its span and, when set, the ready asset with its
-// counters (both on condition that they are new) and the release of an
-// idempotency claim (on condition that its token still holds it).
+// activeAt j.Version), its span with its usage counters and, when set, the
+// ready asset with its counters (both on condition that they are new) and the
+// release of an idempotency claim (on condition that its token still holds
+// it).
 func (s *Store) FinishJob(ctx context.Context, j *mediatrail.MediaJob, sp *mediatrail.Span, a *mediatrail.Asset, release *mediatrail.IdempotencyRecord) error {
 	if !j.Status.Done() {
 		return mediatrail.Invalid("status", "FinishJob ends a job: completed, failed or cancelled")
@@ -162,7 +163,7 @@ func (s *Store) FinishJob(ctx context.Context, j *mediatrail.MediaJob, sp *media
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{{Put: put}, {Put: s.newItem(spanItem)}}
+	items := append([]types.TransactWriteItem{{Put: put}, {Put: s.newItem(spanItem)}}, s.usageUpdates(sp)...)
 	if a != nil {
 		if a.Status != mediatrail.StatusReady || a.WorkspaceID != j.WorkspaceID {
 			return mediatrail.Invalid("asset", "a job's asset is a ready asset of its workspace")

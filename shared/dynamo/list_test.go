@@ -576,3 +576,69 @@ func TestListAdjacentIDs(t *testing.T) {
 		}
 	}
 }
+
+// Assets created within one second list newest first exactly in creation
+// order (ids carry the nanosecond, and one instant's ids their minting order),
+// from the table and from each index, through cursor and page paging, and
+// created_after / created_before cut inside the second.
+func TestListOrderWithinOneSecond(t *testing.T) {
+	e := newEnv(t)
+	ws := "ws-order"
+	var created []*mediatrail.Asset // in creation order
+	for i, d := range []time.Duration{
+		-time.Millisecond, 0, time.Millisecond, time.Millisecond, time.Millisecond, 2 * time.Millisecond, 250 * time.Millisecond,
+		250 * time.Millisecond, 499 * time.Millisecond, 500 * time.Millisecond, 998 * time.Millisecond, 999 * time.Millisecond, 999 * time.Millisecond,
+	} {
+		created = append(created, newAsset(ws, base.Add(d), func(a *mediatrail.Asset) {
+			a.Type = []mediatrail.AssetType{mediatrail.AssetImage, mediatrail.AssetAudio}[i%2]
+			a.ExecutionID = []string{"exec-a", "exec-b", "exec-c"}[i%3]
+		}))
+	}
+	// Written all at once: the order comes from the keys, not the writes.
+	MustCreate(t, e.store, created...)
+	newestFirst := func(keep func(*mediatrail.Asset) bool) []string {
+		var out []string
+		for _, a := range slices.Backward(created) {
+			if keep(a) {
+				out = append(out, a.ID)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    mediatrail.AssetFilter
+		keep func(*mediatrail.Asset) bool
+	}{
+		{"table", mediatrail.AssetFilter{}, func(*mediatrail.Asset) bool { return true }},
+		{"type index", mediatrail.AssetFilter{Type: mediatrail.AssetAudio}, func(a *mediatrail.Asset) bool { return a.Type == mediatrail.AssetAudio }},
+		{"execution index", mediatrail.AssetFilter{ExecutionID: "exec-b"}, func(a *mediatrail.Asset) bool { return a.ExecutionID == "exec-b" }},
+		{"two filters", mediatrail.AssetFilter{ExecutionID: "exec-a", Type: mediatrail.AssetImage}, func(a *mediatrail.Asset) bool {
+			return a.ExecutionID == "exec-a" && a.Type == mediatrail.AssetImage
+		}},
+		{"inside the second", mediatrail.AssetFilter{CreatedAfter: base.Add(time.Millisecond), CreatedBefore: base.Add(999 * time.Millisecond)}, func(a *mediatrail.Asset) bool {
+			return a.CreatedAt.After(base.Add(time.Millisecond)) && a.CreatedAt.Before(base.Add(999*time.Millisecond))
+		}},
+	} {
+		want := newestFirst(tc.keep)
+		f := tc.f
+		f.Limit = 3
+		var cursorPages, pagePages []string
+		for {
+			p := MustList(t, e.store, ws, f)
+			cursorPages = append(cursorPages, ids(p.Assets)...)
+			if p.NextCursor == "" {
+				break
+			}
+			f.Cursor = p.NextCursor
+		}
+		for page := 1; page <= (len(want)+2)/3; page++ {
+			g := tc.f
+			g.Limit, g.Page = 3, page
+			pagePages = append(pagePages, ids(MustList(t, e.store, ws, g).Assets)...)
+		}
+		if !slices.Equal(cursorPages, want) || !slices.Equal(pagePages, want) {
+			t.Errorf("%s: cursor pages %v, page pages %v, want %v", tc.name, cursorPages, pagePages, want)
+		}
+	}
+}

@@ -92,8 +92,8 @@ func claimCondition(c *mediatrail.IdempotencyRecord) (string, map[string]string,
 		map[string]types.AttributeValue{":pending": str(string(mediatrail.IdempotencyPending)), ":token": str(c.Token)}
 }
 
-// RecordMedia writes the asset (ready, counted), its span and, with done, the
-// completed claim in one TransactWriteItems: either the call is on the books
+// RecordMedia writes the asset (ready, counted), its span (with its usage
+// counters) and, with done, the completed claim in one TransactWriteItems: either the call is on the books
 // and its key answers it from now on, or nothing changed.
 func (s *Store) RecordMedia(ctx context.Context, a *mediatrail.Asset, sp *mediatrail.Span, done *mediatrail.IdempotencyRecord) error {
 	if a.Status != mediatrail.StatusReady || !mediatrail.ValidID(a.ID) || !mediatrail.ValidRef(a.WorkspaceID) {
@@ -118,6 +118,7 @@ func (s *Store) RecordMedia(ctx context.Context, a *mediatrail.Asset, sp *mediat
 		items = append(items, complete)
 	}
 	items = append(items, s.counterUpdates(a, +1)...)
+	items = append(items, s.usageUpdates(sp)...)
 	err = s.transact(ctx, items)
 	if claim >= 0 {
 		if _, failed := conditionFailed(err, claim); failed {
@@ -157,15 +158,17 @@ func (s *Store) completeClaim(done *mediatrail.IdempotencyRecord) (types.Transac
 	}}, nil
 }
 
-// RecordFailure writes the span of a failed call and releases claim in one
-// transaction. A claim no longer held (its lease ran out and another request
-// took it) is left to its new holder; the span is written all the same.
+// RecordFailure writes the span of a failed call with its usage counters and
+// releases claim in one transaction. A claim no longer held (its lease ran out
+// and another request took it) is left to its new holder; the span is written
+// (and counted) all the same.
 func (s *Store) RecordFailure(ctx context.Context, sp *mediatrail.Span, claim *mediatrail.IdempotencyRecord) error {
 	item, err := marshalSpan(sp)
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{{Put: s.newItem(item)}}
+	items := append([]types.TransactWriteItem{{Put: s.newItem(item)}}, s.usageUpdates(sp)...)
+	claimAt := len(items)
 	if claim != nil {
 		cond, names, values := claimCondition(claim)
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
@@ -177,8 +180,8 @@ func (s *Store) RecordFailure(ctx context.Context, sp *mediatrail.Span, claim *m
 		}})
 	}
 	err = s.transact(ctx, items)
-	if _, failed := conditionFailed(err, 1); claim != nil && failed {
-		err = s.transact(ctx, items[:1])
+	if _, failed := conditionFailed(err, claimAt); claim != nil && failed {
+		err = s.transact(ctx, items[:claimAt])
 	}
 	if err != nil {
 		return fmt.Errorf("dynamo: record failed span %s: %w", sp.ID, err)

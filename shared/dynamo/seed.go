@@ -59,6 +59,91 @@ func SeedAssets(ctx context.Context, client *dynamodb.Client, table, ws string, 
 		}
 	}
 
+	if err := writeSeed(ctx, client, table, batches); err != nil {
+		return err
+	}
+
+	for sk, c := range counts {
+		_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(table),
+			Key:                       map[string]types.AttributeValue{attrPK: str(wsPK(ws)), attrSK: str(sk)},
+			UpdateExpression:          aws.String("ADD #n :delta"),
+			ExpressionAttributeNames:  map[string]string{"#n": attrCount},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":delta": num(c)},
+		})
+		if err != nil {
+			return fmt.Errorf("dynamo: seed counter %s: %w", sk, err)
+		}
+	}
+	return nil
+}
+
+// SeedSpans writes n spans into workspace ws for benchmarks, evenly spread
+// over the period `over` that ends now, with BatchWriteItem, then adds them
+// to their usage counters with one UpdateItem per counter (the update a
+// span's transaction makes, carrying the sums). Span i has media type
+// Capabilities[i%6], provider openai, elevenlabs or replicate by i%3, model
+// "seed-model-{i%4}", execution "exec-{i/100}" and trace "trace-{i/10}";
+// every tenth failed. Like SeedAssets, the counters are right only once it
+// has returned.
+func SeedSpans(ctx context.Context, client *dynamodb.Client, table, ws string, n int, over time.Duration) error {
+	end := time.Now().UTC()
+	step := over / time.Duration(n)
+	usage := map[string]mediatrail.SpanUsage{}
+	var batches [][]types.WriteRequest
+	for i := range n {
+		at := end.Add(-time.Duration(n-1-i) * step)
+		c := mediatrail.Capabilities[i%len(mediatrail.Capabilities)]
+		sp := &mediatrail.Span{
+			ID: mediatrail.NewIDAt(at), WorkspaceID: ws, TraceID: fmt.Sprintf("trace-%d", i/10),
+			ExecutionID: fmt.Sprintf("exec-%d", i/100), AgentID: "seed-agent", Name: "media." + string(c),
+			Kind: c.SpanKind(), MediaType: c, Provider: seedProviders[i%len(seedProviders)],
+			Model: fmt.Sprintf("seed-model-%d", i%4), Prompt: "seed", Status: mediatrail.SpanCompleted,
+			DurationMs: int64(100 + i%900), MediaDurationSeconds: float64(i%60) / 4,
+			Cost:      mediatrail.Cost{Amount: float64(i%100) * 0.0001, Currency: "USD", Quantity: 1, Unit: "request"},
+			StartedAt: at, EndedAt: at.Add(time.Duration(100+i%900) * time.Millisecond),
+		}
+		if i%10 == 9 {
+			sp.Status, sp.Error = mediatrail.SpanError, &mediatrail.SpanFailure{Code: "provider_error", Message: "seed"}
+		}
+		item, err := marshalSpan(sp)
+		if err != nil {
+			return err
+		}
+		if i%25 == 0 {
+			batches = append(batches, nil)
+		}
+		batches[len(batches)-1] = append(batches[len(batches)-1], types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		one := mediatrail.UsageOf(sp)
+		for _, sk := range spanUsageSKs(sp) {
+			u, ok := usage[sk]
+			if !ok {
+				u = one
+				u.SpanTotals = mediatrail.SpanTotals{}
+			}
+			u.Merge(one.SpanTotals)
+			usage[sk] = u
+		}
+	}
+	if err := writeSeed(ctx, client, table, batches); err != nil {
+		return err
+	}
+	store := New(client, table)
+	for sk, u := range usage {
+		up := store.usageUpdate(ws, sk, u)
+		_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression,
+			ExpressionAttributeNames: up.ExpressionAttributeNames, ExpressionAttributeValues: up.ExpressionAttributeValues,
+		})
+		if err != nil {
+			return fmt.Errorf("dynamo: seed span usage %s: %w", sk, err)
+		}
+	}
+	return nil
+}
+
+// writeSeed writes batches of up to 25 put requests, 8 at a time.
+func writeSeed(ctx context.Context, client *dynamodb.Client, table string, batches [][]types.WriteRequest) error {
 	const workers = 8
 	work := make(chan []types.WriteRequest)
 	errs := make(chan error, workers)
@@ -85,23 +170,7 @@ func SeedAssets(ctx context.Context, client *dynamodb.Client, table, ws string, 
 	close(work)
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-
-	for sk, c := range counts {
-		_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(table),
-			Key:                       map[string]types.AttributeValue{attrPK: str(wsPK(ws)), attrSK: str(sk)},
-			UpdateExpression:          aws.String("ADD #n :delta"),
-			ExpressionAttributeNames:  map[string]string{"#n": attrCount},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":delta": num(c)},
-		})
-		if err != nil {
-			return fmt.Errorf("dynamo: seed counter %s: %w", sk, err)
-		}
-	}
-	return nil
+	return <-errs
 }
 
 // batchWrite writes up to 25 requests, resubmitting unprocessed ones.
@@ -112,7 +181,7 @@ func batchWrite(ctx context.Context, client *dynamodb.Client, table string, reqs
 			RequestItems: map[string][]types.WriteRequest{table: reqs},
 		})
 		if err != nil {
-			return fmt.Errorf("dynamo: seed assets: %w", err)
+			return fmt.Errorf("dynamo: seed: %w", err)
 		}
 		if reqs = out.UnprocessedItems[table]; len(reqs) > 0 {
 			select {
