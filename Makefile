@@ -9,7 +9,7 @@ LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 ARTIFACTS_DIR ?= bin
 
-.PHONY: setup run invoke demo reconcile test bench bench-video bench-media build vet clean
+.PHONY: setup run invoke demo reconcile test bench bench-video bench-media bench-cold build vet clean
 
 setup:
 	@bash scripts/setup.sh
@@ -63,6 +63,14 @@ bench-video: setup
 # it admits, next to its MemorySize in template.yaml; fails above it.
 bench-media: setup
 	@$(GO) run ./cmd/mediabench
+
+# Each function's bootstrap size (linux/arm64 as make build builds it) and
+# init-to-first-response under aws-lambda-rie (host build, median of RUNS),
+# next to a hello-world aws-lambda-go bootstrap measured in the same run.
+# FUNCTIONS=asset-get,asset-list limits it. Fails when the goals are missed.
+RUNS ?= 7
+bench-cold: setup
+	@$(GO) run ./cmd/coldbench -runs $(RUNS) $(if $(FUNCTIONS),-functions $(FUNCTIONS))
 
 # build-<LogicalId> is what `sam build` calls (BuildMethod: makefile). The folder
 # follows from the LogicalId as in localstack.FunctionName, so no list to keep:

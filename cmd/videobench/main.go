@@ -30,6 +30,7 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/app/media"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/providers/fake"
 	"github.com/mediatrail/mediatrail/shared/s3"
@@ -79,7 +80,7 @@ func run(ctx context.Context, sizes string) error {
 	runway := fake.New("runway")
 	defer runway.Close()
 	name := testenv.UniqueName("videobench")
-	a, err := app.LoadWith(ctx, func(k string) string {
+	e, err := app.Load(ctx, func(k string) string {
 		return map[string]string{
 			"TABLE_NAME": name, "STORAGE_BUCKET": name, "STORAGE_REGION": testenv.Region, "AWS_REGION": testenv.Region,
 			"STORAGE_ENDPOINT": env[testenv.EnvS3], "STORAGE_ACCESS_KEY_ID": env[testenv.EnvS3Access], "STORAGE_SECRET_KEY": env[testenv.EnvS3Secret],
@@ -88,6 +89,10 @@ func run(ctx context.Context, sizes string) error {
 			"VIDEO_MAX_BYTES": strconv.FormatInt(2*slicesMax(mibs)<<20, 10),
 		}[k]
 	})
+	if err != nil {
+		return err
+	}
+	a, err := media.Load(ctx, e)
 	if err != nil {
 		return err
 	}

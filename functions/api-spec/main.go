@@ -5,10 +5,10 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	openapi "github.com/mediatrail/mediatrail"
-	"github.com/mediatrail/mediatrail/shared/httpapi"
+	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/app/static"
 )
 
 func main() {
-	lambda.Start(httpapi.Document(openapi.JSON))
+	lambda.Start(app.ColdStart(static.APISpec))
 }

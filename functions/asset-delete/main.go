@@ -2,13 +2,11 @@
 package main
 
 import (
-	"context"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/mediatrail/mediatrail/shared/app"
 )
 
 func main() {
-	lambda.Start(app.MustLoad(context.Background()).Handler("asset-delete"))
+	lambda.Start(app.ColdStart(app.AssetDelete))
 }

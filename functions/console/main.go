@@ -3,13 +3,12 @@
 package main
 
 import (
-	"context"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/app/static"
 )
 
 func main() {
-	lambda.Start(app.MustLoad(context.Background()).Handler("console"))
+	lambda.Start(app.ColdStart(static.Console))
 }

@@ -2,13 +2,12 @@
 package main
 
 import (
-	"context"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/app/media"
 )
 
 func main() {
-	lambda.Start(app.MustLoad(context.Background()).Handler("media-image-gen"))
+	lambda.Start(app.ColdStart(media.ImageGen))
 }

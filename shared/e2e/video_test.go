@@ -20,6 +20,7 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
+	appmedia "github.com/mediatrail/mediatrail/shared/app/media"
 	"github.com/mediatrail/mediatrail/shared/providers/fake"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
@@ -583,13 +584,17 @@ func TestVideoStoreCrashMidUpload(t *testing.T) {
 			invocations.Add(1)
 			once.Do(func() {
 				env := st.FunctionEnv("VideoStoreFunction")
-				a, err := app.LoadWith(context.WithoutCancel(ctx), func(k string) string { return env[k] })
+				e, err := app.Load(context.WithoutCancel(ctx), func(k string) string { return env[k] })
+				if err != nil {
+					panic(err)
+				}
+				a, err := appmedia.Load(context.WithoutCancel(ctx), e)
 				if err != nil {
 					panic(err)
 				}
 				store = &crashingDownloader{Downloader: a.Jobs.Outputs, after: 12 << 20}
 				a.Jobs.Outputs = store
-				h = lambda.NewHandler(a.Handler("video-store"))
+				h = lambda.NewHandler(appmedia.Step(a.Jobs.Store, a.Logger))
 			})
 			return h.Invoke(ctx, ev)
 		}}

@@ -11,7 +11,8 @@
 //     versitygw (S3), whose event webhook reports object changes.
 //   - Functions run either as their bootstrap, built for the host, under
 //     aws-lambda-rie with a small pool of processes per function (RIE), or
-//     as in-process handlers from shared/app (InProcess, for fast tests).
+//     as in-process handlers built by the shared/app constructor each main
+//     names (InProcess, for fast tests; the table is in functions.go).
 //   - Gateway emulates the API Gateway HTTP API (payload format 2.0) for the
 //     template's routes, with its Lambda and JWT authorizers and CORS.
 //   - One local AWS endpoint serves the Lambda Invoke API, the Step Functions

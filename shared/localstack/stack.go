@@ -25,6 +25,7 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/app/media"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/s3"
 )
@@ -46,8 +47,8 @@ const (
 	// aws-lambda-rie: the Lambda runtime API as on AWS, one process per
 	// concurrent request.
 	RuntimeRIE Runtime = "rie"
-	// RuntimeInProcess calls the handlers shared/app names inside this
-	// process: fast, for tests of the API itself.
+	// RuntimeInProcess calls the handlers the functions' constructors
+	// build inside this process: fast, for tests of the API itself.
 	RuntimeInProcess Runtime = "inprocess"
 )
 
@@ -113,8 +114,8 @@ type Options struct {
 	// environment, as the provider secret's values do on AWS (OPENAI_API_KEY,
 	// MEDIA_TIMEOUT, ...), but not over the connection environment.
 	Env map[string]string
-	// Handlers replace, by logical id, the in-process handlers shared/app
-	// names (RuntimeInProcess only).
+	// Handlers replace, by logical id, the in-process handlers the
+	// functions' mains name (RuntimeInProcess only).
 	Handlers map[string]any
 	// BuildDir receives the bootstraps (default CacheDir/build/<template>).
 	BuildDir string
@@ -159,8 +160,9 @@ type Stack struct {
 	// Table and Bucket are the local names of the template's table and bucket.
 	Table, Bucket string
 	Runtime       Runtime
-	// App is wired to the stack's table and bucket, for seeding and tests.
-	App *app.App
+	// App is every service wired to the stack's table and bucket, for
+	// seeding and tests.
+	App *media.App
 	// Timings of the start-up phases, in order.
 	Timings []Timing
 
@@ -396,7 +398,11 @@ func (s *Stack) createResources(ctx context.Context) error {
 		}
 	}
 	env := s.appEnv()
-	a, err := app.LoadWith(ctx, func(k string) string { return env[k] })
+	e, err := app.Load(ctx, func(k string) string { return env[k] })
+	if err != nil {
+		return err
+	}
+	a, err := media.Load(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -497,8 +503,8 @@ func (s *Stack) startRIE(ctx context.Context) error {
 	return nil
 }
 
-// startInProcess wires each function's handler to an App built from that
-// function's own environment, as its cold start would.
+// startInProcess builds each function's handler with the constructor its
+// main names, from that function's own environment, as its cold start would.
 func (s *Stack) startInProcess(ctx context.Context) error {
 	handlers := InProcess{}
 	for _, id := range s.functionIDs() {
@@ -506,14 +512,9 @@ func (s *Stack) startInProcess(ctx context.Context) error {
 			handlers[id] = lambda.NewHandler(h)
 			continue
 		}
-		env := s.FunctionEnv(id)
-		a, err := app.LoadWith(ctx, func(k string) string { return env[k] })
+		h, err := inProcessHandler(ctx, s.Template.Dir(), s.Deployment.Functions[id].Name, s.FunctionEnv(id))
 		if err != nil {
 			return fmt.Errorf("%s: cold start: %w", id, err)
-		}
-		h := a.Handler(s.Deployment.Functions[id].Name)
-		if h == nil {
-			return fmt.Errorf("template function %s has no handler %q in shared/app", id, s.Deployment.Functions[id].Name)
 		}
 		handlers[id] = lambda.NewHandler(h)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/goformation/v7"
 
-	"github.com/mediatrail/mediatrail/shared/app"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
@@ -56,15 +55,17 @@ func resolve(t *testing.T, tmpl *localstack.Template) *localstack.Deployment {
 func TestTemplateFunctionsAreComplete(t *testing.T) {
 	tmpl := loadTemplate(t)
 	root := repoRoot()
-	var names []string
+	var names, named []string
 	for id, f := range tmpl.Functions {
 		names = append(names, f.Name)
 		if _, err := os.Stat(filepath.Join(root, "functions", f.Name, "main.go")); err != nil {
 			t.Errorf("%s: no functions/%s/main.go", id, f.Name)
 		}
-		if !slices.Contains(app.Functions(), f.Name) {
-			t.Errorf("%s: shared/app names no handler %q", id, f.Name)
+		c, err := localstack.FunctionConstructor(root, f.Name)
+		if err != nil {
+			t.Errorf("%s: %v", id, err)
 		}
+		named = append(named, c)
 		out, err := exec.Command("make", "-s", "-n", "-C", root, "build-"+id, "ARTIFACTS_DIR=/nonexistent").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "./functions/"+f.Name+"\n") {
 			t.Errorf("%s: Makefile target build-%s does not build ./functions/%s: %s", id, id, f.Name, out)
@@ -82,9 +83,10 @@ func TestTemplateFunctionsAreComplete(t *testing.T) {
 			t.Errorf("functions/%s is not in template.yaml", d.Name())
 		}
 	}
-	sort.Strings(names)
-	if !slices.Equal(names, app.Functions()) {
-		t.Errorf("template functions %v, app handlers %v", names, app.Functions())
+	// The in-process table holds exactly the constructors the mains name.
+	sort.Strings(named)
+	if !slices.Equal(named, localstack.Constructors()) {
+		t.Errorf("mains name %v, the local stack's table holds %v", named, localstack.Constructors())
 	}
 }
 

@@ -1,4 +1,4 @@
-package app
+package media
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/app"
 	"github.com/mediatrail/mediatrail/shared/fetch"
 	"github.com/mediatrail/mediatrail/shared/sfn"
 )
@@ -17,33 +18,32 @@ import (
 const callbackTimeout = 10 * time.Second
 
 // newJobs wires video jobs onto a's media service: the workflow (the state
-// machine VIDEO_STATE_MACHINE_ARN names; none without it), the downloader
-// of finished videos (providers' addresses or public ones, VIDEO_MAX_BYTES,
-// VIDEO_STORE_TIMEOUT) and the callback sender (public addresses only, as
-// for inputs). env holds the provider secret over the environment: the
-// callback signing secret may live there.
-func newJobs(a *App, getenv, env func(string) string) *mediatrail.JobService {
+// machine VIDEO_STATE_MACHINE_ARN names; none, and no Step Functions client,
+// without it), the downloader of finished videos (providers' addresses or
+// public ones, VIDEO_MAX_BYTES, VIDEO_STORE_TIMEOUT) and the callback sender
+// (public addresses only, as for inputs). The callback signing secret may
+// live in the provider secret.
+func newJobs(a *App) *mediatrail.JobService {
 	cfg := a.Config.Jobs
-	cfg.CallbackSecret = env("CALLBACK_SIGNING_SECRET")
+	cfg.CallbackSecret = a.providerEnv("CALLBACK_SIGNING_SECRET")
 	jobs := &mediatrail.JobService{
 		Media: a.Media, Jobs: a.Store, Config: cfg,
 		Outputs: downloader{fetch.New(fetch.Options{
-			Timeout: cfg.StoreTimeout, MaxBytes: cfg.MaxBytes, Allow: allowOnly(providerAddrs(env)),
+			Timeout: cfg.StoreTimeout, MaxBytes: cfg.MaxBytes, Allow: allowOnly(providerAddrs(a.providerEnv)),
 		})},
 		Callbacks: fetch.New(fetch.Options{Timeout: callbackTimeout, Allow: allowOnly(a.Config.Media.AllowPrivateInputs)}),
 	}
 	if cfg.StateMachineARN != "" {
-		jobs.Workflow = &sfn.Workflow{Client: sfnClient(a.AWS, getenv), StateMachineARN: cfg.StateMachineARN}
+		jobs.Workflow = &sfn.Workflow{Client: sfnClient(a.Env), StateMachineARN: cfg.StateMachineARN}
 	}
-	a.Media.Jobs = jobs
 	return jobs
 }
 
-// sfnClient honours AWS_ENDPOINT_URL_SFN from getenv, as dynamoClient does
-// for DynamoDB (the local stack serves Step Functions itself).
-func sfnClient(cfg aws.Config, getenv func(string) string) *awssfn.Client {
-	ep := getenv("AWS_ENDPOINT_URL_SFN")
-	return awssfn.NewFromConfig(cfg, func(o *awssfn.Options) {
+// sfnClient honours AWS_ENDPOINT_URL_SFN from the function's environment, as
+// Env.DynamoDB does for DynamoDB (the local stack serves Step Functions itself).
+func sfnClient(e *app.Env) *awssfn.Client {
+	ep := e.Endpoint("SFN")
+	return awssfn.NewFromConfig(e.AWS, func(o *awssfn.Options) {
 		if ep != "" {
 			o.BaseEndpoint = aws.String(ep)
 		}
@@ -59,11 +59,12 @@ type (
 	PermanentError struct{ *mediatrail.StepError }
 )
 
-// stepFunc is a job step: the task document in and out.
-type stepFunc func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error)
+// StepHandler is a job step: the task document in and out.
+type StepHandler func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error)
 
-// step is the Lambda handler of a job step.
-func step(f stepFunc, logger *slog.Logger) stepFunc {
+// Step is the Lambda handler of job step f: its errors become TransientError
+// or PermanentError, logged with their cause.
+func Step(f StepHandler, logger *slog.Logger) StepHandler {
 	return func(ctx context.Context, t mediatrail.JobTask) (mediatrail.JobTask, error) {
 		out, err := f(ctx, t)
 		if err == nil {

@@ -1,4 +1,4 @@
-package app
+package media
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/app"
 )
 
 // A failed step reaches Step Functions as TransientError or PermanentError
@@ -22,7 +23,7 @@ func TestStepErrorTypes(t *testing.T) {
 		{&mediatrail.ProviderError{Provider: "luma", Status: 400, Message: "bad keyframe"}, "PermanentError", "validation_error: provider luma rejected the request: bad keyframe"},
 		{mediatrail.Errorf(mediatrail.ENOTFOUND, "job not found"), "PermanentError", "not_found: job not found"},
 	} {
-		h := step(func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error) {
+		h := Step(func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error) {
 			return mediatrail.JobTask{}, tc.err
 		}, slog.New(slog.DiscardHandler))
 		_, err := h(context.Background(), mediatrail.JobTask{JobID: "j"})
@@ -37,10 +38,19 @@ func TestJobsWiring(t *testing.T) {
 		"CALLBACK_SIGNING_SECRET": "s", "AWS_ENDPOINT_URL_SFN": "http://127.0.0.1:1"}
 	t.Setenv("AWS_ACCESS_KEY_ID", "x")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
-	a, err := LoadWith(context.Background(), func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
+	load := func() *App {
+		t.Helper()
+		e, err := app.Load(context.Background(), func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Load(context.Background(), e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
 	}
+	a := load()
 	if a.Jobs == nil || a.Media.Jobs != a.Jobs || a.Jobs.Workflow != nil || a.Jobs.Config.CallbackSecret != "s" || a.Jobs.Outputs == nil {
 		t.Errorf("without a state machine: %+v", a.Jobs)
 	}
@@ -48,12 +58,14 @@ func TestJobsWiring(t *testing.T) {
 		t.Errorf("the reconciler cannot end stuck jobs: %+v", a.Reconciler)
 	}
 	env["VIDEO_STATE_MACHINE_ARN"] = "arn:aws:states:us-east-1:000000000000:stateMachine:VideoJobStateMachine"
-	if a, err = LoadWith(context.Background(), func(k string) string { return env[k] }); err != nil || a.Jobs.Workflow == nil {
-		t.Errorf("with a state machine: %v %v", a.Jobs.Workflow, err)
+	if a = load(); a.Jobs.Workflow == nil {
+		t.Errorf("with a state machine: no workflow")
 	}
-	for _, name := range []string{"media-video-gen", "media-video-from-image", "media-job-get", "media-job-cancel", "video-poll", "video-store", "video-fail", "video-notify"} {
-		if a.Handler(name) == nil {
-			t.Errorf("no handler %s", name)
+	for name, build := range map[string]app.Constructor[StepHandler]{
+		"video-poll": VideoPoll, "video-store": VideoStore, "video-fail": VideoFail, "video-notify": VideoNotify,
+	} {
+		if h, err := app.Build(context.Background(), func(k string) string { return env[k] }, build); h == nil || err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

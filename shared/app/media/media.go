@@ -1,11 +1,10 @@
-package app
+package media
 
 import (
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -52,11 +51,9 @@ func (s secrets) over(getenv func(string) string) func(string) string {
 	}
 }
 
-// mediaClients builds the provider registry from getenv (keys and base URLs,
-// see providers.FromEnv) and the downloaders of callers' inputs and of
-// providers' outputs.
-func mediaClients(mc mediatrail.MediaConfig, getenv func(string) string) (reg *providers.Registry, inputs, outputs mediatrail.Downloader) {
-	reg = providers.FromEnv(getenv, &http.Client{Timeout: mc.Timeout})
+// downloaders are the downloaders of callers' inputs and of providers'
+// outputs; getenv holds the providers' base URLs (see providers.FromEnv).
+func downloaders(mc mediatrail.MediaConfig, getenv func(string) string) (inputs, outputs mediatrail.Downloader) {
 	// Callers' URLs: public addresses only, unless a test lists its servers.
 	inputs = downloader{fetch.New(fetch.Options{
 		Timeout: mc.Timeout, MaxBytes: mediatrail.MaxInputBytes, Allow: allowOnly(mc.AllowPrivateInputs),
@@ -65,7 +62,7 @@ func mediaClients(mc mediatrail.MediaConfig, getenv func(string) string) (reg *p
 	outputs = downloader{fetch.New(fetch.Options{
 		Timeout: mc.Timeout, MaxBytes: mediatrail.DefaultMaxOutputBytes, Allow: allowOnly(providerAddrs(getenv)),
 	})}
-	return reg, inputs, outputs
+	return inputs, outputs
 }
 
 // providerAddrs are the addresses of the providers' base URLs that are IP

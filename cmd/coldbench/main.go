@@ -1,0 +1,295 @@
+// Command coldbench measures what a cold start costs each function
+// (`make bench-cold`). It builds every bootstrap as `make build` does
+// (linux/arm64, -tags lambda.norpc, -trimpath, stripped) and prints its size,
+// then builds them the same way for the host and times init-to-first-response
+// under aws-lambda-rie: a fresh RIE process per run, listening before the
+// clock starts, then one invocation whose answer stops it. Each API function
+// gets its events/<name>.json without the API key, which every route answers
+// (401, or the contract and the console, which ask for none) before any AWS
+// call: the time is the function's process start and init, not the network's.
+// The baseline is a hello-world aws-lambda-go bootstrap (testdata/hello),
+// measured in the same rounds, interleaved with the functions; the ratio is
+// median over median.
+//
+//	go run ./cmd/coldbench [-runs 7] [-functions asset-get,asset-list]
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mediatrail/mediatrail/shared/localstack"
+)
+
+// baseline names the hello-world bootstrap among the functions.
+const baseline = "hello-world"
+
+// Goals of issue 14: an asset route's arm64 bootstrap at most 10 MB, asset-get's
+// init at most 1.5 × the baseline's.
+const (
+	maxAssetBytes = 10_000_000
+	maxInitRatio  = 1.5
+)
+
+func main() {
+	runs := flag.Int("runs", 7, "cold starts per function (the median is reported)")
+	only := flag.String("functions", "", "comma-separated functions to measure (default: all)")
+	flag.Parse()
+	if err := run(*runs, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "coldbench:", err)
+		os.Exit(1)
+	}
+}
+
+type function struct {
+	name, pkg string
+	size      int64
+	event     []byte // nil: not timed (no API Gateway fixture)
+	times     []time.Duration
+}
+
+func run(runs int, only string) error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	tools := localstack.Tools{Root: root}
+	if err := tools.CheckRIE(); err != nil {
+		return err
+	}
+	fns, err := functions(root, only)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "coldbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	arm, host := filepath.Join(tmp, "arm64"), filepath.Join(tmp, "host")
+	fmt.Fprintf(os.Stderr, "building %d bootstraps for linux/arm64 and %s/%s...\n", len(fns), runtime.GOOS, runtime.GOARCH)
+	if err := build(root, arm, "linux", "arm64", fns); err != nil {
+		return err
+	}
+	if err := build(root, host, runtime.GOOS, runtime.GOARCH, fns); err != nil {
+		return err
+	}
+	for _, f := range fns {
+		st, err := os.Stat(filepath.Join(arm, f.name))
+		if err != nil {
+			return err
+		}
+		f.size = st.Size()
+	}
+	env := bootstrapEnv()
+	for r := 0; r < runs; r++ {
+		fmt.Fprintf(os.Stderr, "round %d/%d\n", r+1, runs)
+		for _, f := range fns {
+			if f.event == nil {
+				continue
+			}
+			d, err := coldStart(tools.RIE(), filepath.Join(host, f.name), env, f.event)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.name, err)
+			}
+			f.times = append(f.times, d)
+		}
+	}
+	return report(fns, runs)
+}
+
+// functions are the baseline and every functions/<name> (or those of only).
+func functions(root, only string) ([]*function, error) {
+	hello, err := os.ReadFile(filepath.Join(root, "events", "asset-get.json"))
+	if err != nil {
+		return nil, err
+	}
+	fns := []*function{{name: baseline, pkg: "./cmd/coldbench/testdata/hello", event: hello}}
+	dirs, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		return nil, err
+	}
+	want := strings.Split(only, ",")
+	for _, d := range dirs {
+		if only != "" && !slices.Contains(want, d.Name()) {
+			continue
+		}
+		f := &function{name: d.Name(), pkg: "./functions/" + d.Name()}
+		if f.event, err = keylessEvent(filepath.Join(root, "events", d.Name()+".json")); err != nil {
+			return nil, err
+		}
+		fns = append(fns, f)
+	}
+	if len(fns) == 1 {
+		return nil, fmt.Errorf("no function matches %q", only)
+	}
+	return fns, nil
+}
+
+// keylessEvent is the API Gateway fixture at path without its API key, or nil
+// when the function takes another event (S3, Step Functions, schedule).
+func keylessEvent(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(b, &ev); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, ok := ev["routeKey"]; !ok {
+		return nil, nil
+	}
+	if h, ok := ev["headers"].(map[string]any); ok {
+		delete(h, "x-api-key")
+		delete(h, "authorization")
+	}
+	return json.Marshal(ev)
+}
+
+// build compiles fns into dir/<name> as the Makefile's build target does.
+func build(root, dir, goos, goarch string, fns []*function) error {
+	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}
+	for _, f := range fns {
+		out := filepath.Join(dir, f.name)
+		cmd := exec.Command("go", append(args, "-o", out, f.pkg)...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s for %s/%s: %w\n%s", f.name, goos, goarch, err, b)
+		}
+	}
+	return nil
+}
+
+// bootstrapEnv is what every bootstrap starts with: a table, a bucket and
+// credentials, and endpoints nothing listens on (no call reaches them).
+func bootstrapEnv() []string {
+	return []string{
+		"TABLE_NAME=coldbench", "STORAGE_BUCKET=coldbench", "STORAGE_ENDPOINT=http://127.0.0.1:9",
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=coldbench", "AWS_SECRET_ACCESS_KEY=coldbench",
+		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:9", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512",
+		"HOME=" + os.TempDir(), "PATH=" + os.Getenv("PATH"), "TZ=:UTC",
+	}
+}
+
+// coldStart starts aws-lambda-rie with bootstrap, waits until it listens,
+// then times one invocation: the runtime's start and init, and its answer.
+func coldStart(rie, bootstrap string, env []string, event []byte) (time.Duration, error) {
+	invokePort, err := localstack.FreePort()
+	if err != nil {
+		return 0, err
+	}
+	apiPort, err := localstack.FreePort()
+	if err != nil {
+		return 0, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", invokePort)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bootstrap)
+	cmd.Env = env
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	}()
+	if err := waitListening(addr, 10*time.Second); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/2015-03-31/functions/function/invocations", bytes.NewReader(event))
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	elapsed := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	var answer struct {
+		StatusCode int `json:"statusCode"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &answer) != nil || answer.StatusCode == 0 || answer.StatusCode >= 500 {
+		return 0, fmt.Errorf("no HTTP answer from the function (RIE %d, %d bytes)\n%s", resp.StatusCode, len(body), logs.String())
+	}
+	return elapsed, nil
+}
+
+func waitListening(addr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			return conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return errors.New("aws-lambda-rie did not listen within " + limit.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func report(fns []*function, runs int) error {
+	base := fns[0]
+	baseInit := median(base.times)
+	fmt.Printf("cold starts under aws-lambda-rie on %s/%s (%d CPUs), median of %d; sizes of linux/arm64 stripped -tags lambda.norpc bootstraps\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runs)
+	fmt.Printf("%-24s %10s %10s %12s %10s\n", "function", "size (MB)", "size/base", "init (ms)", "init/base")
+	var failed []string
+	for _, f := range fns {
+		initMS, ratio := "-", "-"
+		if len(f.times) > 0 {
+			m := median(f.times)
+			initMS = fmt.Sprintf("%.1f", float64(m.Microseconds())/1000)
+			ratio = fmt.Sprintf("%.2f", float64(m)/float64(baseInit))
+			if f.name == "asset-get" && float64(m) > maxInitRatio*float64(baseInit) {
+				failed = append(failed, fmt.Sprintf("asset-get init %.2f× the baseline (goal ≤ %.1f×)", float64(m)/float64(baseInit), maxInitRatio))
+			}
+		}
+		fmt.Printf("%-24s %10.2f %10.2f %12s %10s\n", f.name, float64(f.size)/1e6, float64(f.size)/float64(base.size), initMS, ratio)
+		if strings.HasPrefix(f.name, "asset-") && f.size > maxAssetBytes {
+			failed = append(failed, fmt.Sprintf("%s is %.2f MB (goal ≤ %d MB)", f.name, float64(f.size)/1e6, maxAssetBytes/1_000_000))
+		}
+	}
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "; "))
+	}
+	fmt.Println("goals met: asset bootstraps ≤ 10 MB, asset-get init ≤ 1.5× hello-world")
+	return nil
+}

@@ -1,0 +1,96 @@
+package app_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// forbidden are the packages (and their subpackages) a lean function must not
+// link: media providers and the image, font and video code they bring, the
+// MCP server, SSRF-safe downloads, KMS, Secrets Manager, Step Functions, the
+// media path's wiring, and the contract and console (whose YAML parser and
+// static site only their own functions need).
+var forbidden = []string{
+	"github.com/mediatrail/mediatrail/shared/providers",
+	"github.com/mediatrail/mediatrail/shared/app/media",
+	"github.com/mediatrail/mediatrail/shared/app/static",
+	"github.com/mediatrail/mediatrail/shared/mcp",
+	"github.com/mediatrail/mediatrail/shared/fetch",
+	"github.com/mediatrail/mediatrail/shared/kms",
+	"github.com/mediatrail/mediatrail/shared/sfn",
+	"github.com/mediatrail/mediatrail/shared/console",
+	"github.com/aws/aws-sdk-go-v2/service/sfn",
+	"github.com/aws/aws-sdk-go-v2/service/kms",
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager",
+	"golang.org/x/image",
+	"go.yaml.in/yaml",
+	"github.com/modelcontextprotocol",
+}
+
+// lean reports whether functions/<name> is an asset, trace, workspace or
+// cleanup function: one that reaches the table and the bucket only.
+func lean(name string) bool {
+	for _, p := range []string{"asset-", "trace-", "workspace-"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return name == "cleanup"
+}
+
+// The asset, trace and workspace functions link none of the media path: what
+// `go list` resolves for each bootstrap as `make build` builds it
+// (linux/arm64, -tags lambda.norpc) holds no forbidden package. A media
+// function is the control: it must link a provider, or the check sees nothing.
+func TestLeanFunctions(t *testing.T) {
+	root := filepath.Join("..", "..")
+	cmd := exec.Command(goTool(), "list", "-tags", "lambda.norpc", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", "./functions/...")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const prefix = "github.com/mediatrail/mediatrail/functions/"
+	leanSeen, control := 0, false
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		name, deps := strings.TrimPrefix(fields[0], prefix), fields[1:]
+		if name == "media-tts" {
+			control = linksAny(deps, "github.com/mediatrail/mediatrail/shared/providers") != ""
+		}
+		if !lean(name) {
+			continue
+		}
+		leanSeen++
+		for _, f := range forbidden {
+			if dep := linksAny(deps, f); dep != "" {
+				t.Errorf("functions/%s links %s", name, dep)
+			}
+		}
+	}
+	if leanSeen == 0 || !control {
+		t.Fatalf("the check saw %d lean functions, control linked a provider: %v", leanSeen, control)
+	}
+}
+
+// linksAny is the first of deps that is pkg or under it, or "".
+func linksAny(deps []string, pkg string) string {
+	for _, d := range deps {
+		if d == pkg || strings.HasPrefix(d, pkg+"/") {
+			return d
+		}
+	}
+	return ""
+}
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
