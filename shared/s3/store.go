@@ -31,13 +31,19 @@ import (
 var _ mediatrail.BlobStore = (*Store)(nil)
 
 const (
-	// PartSize is the multipart part size, and the size up to which Put sends a
-	// body in one PutObject. A large body takes at most about 6*PartSize of
-	// memory while it uploads: Put's first part, the uploader's first part and
-	// uploadConcurrency+1 part buffers.
-	PartSize = 8 << 20
+	// PartSize is the multipart part size (S3's smallest), and the size up to
+	// which Put sends a body in one PutObject. PartSize and uploadConcurrency
+	// are what bound the memory of a large Put, whatever the body's size: at
+	// most Put's first part, the uploader's first part and uploadConcurrency+1
+	// part buffers are live at once (4 × 5 MiB at the start of an upload, 2 ×
+	// 5 MiB after it), plus the garbage collector's headroom over them. `make
+	// bench-video` measures it.
+	PartSize = 5 << 20
 
-	uploadConcurrency = 2
+	// uploadConcurrency is the number of parts in flight. One still overlaps
+	// reading the next part with sending the last; each more costs a part
+	// buffer, and the provider's download paces the Store step anyway.
+	uploadConcurrency = 1
 
 	// maxSingleRequest bounds a PutObject body and a CopyObject source (S3 limit).
 	maxSingleRequest = 5 << 30
@@ -78,10 +84,9 @@ type Config struct {
 
 // Store is a mediatrail.BlobStore on one bucket. It is safe for concurrent use.
 type Store struct {
-	client   *awss3.Client
-	presign  *awss3.PresignClient
-	uploader *manager.Uploader
-	bucket   string
+	client  *awss3.Client
+	presign *awss3.PresignClient
+	bucket  string
 }
 
 // New returns a Store for c.Bucket. cfg is loaded once by the caller; c overrides
@@ -95,13 +100,7 @@ func New(cfg aws.Config, c Config) *Store {
 	return &Store{
 		client:  client,
 		presign: awss3.NewPresignClient(newClient(cfg, c, public)),
-		uploader: manager.NewUploader(client, func(u *manager.Uploader) {
-			u.PartSize = PartSize
-			u.Concurrency = uploadConcurrency
-			u.LeavePartsOnError = false
-			u.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		}),
-		bucket: c.Bucket,
+		bucket:  c.Bucket,
 	}
 }
 
@@ -195,10 +194,15 @@ func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader
 		Tagging:     tagging,
 	}
 	abort := &detachedAbort{Client: s.client}
-	_, err = s.uploader.Upload(ctx, in, func(u *manager.Uploader) {
-		u.S3 = abort
+	// An uploader per Put: a shared one keeps its part buffers in its pool
+	// between uploads, memory a warm function would hold for nothing.
+	uploader := manager.NewUploader(abort, func(u *manager.Uploader) {
 		u.PartSize = partSizeFor(size)
+		u.Concurrency = uploadConcurrency
+		u.LeavePartsOnError = false
+		u.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	})
+	_, err = uploader.Upload(ctx, in)
 	if err != nil {
 		return mediatrail.BlobInfo{}, fmt.Errorf("s3: put %q: %w", key, errors.Join(err, abort.err))
 	}
