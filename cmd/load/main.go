@@ -34,10 +34,12 @@ func main() {
 	duration := flag.Duration("duration", envDuration("DURATION", 60*time.Second), "length of each phase (DURATION)")
 	clients := flag.String("clients", envOr("CLIENTS", "20,100"), "concurrent clients of each phase, comma-separated (CLIENTS)")
 	rate := flag.Int("rate", envInt("RATE", 0), "requests per second of each phase; 0: each client sends its next request when the last one answered (RATE)")
+	warmup := flag.Duration("warmup", 5*time.Second, "unreported warm-up at the largest client count, before the phases")
+	noopPool := flag.Int("noop-pool", 8, "aws-lambda-rie processes of the no-op function (the local stack's bound per function)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := options{Duration: *duration, Rate: *rate}
+	o := options{Duration: *duration, Rate: *rate, Warmup: min(*warmup, *duration)}
 	for _, s := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -53,7 +55,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer st.Close()
-	noop, err := startNoop(ctx, r, st.Runtime, slices.Max(o.Clients))
+	noop, err := startNoop(ctx, r, st.Runtime, *noopPool)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load: FAILED: no-op function:", err)
 		os.Exit(1)
@@ -110,6 +112,7 @@ type options struct {
 	Duration     time.Duration
 	Clients      []int
 	Rate         int // per second; 0: closed loop
+	Warmup       time.Duration
 }
 
 // report is what a load run measured and verified.
@@ -140,6 +143,13 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 	w := newWorkload(o.API, o.NoopURL, o.Spaces, uint64(time.Now().UnixNano()))
 	rep := &report{}
 	fmt.Fprintf(out, "load: %s, workspaces %s and %s, %s per phase, runtime %s\n", o.API, o.Spaces[0].ID, o.Spaces[1].ID, o.Duration, o.Runtime)
+	// A warm-up at the largest client count starts the runtime's processes
+	// (cold starts are not what the phases measure). What it registers and
+	// deletes is checked afterwards like the rest.
+	if o.Warmup > 0 {
+		p := attack(ctx, w, slices.Max(o.Clients), o.Rate, o.Warmup)
+		fmt.Fprintf(out, "warm-up: %d clients, %s, %d requests (not reported)\n", slices.Max(o.Clients), o.Warmup, p.Total.Requests)
+	}
 	for _, n := range o.Clients {
 		p := attack(ctx, w, n, o.Rate, o.Duration)
 		p.print(out)

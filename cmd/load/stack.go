@@ -134,9 +134,9 @@ const noopID = "LoadNoopFunction"
 
 // startNoop serves GET /noop through a localstack.Gateway to the no-op
 // function, run as the stack runs its functions: its bootstrap
-// (cmd/load/noop) under aws-lambda-rie with a pool as large as the clients
-// (so the no-op never queues), or in-process.
-func startNoop(ctx context.Context, r string, rt localstack.Runtime, clients int) (*noopFunction, error) {
+// (cmd/load/noop) under aws-lambda-rie with a pool of pool processes, or
+// in-process.
+func startNoop(ctx context.Context, r string, rt localstack.Runtime, pool int) (*noopFunction, error) {
 	var inv localstack.Invoker
 	stopRuntime := func() {}
 	switch rt {
@@ -153,7 +153,7 @@ func startNoop(ctx context.Context, r string, rt localstack.Runtime, clients int
 			return nil, fmt.Errorf("build: %w\n%s", err, out)
 		}
 		rie := &localstack.RIE{
-			Binary: (localstack.Tools{Root: r}).RIE(), PoolSize: clients,
+			Binary: (localstack.Tools{Root: r}).RIE(), PoolSize: pool,
 			Functions: map[string]localstack.RIEFunction{noopID: {
 				Bootstrap: bootstrap, Timeout: 10 * time.Second,
 				Env: map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "load-noop", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "_HANDLER": "bootstrap"},
