@@ -9,7 +9,7 @@ LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 ARTIFACTS_DIR ?= bin
 
-.PHONY: setup run invoke demo reconcile test bench bench-video bench-media bench-cold build vet clean
+.PHONY: setup run invoke demo load reconcile test bench bench-video bench-media bench-cold build vet clean
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,15 @@ invoke: setup
 # the run; prints the trace summary and each asset's signed URL.
 demo: setup
 	@$(GO) run ./cmd/demo
+
+# Drives the running `make run` (or a stack it starts on .data) with vegeta:
+# list, get, signed-url, register + PUT + complete and delete in two fresh
+# workspaces, beside a no-op function behind the same gateway and runtime;
+# 20 then 100 clients, 60 s each; prints per-route p50/p95/p99, throughput
+# and errors, then checks that no acknowledged asset was lost.
+#   make load [DURATION=10s] [CLIENTS=20,100] [RATE=0]
+load: setup
+	@$(GO) run ./cmd/load $(if $(DURATION),-duration $(DURATION)) $(if $(CLIENTS),-clients $(CLIENTS)) $(if $(RATE),-rate $(RATE))
 
 # Reconciles records and blobs once (ReconcileFunction, as its nightly schedule
 # does) in a running `make run`, or in a stack started on .data for the call,

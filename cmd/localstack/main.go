@@ -99,8 +99,10 @@ func stackFile(r string) string { return filepath.Join(r, ".data", "stack.json")
 
 type stackInfo struct {
 	Endpoint, API string
-	Runtime       localstack.Runtime
-	PID           int
+	// DynamoDB is the table's endpoint: `make load` stores its keys there.
+	DynamoDB string
+	Runtime  localstack.Runtime
+	PID      int
 }
 
 func run(ctx context.Context, args []string) error {
@@ -145,7 +147,7 @@ func run(ctx context.Context, args []string) error {
 		defer cancel()
 		_ = s.Close(shut)
 	}()
-	info, _ := json.Marshal(stackInfo{Endpoint: s.EndpointURL, API: s.URL, Runtime: s.Runtime, PID: os.Getpid()})
+	info, _ := json.Marshal(stackInfo{Endpoint: s.EndpointURL, API: s.URL, DynamoDB: s.Config.DynamoDBURL, Runtime: s.Runtime, PID: os.Getpid()})
 	if err := os.WriteFile(stackFile(r), info, 0o644); err != nil {
 		return err
 	}

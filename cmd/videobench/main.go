@@ -108,7 +108,7 @@ func run(ctx context.Context, sizes string) error {
 	wf := &workflow{}
 	a.Jobs.Workflow = wf
 
-	fmt.Printf("%12s %10s %10s %14s %14s %10s\n", "body", "seconds", "MiB/s", "duration (s)", "peak RSS", "RSS/body")
+	fmt.Printf("%12s %10s %10s %14s %14s %14s %10s\n", "body", "seconds", "MiB/s", "duration (s)", "RSS before", "peak RSS", "RSS/body")
 	for _, mib := range mibs {
 		video := fake.Video{Payload: mib << 20, Seconds: 600, Width: 1920, Height: 1080}
 		prompt := fmt.Sprintf("videobench %d MiB", mib)
@@ -125,6 +125,7 @@ func run(ctx context.Context, sizes string) error {
 		runtime.GC()
 		debug.FreeOSMemory()
 		resetPeakRSS()
+		before := peakRSS()
 		start := time.Now()
 		if task, err = a.Jobs.Store(ctx, task); err != nil {
 			return err
@@ -136,8 +137,8 @@ func run(ctx context.Context, sizes string) error {
 			return fmt.Errorf("job %s after Store: %+v %v", task.JobID, v, err)
 		}
 		size := v.Asset.FileSize
-		fmt.Printf("%8.0f MiB %10.1f %10.0f %14v %10.1f MiB %10.4f\n", float64(size)/(1<<20), elapsed.Seconds(),
-			float64(size)/(1<<20)/elapsed.Seconds(), v.Asset.Metadata["duration_seconds"], float64(peak)/(1<<20), float64(peak)/float64(size))
+		fmt.Printf("%8.0f MiB %10.1f %10.0f %14v %10.1f MiB %10.1f MiB %10.4f\n", float64(size)/(1<<20), elapsed.Seconds(),
+			float64(size)/(1<<20)/elapsed.Seconds(), v.Asset.Metadata["duration_seconds"], float64(before)/(1<<20), float64(peak)/(1<<20), float64(peak)/float64(size))
 		if err := a.Blobs.Delete(ctx, v.Asset.StorageKey); err != nil {
 			return err
 		}

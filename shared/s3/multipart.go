@@ -21,11 +21,15 @@ func (s *Store) CreateUpload(ctx context.Context, key string, opts mediatrail.Pu
 	if err != nil {
 		return "", err
 	}
+	return s.createUpload(ctx, key, ct, tagging(opts.Tags))
+}
+
+func (s *Store) createUpload(ctx context.Context, key, contentType string, tagging *string) (string, error) {
 	out, err := s.client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{
 		Bucket:      aws.String(s.bucket),
 		Key:         aws.String(key),
-		ContentType: aws.String(ct),
-		Tagging:     tagging(opts.Tags),
+		ContentType: aws.String(contentType),
+		Tagging:     tagging,
 	})
 	if err != nil {
 		return "", fmt.Errorf("s3: create upload of %q: %w", key, err)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -30,13 +29,16 @@ import (
 var _ mediatrail.BlobStore = (*Store)(nil)
 
 const (
-	// PartSize is the multipart part size, and the size up to which Put sends a
-	// body in one PutObject. A large body takes at most about 6*PartSize of
-	// memory while it uploads: Put's first part, the uploader's first part and
-	// uploadConcurrency+1 part buffers.
-	PartSize = 8 << 20
+	// PartSize is the multipart part size (S3's smallest), and the size up to
+	// which Put sends a body in one PutObject. PartSize and the one part in
+	// flight are what bound the memory of a large Put, whatever the body's
+	// size: two part buffers, the part being sent and the next being read
+	// (the first part read is the first of them). `make bench-video`
+	// measures it.
+	PartSize = 5 << 20
 
-	uploadConcurrency = 2
+	// maxUploadParts is S3's limit of parts per upload.
+	maxUploadParts = 10000
 
 	// maxSingleRequest bounds a PutObject body and a CopyObject source (S3 limit).
 	maxSingleRequest = 5 << 30
@@ -81,9 +83,8 @@ type Store struct {
 	presign *awss3.PresignClient
 	// get presigns GET URLs without the PresignClient; nil where the
 	// endpoint needs more than SigV4 (see newGetPresigner).
-	get      *getPresigner
-	uploader *manager.Uploader
-	bucket   string
+	get    *getPresigner
+	bucket string
 	// now is the signing clock of get.
 	now func() time.Time
 	// checksums is what VerifiesChecksums found out.
@@ -105,13 +106,7 @@ func New(cfg aws.Config, c Config) *Store {
 		presign: awss3.NewPresignClient(publicClient),
 		get:     get,
 		now:     time.Now,
-		uploader: manager.NewUploader(client, func(u *manager.Uploader) {
-			u.PartSize = PartSize
-			u.Concurrency = uploadConcurrency
-			u.LeavePartsOnError = false
-			u.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		}),
-		bucket: c.Bucket,
+		bucket:  c.Bucket,
 	}
 }
 
@@ -197,20 +192,8 @@ func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader
 		return mediatrail.BlobInfo{}, fmt.Errorf("s3: put %q: read body: %w", key, err)
 	}
 
-	in := &awss3.PutObjectInput{
-		Bucket:      aws.String(s.bucket),
-		Key:         aws.String(key),
-		Body:        io.MultiReader(bytes.NewReader(first), tee),
-		ContentType: aws.String(contentType),
-		Tagging:     tagging,
-	}
-	abort := &detachedAbort{Client: s.client}
-	_, err = s.uploader.Upload(ctx, in, func(u *manager.Uploader) {
-		u.S3 = abort
-		u.PartSize = partSizeFor(size)
-	})
-	if err != nil {
-		return mediatrail.BlobInfo{}, fmt.Errorf("s3: put %q: %w", key, errors.Join(err, abort.err))
+	if err := s.putParts(ctx, key, contentType, tagging, first, tee, partSizeFor(size)); err != nil {
+		return mediatrail.BlobInfo{}, fmt.Errorf("s3: put %q: %w", key, err)
 	}
 	info := h.info(contentType)
 	if info.Size > maxSingleRequest {
@@ -264,11 +247,68 @@ func readPart(r io.Reader, hint int64) ([]byte, error) {
 
 // partSizeFor keeps a body of size bytes within S3's 10,000 parts, rounding up to MiB.
 func partSizeFor(size int64) int64 {
-	if size <= int64(PartSize)*int64(manager.MaxUploadParts) {
+	if size <= int64(PartSize)*maxUploadParts {
 		return PartSize
 	}
 	const mib = 1 << 20
-	return (size/int64(manager.MaxUploadParts) + mib) / mib * mib
+	return (size/maxUploadParts + mib) / mib * mib
+}
+
+// putParts uploads first and then the rest of body as a multipart upload,
+// one part in flight while the next is read into the other of two buffers:
+// its memory is 2 × partSize whatever the body's size, with no garbage per
+// part (the SDK's uploader copies each streamed part into a pooled buffer
+// and its first part into a growing one). On error the upload is aborted,
+// even when ctx is done.
+func (s *Store) putParts(ctx context.Context, key, contentType string, tagging *string, first []byte, body io.Reader, partSize int64) (err error) {
+	uploadID, err := s.createUpload(ctx, key, contentType, tagging)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.AbortUpload(ctx, key, uploadID))
+		}
+	}()
+	type sent struct {
+		etag string
+		err  error
+	}
+	buffers := [2][]byte{first, nil}
+	var parts []mediatrail.CompletedPart
+	part := first
+	for number := 1; ; number++ {
+		done := make(chan sent, 1)
+		go func(part []byte, number int32) {
+			out, err := s.client.UploadPart(ctx, &awss3.UploadPartInput{
+				Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+				PartNumber: aws.Int32(number), Body: bytes.NewReader(part), ContentLength: aws.Int64(int64(len(part))),
+			})
+			if err != nil {
+				done <- sent{err: fmt.Errorf("upload part %d: %w", number, err)}
+				return
+			}
+			done <- sent{etag: aws.ToString(out.ETag)}
+		}(part, int32(number))
+		next := buffers[number%2]
+		if int64(cap(next)) < partSize {
+			next = make([]byte, partSize)
+			buffers[number%2] = next
+		}
+		n, rerr := io.ReadFull(body, next[:partSize])
+		up := <-done
+		switch {
+		case up.err != nil:
+			return up.err
+		case rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF:
+			return fmt.Errorf("read body: %w", rerr)
+		}
+		parts = append(parts, mediatrail.CompletedPart{PartNumber: number, ETag: up.etag})
+		if n == 0 {
+			return s.CompleteUpload(ctx, key, uploadID, parts)
+		}
+		part = next[:n]
+	}
 }
 
 // tagging is the x-amz-tagging value of tags; nil for none.
@@ -606,21 +646,4 @@ func (w *hashCounter) Write(p []byte) (int, error) {
 
 func (w *hashCounter) info(contentType string) mediatrail.BlobInfo {
 	return mediatrail.BlobInfo{Size: w.n, SHA256: hex.EncodeToString(w.h.Sum(nil)), ContentType: contentType}
-}
-
-// detachedAbort aborts a failed multipart upload even after the caller's context
-// is done (the uploader aborts with it and drops the error), and keeps the error.
-type detachedAbort struct {
-	*awss3.Client
-	err error
-}
-
-func (c *detachedAbort) AbortMultipartUpload(ctx context.Context, in *awss3.AbortMultipartUploadInput, opts ...func(*awss3.Options)) (*awss3.AbortMultipartUploadOutput, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	out, err := c.Client.AbortMultipartUpload(ctx, in, opts...)
-	if err != nil {
-		c.err = fmt.Errorf("abort multipart upload %s: %w", aws.ToString(in.UploadId), err)
-	}
-	return out, err
 }
