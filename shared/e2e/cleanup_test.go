@@ -527,16 +527,17 @@ func (cs *cleanupStack) pendingPinned(t *testing.T, ws string, expires time.Time
 	return p
 }
 
-// reconcile invokes ReconcileFunction with an events/ fixture.
+// reconcile runs ReconcileStateMachine, as the nightly schedule does, with
+// an events/ fixture as its input, and answers the report of its Finish.
 func (cs *cleanupStack) reconcile(t *testing.T, fixture string) *mediatrail.ReconcileReport {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot(), "events", fixture))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cs.Invoke(testenv.Context(t), "ReconcileFunction", raw)
+	out, err := cs.Execute(testenv.Context(t), "ReconcileStateMachine", raw)
 	if err != nil {
-		t.Fatalf("ReconcileFunction: %v", err)
+		t.Fatalf("ReconcileStateMachine: %v", err)
 	}
 	var rep mediatrail.ReconcileReport
 	if err := json.Unmarshal(out, &rep); err != nil {
