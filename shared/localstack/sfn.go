@@ -437,11 +437,17 @@ func (s *Stack) Execute(ctx context.Context, logicalID string, input []byte) ([]
 	if !ok {
 		return nil, fmt.Errorf("the template has no state machine %q", logicalID)
 	}
+	return ExecuteAt(ctx, s.EndpointURL, sm.ARN, input)
+}
+
+// ExecuteAt is Execute on the Step Functions API at endpoint (a running
+// stack's EndpointURL), for the state machine arn.
+func ExecuteAt(ctx context.Context, endpoint, arn string, input []byte) ([]byte, error) {
 	client := awssfn.New(awssfn.Options{
-		Region: Region, BaseEndpoint: aws.String(s.EndpointURL),
+		Region: Region, BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
-	start, err := client.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: aws.String(sm.ARN), Input: aws.String(string(input))})
+	start, err := client.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: aws.String(arn), Input: aws.String(string(input))})
 	if err != nil {
 		return nil, err
 	}
@@ -453,7 +459,7 @@ func (s *Stack) Execute(ctx context.Context, logicalID string, input []byte) ([]
 		case out.Status == sfntypes.ExecutionStatusSucceeded:
 			return []byte(aws.ToString(out.Output)), nil
 		case out.Status != sfntypes.ExecutionStatusRunning:
-			return nil, fmt.Errorf("%s %s: %s: %s", logicalID, out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
+			return nil, fmt.Errorf("%s %s: %s: %s", arn, out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
 		}
 		select {
 		case <-ctx.Done():
