@@ -42,11 +42,12 @@ demo: setup
 load: setup
 	@$(GO) run ./cmd/load $(if $(DURATION),-duration $(DURATION)) $(if $(CLIENTS),-clients $(CLIENTS)) $(if $(RATE),-rate $(RATE))
 
-# Reconciles records and blobs once (ReconcileFunction, as its nightly schedule
-# does) in a running `make run`, or in a stack started on .data for the call,
-# and prints the report. DRY_RUN=1 only reports what it would repair.
+# Reconciles records and blobs once (an execution of ReconcileStateMachine, as
+# its nightly schedule starts) in a running `make run`, or in a stack started on
+# .data for the call, and prints the report. DRY_RUN=1 only reports what it
+# would repair.
 reconcile: setup
-	@$(LOCALSTACK) invoke ReconcileFunction $(if $(DRY_RUN),events/reconcile-dry-run.json)
+	@$(LOCALSTACK) invoke ReconcileStateMachine $(if $(DRY_RUN),events/reconcile-dry-run.json)
 
 test: setup vet
 	@$(LOCALSTACK) exec -- $(GO) test -count=1 -timeout 20m ./...

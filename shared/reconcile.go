@@ -53,12 +53,15 @@ type JobInventory interface {
 type ReconcileStore interface {
 	CleanupStore
 	RecordInventory
+	ReconcileTablePager
+	ReconcileCheckpoints
 }
 
 // ReconcileBlobs is the blob store reconciliation works on.
 type ReconcileBlobs interface {
 	BlobStore
 	BlobInventory
+	BlobPager
 }
 
 // FindingKind is one kind of inconsistency between records and blobs.
@@ -188,8 +191,12 @@ type Reconciler struct {
 	// rather than at lost events, and purging their records would lose the
 	// data for good. Negative: no limit.
 	MaxMissingBlobs int
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// TableSegments and BlobSegments are how many segments Plan makes of
+	// the table and of the listing (0: DefaultTableSegments,
+	// DefaultBlobSegments).
+	TableSegments, BlobSegments int
+	Now                         func() time.Time
+	Logger                      *slog.Logger
 }
 
 // ReconcileOptions tune one run.
@@ -202,6 +209,10 @@ type ReconcileOptions struct {
 	// shell's values to a stack that is already running this way.
 	Grace           string `json:"grace,omitempty"`
 	MaxMissingBlobs int    `json:"max_missing_blobs,omitempty"`
+	// RunID names a run of the reconcile state machine (default: its
+	// execution's name); starting the machine again with the id of a run
+	// that stopped resumes it from its checkpoints.
+	RunID string `json:"run_id,omitempty"`
 }
 
 func (r *Reconciler) now() time.Time {
@@ -239,24 +250,11 @@ type run struct {
 // back. It fails only when an enumeration fails; a failed repair is counted,
 // logged and listed, and the next run tries again.
 func (r *Reconciler) Run(ctx context.Context, opts ReconcileOptions) (*ReconcileReport, error) {
-	now := r.now()
-	grace := r.grace()
-	if opts.Grace != "" {
-		d, err := time.ParseDuration(opts.Grace)
-		if err != nil || d <= 0 {
-			return nil, Invalid("grace", "grace must be a positive duration such as 1h")
-		}
-		grace = d
+	x, err := r.start(opts, r.now())
+	if err != nil {
+		return nil, err
 	}
-	x := &run{
-		Reconciler: r, opts: opts, now: now, cutoff: now.Add(-grace),
-		report: &ReconcileReport{DryRun: opts.DryRun, StartedAt: now, Found: map[FindingKind]int{}},
-		sem:    make(chan struct{}, cmp.Or(r.Concurrency, defaultReconcileConcurrency)),
-	}
-	for _, k := range FindingKinds {
-		x.report.Found[k] = 0
-	}
-	err := x.records(ctx)
+	err = x.records(ctx)
 	if err == nil {
 		err = x.jobs(ctx)
 	}
@@ -271,22 +269,57 @@ func (r *Reconciler) Run(ctx context.Context, opts ReconcileOptions) (*Reconcile
 		return nil, err
 	}
 	rep := x.report
-	sort.Slice(x.findings, func(i, j int) bool {
-		a, b := x.findings[i], x.findings[j]
+	rep.Findings = x.findings
+	finishReport(rep)
+	rep.FinishedAt = r.now()
+	r.logger().Info("reconciliation", "dry_run", opts.DryRun, "records", rep.RecordsScanned, "jobs", rep.JobsScanned, "blobs", rep.BlobsScanned,
+		"found", rep.Found, "repaired", rep.Repaired, "failed", rep.Failed)
+	return rep, nil
+}
+
+// graceOf is the grace of a run with opts.
+func (r *Reconciler) graceOf(opts ReconcileOptions) (time.Duration, error) {
+	if opts.Grace == "" {
+		return r.grace(), nil
+	}
+	d, err := time.ParseDuration(opts.Grace)
+	if err != nil || d <= 0 {
+		return 0, Invalid("grace", "grace must be a positive duration such as 1h")
+	}
+	return d, nil
+}
+
+// start begins a run (or a page of one) at now with an empty report.
+func (r *Reconciler) start(opts ReconcileOptions, now time.Time) (*run, error) {
+	grace, err := r.graceOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	x := &run{
+		Reconciler: r, opts: opts, now: now, cutoff: now.Add(-grace),
+		report: &ReconcileReport{DryRun: opts.DryRun, StartedAt: now, Found: map[FindingKind]int{}},
+		sem:    make(chan struct{}, cmp.Or(r.Concurrency, defaultReconcileConcurrency)),
+	}
+	for _, k := range FindingKinds {
+		x.report.Found[k] = 0
+	}
+	return x, nil
+}
+
+// finishReport sorts rep.Findings (by kind, workspace, asset, job and key)
+// and keeps the first MaxReportedFindings of them.
+func finishReport(rep *ReconcileReport) {
+	sort.Slice(rep.Findings, func(i, j int) bool {
+		a, b := rep.Findings[i], rep.Findings[j]
 		return cmp.Or(cmp.Compare(slices.Index(FindingKinds, a.Kind), slices.Index(FindingKinds, b.Kind)), cmp.Compare(a.WorkspaceID, b.WorkspaceID),
 			cmp.Compare(a.AssetID, b.AssetID), cmp.Compare(a.JobID, b.JobID), cmp.Compare(a.Key, b.Key)) < 0
 	})
-	rep.Findings = x.findings
 	if len(rep.Findings) > MaxReportedFindings {
 		rep.Findings, rep.Truncated = rep.Findings[:MaxReportedFindings], true
 	}
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
-	rep.FinishedAt = r.now()
-	r.logger().Info("reconciliation", "dry_run", opts.DryRun, "records", rep.RecordsScanned, "jobs", rep.JobsScanned, "blobs", rep.BlobsScanned,
-		"found", rep.Found, "repaired", rep.Repaired, "failed", rep.Failed)
-	return rep, nil
 }
 
 // async runs f with bounded concurrency.
@@ -324,31 +357,37 @@ func (x *run) found(ctx context.Context, f Finding, repair func(context.Context)
 // records checks every asset record.
 func (x *run) records(ctx context.Context) error {
 	return x.Store.EachAssetRecord(ctx, func(a *Asset) error {
-		x.mu.Lock()
-		x.report.RecordsScanned++
-		x.mu.Unlock()
-		f := Finding{WorkspaceID: a.WorkspaceID, AssetID: a.ID, Key: a.StorageKey}
-		switch a.Status {
-		case StatusDeleted:
-			if a.UpdatedAt.Before(x.cutoff) {
-				f.Kind = FindingUnfinishedDelete
-				x.async(func() {
-					x.found(ctx, f, func(ctx context.Context) (bool, error) { return true, x.Assets.FinishDelete(ctx, a) })
-				})
-			}
-		case StatusPending:
-			if a.UploadExpiresAt.Before(x.cutoff) {
-				f.Kind = FindingExpiredUpload
-				x.async(func() { x.found(ctx, f, x.expireUpload(a)) })
-			}
-		case StatusReady:
-			x.mu.Lock()
-			x.ready++
-			x.mu.Unlock()
-			x.async(func() { x.checkBlob(ctx, a, f) })
-		}
+		x.record(ctx, a)
 		return ctx.Err()
 	})
+}
+
+// record checks one asset record: its repair (or, for a ready record, the
+// HEAD of its blob) runs asynchronously; wait on x.wg.
+func (x *run) record(ctx context.Context, a *Asset) {
+	x.mu.Lock()
+	x.report.RecordsScanned++
+	x.mu.Unlock()
+	f := Finding{WorkspaceID: a.WorkspaceID, AssetID: a.ID, Key: a.StorageKey}
+	switch a.Status {
+	case StatusDeleted:
+		if a.UpdatedAt.Before(x.cutoff) {
+			f.Kind = FindingUnfinishedDelete
+			x.async(func() {
+				x.found(ctx, f, func(ctx context.Context) (bool, error) { return true, x.Assets.FinishDelete(ctx, a) })
+			})
+		}
+	case StatusPending:
+		if a.UploadExpiresAt.Before(x.cutoff) {
+			f.Kind = FindingExpiredUpload
+			x.async(func() { x.found(ctx, f, x.expireUpload(a)) })
+		}
+	case StatusReady:
+		x.mu.Lock()
+		x.ready++
+		x.mu.Unlock()
+		x.async(func() { x.checkBlob(ctx, a, f) })
+	}
 }
 
 // jobs checks every active job: one whose workflow can no longer be running
@@ -358,15 +397,20 @@ func (x *run) jobs(ctx context.Context) error {
 		return nil
 	}
 	return x.ActiveJobs.EachActiveJob(ctx, func(j *MediaJob) error {
-		x.mu.Lock()
-		x.report.JobsScanned++
-		x.mu.Unlock()
-		if j.Active() && x.stuck(j) {
-			f := Finding{Kind: FindingStuckJob, WorkspaceID: j.WorkspaceID, JobID: j.ID, Key: j.StorageKey}
-			x.async(func() { x.found(ctx, f, x.failStuck(j)) })
-		}
+		x.job(ctx, j)
 		return ctx.Err()
 	})
+}
+
+// job checks one active job; its repair runs asynchronously (x.wg).
+func (x *run) job(ctx context.Context, j *MediaJob) {
+	x.mu.Lock()
+	x.report.JobsScanned++
+	x.mu.Unlock()
+	if j.Active() && x.stuck(j) {
+		f := Finding{Kind: FindingStuckJob, WorkspaceID: j.WorkspaceID, JobID: j.ID, Key: j.StorageKey}
+		x.async(func() { x.found(ctx, f, x.failStuck(j)) })
+	}
 }
 
 // stuck reports whether no execution of j's workflow can still end it.
@@ -478,18 +522,8 @@ func (x *run) blobs(ctx context.Context) error {
 		return x.checkRecords(ctx, objs)
 	}
 	err := x.Blobs.ListBlobs(ctx, ReconcilePrefix, func(o BlobObject) error {
-		_, _, ours := ParseStorageKey(o.Key)
-		x.mu.Lock()
-		x.report.BlobsScanned++
-		if !ours {
-			x.report.ForeignKeys++
-		}
-		x.mu.Unlock()
-		if !ours {
+		if !x.blobToCheck(o) {
 			return nil
-		}
-		if !o.LastModified.Before(x.cutoff) {
-			return nil // may still be recorded
 		}
 		if batch = append(batch, o); len(batch) == findBatch {
 			return flush()
@@ -500,6 +534,19 @@ func (x *run) blobs(ctx context.Context) error {
 		return err
 	}
 	return flush()
+}
+
+// blobToCheck counts an object of the listing and reports whether its
+// record must be read: it is under an asset key and older than the grace.
+func (x *run) blobToCheck(o BlobObject) bool {
+	_, _, ours := ParseStorageKey(o.Key)
+	x.mu.Lock()
+	x.report.BlobsScanned++
+	if !ours {
+		x.report.ForeignKeys++
+	}
+	x.mu.Unlock()
+	return ours && o.LastModified.Before(x.cutoff) // a younger one may still be recorded
 }
 
 // checkRecords reads the records of a batch of blobs and handles the orphans.

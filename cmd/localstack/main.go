@@ -103,6 +103,8 @@ type stackInfo struct {
 	DynamoDB string
 	Runtime  localstack.Runtime
 	PID      int
+	// StateMachines are the local ARNs by logical id.
+	StateMachines map[string]string `json:",omitempty"`
 }
 
 func run(ctx context.Context, args []string) error {
@@ -147,7 +149,11 @@ func run(ctx context.Context, args []string) error {
 		defer cancel()
 		_ = s.Close(shut)
 	}()
-	info, _ := json.Marshal(stackInfo{Endpoint: s.EndpointURL, API: s.URL, DynamoDB: s.Config.DynamoDBURL, Runtime: s.Runtime, PID: os.Getpid()})
+	machines := map[string]string{}
+	for id, sm := range s.Deployment.StateMachines {
+		machines[id] = sm.ARN
+	}
+	info, _ := json.Marshal(stackInfo{Endpoint: s.EndpointURL, API: s.URL, DynamoDB: s.Config.DynamoDBURL, Runtime: s.Runtime, PID: os.Getpid(), StateMachines: machines})
 	if err := os.WriteFile(stackFile(r), info, 0o644); err != nil {
 		return err
 	}
@@ -227,6 +233,9 @@ func invoke(ctx context.Context, args []string) (int, error) {
 	tmpl, err := localstack.LoadTemplate(filepath.Join(r, "template.yaml"))
 	if err != nil {
 		return 0, err
+	}
+	if _, ok := tmpl.StateMachines[args[0]]; ok {
+		return execute(ctx, r, args)
 	}
 	fn, ok := tmpl.Functions[args[0]]
 	if !ok {
@@ -336,16 +345,31 @@ func invokeRunning(ctx context.Context, r, id string, event []byte) ([]byte, boo
 
 // invokeFresh starts the stack (data in .data, as `run`), invokes, and stops.
 func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool, error) {
+	s, err := startFresh(ctx, r)
+	if err != nil {
+		return nil, false, err
+	}
+	defer closeStack(s)
+	out, err := s.Invoke(ctx, id, event)
+	var fe *localstack.FunctionError
+	if errors.As(err, &fe) {
+		return fe.Payload, true, nil
+	}
+	return out, false, err
+}
+
+// startFresh starts the stack on .data for one call, under aws-lambda-rie.
+func startFresh(ctx context.Context, r string) (*localstack.Stack, error) {
 	started := time.Now()
 	data := filepath.Join(r, ".data")
 	logf, err := emulatorLog(data)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	defer logf.Close()
 	_, s3Port, err := localstack.StablePorts(os.Getenv)
 	if err != nil {
-		return nil, false, err
+		logf.Close()
+		return nil, err
 	}
 	s, err := localstack.Start(ctx, localstack.Options{
 		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: "demo"}, Env: passthroughEnv(),
@@ -353,20 +377,80 @@ func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool,
 		FunctionLog: os.Stderr, EmulatorLog: logf,
 	})
 	if err != nil {
-		return nil, false, err
+		logf.Close()
+		return nil, err
 	}
-	defer func() {
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Close(shut)
-	}()
-	fmt.Fprintf(os.Stderr, "localstack: stack ready in %s; invoking %s under aws-lambda-rie\n", time.Since(started).Round(time.Millisecond), id)
-	out, err := s.Invoke(ctx, id, event)
-	var fe *localstack.FunctionError
-	if errors.As(err, &fe) {
-		return fe.Payload, true, nil
+	fmt.Fprintf(os.Stderr, "localstack: stack ready in %s (aws-lambda-rie)\n", time.Since(started).Round(time.Millisecond))
+	return s, nil
+}
+
+func closeStack(s *localstack.Stack) {
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Close(shut)
+}
+
+// execute runs one execution of a state machine with an input (default
+// {}) and prints its output: in a running stack, or in one started on .data
+// for the call. ReconcileStateMachine's input gets the shell's reconcile
+// settings (reconcileEvent).
+func execute(ctx context.Context, r string, args []string) (int, error) {
+	id, input := args[0], []byte("{}")
+	if len(args) == 2 && args[1] != "" {
+		b, err := os.ReadFile(args[1])
+		if err != nil {
+			return 0, err
+		}
+		input = b
 	}
-	return out, false, err
+	if id == "ReconcileStateMachine" {
+		var err error
+		if input, err = reconcileEvent(input, os.LookupEnv); err != nil {
+			return 2, err
+		}
+	}
+	var out []byte
+	var err error
+	b, readErr := os.ReadFile(stackFile(r))
+	var info stackInfo
+	if readErr == nil && json.Unmarshal(b, &info) == nil && info.StateMachines[id] != "" && healthy(info.Endpoint) {
+		fmt.Fprintf(os.Stderr, "localstack: executing %s in the running stack (pid %d)\n", id, info.PID)
+		out, err = localstack.ExecuteAt(ctx, info.Endpoint, info.StateMachines[id], input)
+	} else {
+		s, err := startFresh(ctx, r)
+		if err != nil {
+			return 0, err
+		}
+		defer closeStack(s)
+		out, err = s.Execute(ctx, id, input)
+		if err == nil {
+			printJSON(out)
+			return 0, nil
+		}
+		return 1, err
+	}
+	if err != nil {
+		return 1, err
+	}
+	printJSON(out)
+	return 0, nil
+}
+
+func healthy(endpoint string) bool {
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(endpoint + "/_localstack/health")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+func printJSON(out []byte) {
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, out, "", "  ") == nil {
+		out = pretty.Bytes()
+	}
+	fmt.Println(string(out))
 }
 
 // passthroughEnv is what the shell gives every local function on top of the

@@ -527,16 +527,17 @@ func (cs *cleanupStack) pendingPinned(t *testing.T, ws string, expires time.Time
 	return p
 }
 
-// reconcile invokes ReconcileFunction with an events/ fixture.
+// reconcile runs ReconcileStateMachine, as the nightly schedule does, with
+// an events/ fixture as its input, and answers the report of its Finish.
 func (cs *cleanupStack) reconcile(t *testing.T, fixture string) *mediatrail.ReconcileReport {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot(), "events", fixture))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cs.Invoke(testenv.Context(t), "ReconcileFunction", raw)
+	out, err := cs.Execute(testenv.Context(t), "ReconcileStateMachine", raw)
 	if err != nil {
-		t.Fatalf("ReconcileFunction: %v", err)
+		t.Fatalf("ReconcileStateMachine: %v", err)
 	}
 	var rep mediatrail.ReconcileReport
 	if err := json.Unmarshal(out, &rep); err != nil {
@@ -1092,4 +1093,70 @@ func upload(t *testing.T, req mediatrail.PresignedRequest, body []byte) int {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// A run stopped after some pages resumes from its checkpoints when the state
+// machine is started again with its run_id: the finished page is not read
+// again, the report counts every record once, and a finished run answers its
+// stored report without repairing anything twice.
+func TestReconcileResumesFromCheckpoint(t *testing.T) {
+	t.Parallel()
+	cs := newCleanupStack(t, cleanupOptions{env: map[string]string{"RECONCILE_GRACE": "1ms"}})
+	_, ws := cs.workspace(t)
+	ctx := testenv.Context(t)
+	lost := cs.seed(t, ws, "exec-1")
+	cs.seed(t, ws, "exec-1")
+	cs.seed(t, ws, "exec-1")
+	cs.deleteObject(t, lost.StorageKey)
+
+	// The first attempt: planned, one page of every table segment, then stopped.
+	r := cs.App.Reconciler
+	plan, err := r.Plan(ctx, "first-attempt", mediatrail.ReconcileOptions{RunID: "nightly-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seg := range plan.Table {
+		if _, err := r.Page(ctx, plan.RunID, seg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := cs.App.Store.ReconcileCheckpoints(ctx, "nightly-1")
+	if err != nil || len(before) != len(plan.Table) {
+		t.Fatalf("checkpoints after the first attempt: %d, %v", len(before), err)
+	}
+
+	var rep mediatrail.ReconcileReport
+	for attempt := range 2 {
+		out, err := cs.Execute(ctx, "ReconcileStateMachine", []byte(`{"run_id": "nightly-1"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got mediatrail.ReconcileReport
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		if attempt == 1 && (got.Repaired != rep.Repaired || !got.FinishedAt.Equal(rep.FinishedAt)) {
+			t.Errorf("a finished run answered another report: %+v, first %+v", got, rep)
+		}
+		rep = got
+	}
+	if rep.RecordsScanned != 3 || rep.Found[mediatrail.FindingMissingBlob] != 1 || rep.Repaired != 1 || rep.Failed != 0 {
+		t.Errorf("resumed report: %+v", rep)
+	}
+	if cs.record(t, lost) != nil {
+		t.Error("the record without its blob is still there")
+	}
+	after, err := cs.App.Store.ReconcileCheckpoints(ctx, "nightly-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := map[string]int{}
+	for _, cp := range before {
+		pages[cp.Segment] = cp.Pages
+	}
+	for _, cp := range after {
+		if n, ok := pages[cp.Segment]; ok && cp.Pages != n {
+			t.Errorf("segment %s finished in the first attempt was read again: %d pages, then %d", cp.Segment, n, cp.Pages)
+		}
+	}
 }

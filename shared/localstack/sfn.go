@@ -15,6 +15,11 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
 // Step Functions limits the local API enforces.
@@ -422,4 +427,44 @@ func nodeEnv(nodeModules, lambdaEndpoint, region string) []string {
 		}
 	}
 	return env
+}
+
+// Execute starts an execution of the state machine logicalID with input on
+// the stack's Step Functions API, waits for it to end and answers its output;
+// an execution that does not succeed is an error naming its error and cause.
+func (s *Stack) Execute(ctx context.Context, logicalID string, input []byte) ([]byte, error) {
+	sm, ok := s.Deployment.StateMachines[logicalID]
+	if !ok {
+		return nil, fmt.Errorf("the template has no state machine %q", logicalID)
+	}
+	return ExecuteAt(ctx, s.EndpointURL, sm.ARN, input)
+}
+
+// ExecuteAt is Execute on the Step Functions API at endpoint (a running
+// stack's EndpointURL), for the state machine arn.
+func ExecuteAt(ctx context.Context, endpoint, arn string, input []byte) ([]byte, error) {
+	client := awssfn.New(awssfn.Options{
+		Region: Region, BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	start, err := client.StartExecution(ctx, &awssfn.StartExecutionInput{StateMachineArn: aws.String(arn), Input: aws.String(string(input))})
+	if err != nil {
+		return nil, err
+	}
+	for {
+		out, err := client.DescribeExecution(ctx, &awssfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn})
+		switch {
+		case err != nil:
+			return nil, err
+		case out.Status == sfntypes.ExecutionStatusSucceeded:
+			return []byte(aws.ToString(out.Output)), nil
+		case out.Status != sfntypes.ExecutionStatusRunning:
+			return nil, fmt.Errorf("%s %s: %s: %s", arn, out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"encoding/json"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
@@ -114,14 +115,39 @@ func MCP(ctx context.Context, e *app.Env) (mcp.LambdaHandler, error) {
 	return s.Handler(), nil
 }
 
-// Reconcile runs one reconciliation per invocation and answers its report.
-// The scheduled event (EventBridge) carries no options and runs for real;
-// {"dry_run": true} (events/reconcile-dry-run.json, make reconcile DRY_RUN=1)
-// only reports.
-func Reconcile(ctx context.Context, e *app.Env) (func(context.Context, mediatrail.ReconcileOptions) (*mediatrail.ReconcileReport, error), error) {
+// Reconcile serves the steps of the reconcile state machine
+// (statemachines/reconcile.asl.json: {"step": "plan"|"page"|"finish", ...},
+// mediatrail.ReconcileStep) and, for an event without a step, runs one whole
+// reconciliation in this invocation and answers its report ({"dry_run":
+// true}: events/reconcile-dry-run.json only reports).
+func Reconcile(ctx context.Context, e *app.Env) (func(context.Context, json.RawMessage) (any, error), error) {
 	a, err := Load(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	return a.Reconciler.Run, nil
+	r := a.Reconciler
+	return func(ctx context.Context, event json.RawMessage) (any, error) {
+		var step mediatrail.ReconcileStep
+		if err := json.Unmarshal(event, &step); err != nil {
+			return nil, mediatrail.Invalid("event", "malformed reconcile event")
+		}
+		switch step.Step {
+		case "plan":
+			return r.Plan(ctx, step.Execution, step.Options)
+		case "page":
+			if step.Segment == nil {
+				return nil, mediatrail.Invalid("segment", "a page names its segment")
+			}
+			return r.Page(ctx, step.RunID, *step.Segment)
+		case "finish":
+			return r.Finish(ctx, step.RunID)
+		case "":
+			var opts mediatrail.ReconcileOptions
+			if err := json.Unmarshal(event, &opts); err != nil {
+				return nil, mediatrail.Invalid("event", "malformed reconcile event")
+			}
+			return r.Run(ctx, opts)
+		}
+		return nil, mediatrail.Invalid("step", "step must be plan, page or finish")
+	}, nil
 }
