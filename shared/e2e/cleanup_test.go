@@ -1052,7 +1052,7 @@ func TestTemplateRetentionRules(t *testing.T) {
 		t.Fatalf("CleanupFunction has no S3 event")
 	}
 	ev := fn.S3Events[0]
-	if ev.Bucket != "AssetsBucket" || ev.Prefix != "workspaces/" || !slices.Equal(ev.Types, []string{"s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"}) {
+	if ev.Bucket != "AssetsBucket" || ev.Prefix != "workspaces/" || !slices.Equal(ev.Types, []string{"s3:ObjectRemoved:*", "s3:LifecycleExpiration:*", "s3:ObjectCreated:*"}) {
 		t.Errorf("CleanupFunction's S3 event %+v", ev)
 	}
 }
