@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -228,7 +227,7 @@ func inputBytes(in *mediatrail.MediaInput) ([]byte, error) {
 			return nil, err
 		}
 		if len(data) > mediatrail.MaxInputBytes {
-			return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", mediatrail.MaxInputBytes>>20)}
+			return nil, mediatrail.TooLarge("", "the input must be at most %d MiB", mediatrail.MaxInputBytes>>20)
 		}
 		return data, nil
 	}
