@@ -16,9 +16,10 @@ type Jobs struct {
 	mu   sync.Mutex
 	jobs map[key]*mediatrail.MediaJob
 
-	// BeforeFinish, when set, runs at the start of every FinishJob with the
-	// store it may change (through Set); an error it returns is FinishJob's.
-	BeforeFinish func(j *mediatrail.MediaJob) error
+	// BeforeWrite, when set, runs at the start of every UpdateJob and
+	// FinishJob with the job to write; it may change the store (through Set),
+	// and an error it returns is the call's.
+	BeforeWrite func(j *mediatrail.MediaJob) error
 	// Spans are the spans FinishJob wrote, in order.
 	Spans []*mediatrail.Span
 }
@@ -63,11 +64,6 @@ func (s *Jobs) UpdateJob(_ context.Context, j *mediatrail.MediaJob) error {
 
 // FinishJob ends an active job at j.Version and records sp.
 func (s *Jobs) FinishJob(_ context.Context, j *mediatrail.MediaJob, sp *mediatrail.Span, _ *mediatrail.Asset, _ *mediatrail.IdempotencyRecord) error {
-	if s.BeforeFinish != nil {
-		if err := s.BeforeFinish(j); err != nil {
-			return err
-		}
-	}
 	if err := s.write(j); err != nil {
 		return err
 	}
@@ -79,6 +75,11 @@ func (s *Jobs) FinishJob(_ context.Context, j *mediatrail.MediaJob, sp *mediatra
 
 // write is the conditional write both updates share.
 func (s *Jobs) write(j *mediatrail.MediaJob) error {
+	if s.BeforeWrite != nil {
+		if err := s.BeforeWrite(j); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, ok := s.jobs[key{j.WorkspaceID, j.ID}]

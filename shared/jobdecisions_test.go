@@ -28,7 +28,7 @@ type oneProvider struct{ p mediatrail.Provider }
 func (o oneProvider) Get(string) (mediatrail.Provider, error) { return o.p, nil }
 
 // TestCancelDecisions: JobService.Cancel's decision table over the in-memory
-// store, with concurrent steps injected at FinishJob: the provider is asked
+// store, with concurrent steps injected before its write: the provider is asked
 // once however often the write is retried, a job another step ended is
 // answered as it ended, and a job that never holds still is a 409 with
 // Retry-After.
@@ -101,7 +101,7 @@ func TestCancelDecisions(t *testing.T) {
 			j := active()
 			jobs.Set(j)
 			if tc.race != nil {
-				jobs.BeforeFinish = tc.race(jobs)
+				jobs.BeforeWrite = tc.race(jobs)
 			}
 			p := &cancelling{err: tc.providerErr}
 			media := &mediatrail.MediaService{Providers: oneProvider{p}, Now: func() time.Time { return now }}
@@ -136,3 +136,96 @@ func TestCancelDecisions(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// polled is a video provider whose Status answers from a script.
+type polled struct {
+	mediatrail.Provider
+	answers []mediatrail.Job
+	errs    []error
+	calls   int
+}
+
+func (p *polled) Name() string { return "runway" }
+func (p *polled) Status(context.Context, string) (mediatrail.Job, error) {
+	i := min(p.calls, len(p.answers)-1)
+	p.calls++
+	return p.answers[i], p.errs[i]
+}
+
+// TestPollDecisions: what Poll says next, per provider answer, deadline and
+// concurrent change of the job.
+func TestPollDecisions(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	id := mediatrail.NewIDAt(now)
+	running := mediatrail.Job{State: mediatrail.JobProcessing, Progress: 0.5}
+	bump := func(jobs *memory.Jobs, times int, status mediatrail.JobState) func(*mediatrail.MediaJob) error {
+		return func(j *mediatrail.MediaJob) error {
+			if times == 0 {
+				return nil
+			}
+			times--
+			cur, _ := jobs.FindJob(context.Background(), j.WorkspaceID, j.ID)
+			cur.Status = status
+			cur.Version++
+			jobs.Set(cur)
+			return nil
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		answers  []mediatrail.Job
+		errs     []error
+		deadline time.Duration
+		race     func(*memory.Jobs) func(*mediatrail.MediaJob) error
+		next     string
+		code     string
+		polls    int // the stored job's polls afterwards
+	}{
+		{name: "still running: wait", answers: []mediatrail.Job{running}, errs: []error{nil}, deadline: time.Hour, next: mediatrail.NextWait, polls: 1},
+		{name: "completed: store", answers: []mediatrail.Job{{State: mediatrail.JobCompleted}}, errs: []error{nil}, deadline: time.Hour, next: mediatrail.NextStore},
+		{name: "failed at the provider: fail", answers: []mediatrail.Job{{State: mediatrail.JobFailed, FailureReason: "nsfw"}}, errs: []error{nil}, deadline: time.Hour, next: mediatrail.NextFail},
+		{name: "past the deadline: fail", answers: []mediatrail.Job{running}, errs: []error{nil}, deadline: -time.Second, next: mediatrail.NextFail},
+		{name: "provider briefly down: wait", answers: []mediatrail.Job{{}}, errs: []error{&mediatrail.ProviderError{Provider: "runway", Status: 503}}, deadline: time.Hour, next: mediatrail.NextWait, polls: 1},
+		{name: "provider refuses: error", answers: []mediatrail.Job{{}}, errs: []error{&mediatrail.ProviderError{Provider: "runway", Status: 400}}, deadline: time.Hour, code: mediatrail.EINVALID},
+		{name: "a concurrent write: polled again", answers: []mediatrail.Job{running}, errs: []error{nil}, deadline: time.Hour,
+			race: func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return bump(j, 1, mediatrail.JobProcessing) }, next: mediatrail.NextWait, polls: 1},
+		{name: "cancelled meanwhile: done", answers: []mediatrail.Job{running}, errs: []error{nil}, deadline: time.Hour,
+			race: func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return bump(j, 1, mediatrail.JobCancelled) }, next: mediatrail.NextDone},
+		{name: "never holds still: retryable step error", answers: []mediatrail.Job{running}, errs: []error{nil}, deadline: time.Hour,
+			race: func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return bump(j, 100, mediatrail.JobProcessing) }, code: mediatrail.ECONFLICT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			jobs := &memory.Jobs{}
+			jobs.Set(&mediatrail.MediaJob{ID: id, WorkspaceID: "ws-a", Status: mediatrail.JobQueued, Capability: mediatrail.CapabilityVideoGen,
+				Provider: "runway", ProviderJobID: "task-1", SpanID: id, CreatedAt: now.Add(-time.Minute), DeadlineAt: now.Add(tc.deadline)})
+			if tc.race != nil {
+				jobs.BeforeWrite = tc.race(jobs)
+			}
+			p := &polled{answers: tc.answers, errs: tc.errs}
+			svc := &mediatrail.JobService{
+				Media: &mediatrail.MediaService{Providers: oneProvider{p}, Now: func() time.Time { return now }},
+				Jobs:  jobs, Config: mediatrail.JobConfig{PollInterval: 5 * time.Second, MaxPollInterval: time.Minute},
+			}
+			out, err := svc.Poll(context.Background(), mediatrail.JobTask{WorkspaceID: "ws-a", JobID: id})
+			if got := mediatrail.ErrorCode(err); got != tc.code {
+				t.Fatalf("code %q (%v), want %q", got, err, tc.code)
+			}
+			if tc.code == mediatrail.ECONFLICT && !mediatrail.AsStepError(err).Retryable {
+				t.Error("giving up on a moving job is not retryable")
+			}
+			if tc.code != "" {
+				return
+			}
+			if out.Next != tc.next {
+				t.Errorf("next %q, want %q", out.Next, tc.next)
+			}
+			if tc.next == mediatrail.NextWait && out.WaitSeconds < 1 {
+				t.Errorf("wait %d s", out.WaitSeconds)
+			}
+			j, _ := jobs.FindJob(context.Background(), "ws-a", id)
+			if j.Polls != tc.polls {
+				t.Errorf("polls %d, want %d", j.Polls, tc.polls)
+			}
+		})
+	}
+}
