@@ -49,8 +49,8 @@ load: setup
 reconcile: setup
 	@$(LOCALSTACK) invoke ReconcileStateMachine $(if $(DRY_RUN),events/reconcile-dry-run.json)
 
-# -race costs about 1.5x (go test ./... 350 s instead of 225 s on 2 shared
-# cores); the whole target stays near 7 minutes.
+# -race costs about 1.5x in go test ./... (350 s against about 225 s, both on
+# 2 busy shared cores); the whole target took 301 s with it on a quieter run.
 test: setup vet fuzz
 	@$(LOCALSTACK) exec -- $(GO) test -race -count=1 -timeout 20m ./...
 
