@@ -237,7 +237,7 @@ func ValidateMetadata(md map[string]any) error {
 		return Invalid("metadata", "metadata must be a JSON object")
 	}
 	if len(b) > MaxMetadataBytes {
-		return &Error{Code: ETOOLARGE, Message: "metadata must be at most 32 KiB", Details: map[string]any{"field": "metadata"}}
+		return TooLarge("metadata", "metadata must be at most 32 KiB")
 	}
 	return validateDepth("metadata", md)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -150,7 +149,7 @@ func (in *RegisterInput) Validate() error {
 	case *in.Size < 0:
 		return Invalid("size", "size must not be negative")
 	case *in.Size > MaxUploadBytes:
-		return &Error{Code: ETOOLARGE, Message: fmt.Sprintf("size must be at most %d bytes", int64(MaxUploadBytes)), Details: map[string]any{"field": "size"}}
+		return TooLarge("size", "size must be at most %d bytes", int64(MaxUploadBytes))
 	}
 	if in.SHA256 == "" {
 		return Invalid("sha256", "sha256 is required")
@@ -189,7 +188,7 @@ func (s *AssetService) Register(ctx context.Context, workspaceID string, in Regi
 	if multipart {
 		expiry = MultipartUploadExpiry
 	} else if *in.Size > MaxSinglePutBytes {
-		return nil, &Error{Code: ETOOLARGE, Message: "size must be at most 5 GiB", Details: map[string]any{"field": "size"}}
+		return nil, TooLarge("size", "size must be at most 5 GiB")
 	}
 	now := s.now()
 	id := NewIDAt(now)
@@ -308,8 +307,7 @@ func (s *AssetService) completeParts(ctx context.Context, a *Asset, in *Complete
 		return nil
 	case EUNPROCESSABLE:
 		s.abort(ctx, a, in.UploadID)
-		return &Error{Code: EUNPROCESSABLE, Message: ErrorMessage(err) + "; the upload was discarded, register the file again",
-			Details: map[string]any{"field": "parts"}}
+		return Unprocessable("parts", "%s; the upload was discarded, register the file again", ErrorMessage(err)).Wrap(err)
 	default:
 		return err
 	}
@@ -363,8 +361,8 @@ func (s *AssetService) Complete(ctx context.Context, workspaceID, id string, in 
 		if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
 			s.logger().Error("remove mismatched upload", "asset", a.ID, "err", err)
 		}
-		return nil, &Error{Code: EUNPROCESSABLE, Message: "uploaded file does not match the registered size and sha256",
-			Details: map[string]any{"expected_size": a.FileSize, "actual_size": info.Size}}
+		return nil, Unprocessable("", "uploaded file does not match the registered size and sha256").
+			With("expected_size", a.FileSize).With("actual_size", info.Size)
 	}
 	// The presigned PUT does not sign these headers, and signed downloads
 	// would serve them (a Content-Encoding or Content-Disposition of the
@@ -373,9 +371,8 @@ func (s *AssetService) Complete(ctx context.Context, workspaceID, id string, in 
 		if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
 			s.logger().Error("remove upload with unsigned headers", "asset", a.ID, "err", err)
 		}
-		return nil, &Error{Code: EUNPROCESSABLE,
-			Message: fmt.Sprintf("the upload carried headers that are not allowed (%s); upload again with exactly upload.headers", info.ServedHeaders),
-			Details: map[string]any{"headers": info.ServedHeaders}}
+		return nil, Unprocessable("", "the upload carried headers that are not allowed (%s); upload again with exactly upload.headers", info.ServedHeaders).
+			With("headers", info.ServedHeaders)
 	}
 	return s.Store.MarkAssetReady(ctx, workspaceID, id, info.Size, sum, s.now())
 }

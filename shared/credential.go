@@ -492,9 +492,8 @@ func (s *CredentialService) Resolve(ctx context.Context, ws, provider, toolCrede
 	var c *Credential
 	if toolCredentialID != "" {
 		if c, err = s.Get(ctx, ws, toolCredentialID); IsNotFound(err) || err == nil && c.Provider != name {
-			return ProviderChoice{}, &Error{Code: ECREDENTIALMISSING,
-				Message: fmt.Sprintf("the tool's credential %s for provider %s no longer exists; attach another credential to the tool (PATCH /api/v1/media-tools/{id})", toolCredentialID, name),
-				Details: map[string]any{"provider": name, "credential_id": toolCredentialID}}
+			return ProviderChoice{}, Errorf(ECREDENTIALMISSING, "the tool's credential %s for provider %s no longer exists; attach another credential to the tool (PATCH /api/v1/media-tools/{id})", toolCredentialID, name).
+				With("provider", name).With("credential_id", toolCredentialID)
 		} else if err != nil {
 			return ProviderChoice{}, err
 		}
@@ -507,9 +506,8 @@ func (s *CredentialService) Resolve(ctx context.Context, ws, provider, toolCrede
 		if s.AllowPlatform {
 			return ProviderChoice{Provider: platform}, nil
 		}
-		return ProviderChoice{}, &Error{Code: ECREDENTIALMISSING,
-			Message: fmt.Sprintf("no credential for provider %s in this workspace: add one with POST /api/v1/credentials {\"name\", \"provider\": %q, \"api_key\"}", name, name),
-			Details: map[string]any{"provider": name}}
+		return ProviderChoice{}, Errorf(ECREDENTIALMISSING, "no credential for provider %s in this workspace: add one with POST /api/v1/credentials {\"name\", \"provider\": %q, \"api_key\"}", name, name).
+			With("provider", name)
 	}
 	p, err := s.client(ctx, c)
 	if err != nil {
@@ -603,7 +601,6 @@ func authFailure(err error, credentialID string) error {
 	if credentialID == "" || !errors.As(err, &pe) || (pe.Status != 401 && pe.Status != 403) {
 		return err
 	}
-	return &Error{Code: EPROVIDERAUTH,
-		Message: fmt.Sprintf("provider %s rejected credential %s; rotate its api_key (PATCH /api/v1/credentials/%s) or check it (POST /api/v1/credentials/%s/check)", pe.Provider, credentialID, credentialID, credentialID),
-		Details: map[string]any{"provider": pe.Provider, "credential_id": credentialID, "provider_status": pe.Status}}
+	return Errorf(EPROVIDERAUTH, "provider %s rejected credential %s; rotate its api_key (PATCH /api/v1/credentials/%s) or check it (POST /api/v1/credentials/%s/check)", pe.Provider, credentialID, credentialID, credentialID).
+		With("provider", pe.Provider).With("credential_id", credentialID).With("provider_status", pe.Status)
 }

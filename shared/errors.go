@@ -37,18 +37,81 @@ type Error struct {
 	Details map[string]any
 	// RetryAfterSeconds, when positive, is sent as Retry-After (429/503).
 	RetryAfterSeconds int
+	// Err is the cause, for logs only: Error() and errors.Is/As see it, the HTTP
+	// answer (Code, Message, Details) never does.
+	Err error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("mediatrail: %s: %s", e.Code, e.Message) }
+// Error is for logs: it names the cause, which a client never sees.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("mediatrail: %s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("mediatrail: %s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code and a formatted, client-safe message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// fieldError is Errorf naming the offending field in details.field ("" names none).
+func fieldError(code, field, format string, args ...any) *Error {
+	e := Errorf(code, format, args...)
+	if field != "" {
+		e.Details = map[string]any{"field": field}
+	}
+	return e
+}
+
 // Invalid returns an EINVALID error naming the offending field in details.field.
 func Invalid(field, format string, args ...any) *Error {
-	return &Error{Code: EINVALID, Message: fmt.Sprintf(format, args...), Details: map[string]any{"field": field}}
+	return fieldError(EINVALID, field, format, args...)
+}
+
+// TooLarge returns an ETOOLARGE error naming the field ("" for none) that is too large.
+func TooLarge(field, format string, args ...any) *Error {
+	return fieldError(ETOOLARGE, field, format, args...)
+}
+
+// NotFound returns an ENOTFOUND error naming the field ("" for none) whose value names nothing.
+func NotFound(field, format string, args ...any) *Error {
+	return fieldError(ENOTFOUND, field, format, args...)
+}
+
+// Conflict returns an ECONFLICT error naming the field ("" for none) in conflict.
+func Conflict(field, format string, args ...any) *Error {
+	return fieldError(ECONFLICT, field, format, args...)
+}
+
+// Unprocessable returns an EUNPROCESSABLE error naming the field ("" for none)
+// whose well-formed value cannot be acted on.
+func Unprocessable(field, format string, args ...any) *Error {
+	return fieldError(EUNPROCESSABLE, field, format, args...)
+}
+
+// With adds a detail and returns e, for chaining onto a constructor.
+func (e *Error) With(key string, value any) *Error {
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	e.Details[key] = value
+	return e
+}
+
+// RetryAfter sets RetryAfterSeconds and returns e.
+func (e *Error) RetryAfter(seconds int) *Error {
+	e.RetryAfterSeconds = seconds
+	return e
+}
+
+// Wrap records cause as e.Err (for logs) and returns e.
+func (e *Error) Wrap(cause error) *Error {
+	e.Err = cause
+	return e
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -403,7 +402,7 @@ func validateCallbackURL(raw string) error {
 
 // jobEnded explains why an ended job cannot be cancelled.
 func jobEnded(j *MediaJob) *Error {
-	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("the job has already %s", map[JobState]string{
+	return Conflict("", "the job has already %s", map[JobState]string{
 		JobCompleted: "completed", JobFailed: "failed", JobCancelled: "been cancelled",
-	}[j.Status]), Details: map[string]any{"status": string(j.Status)}}
+	}[j.Status]).With("status", string(j.Status))
 }

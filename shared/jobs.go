@@ -135,8 +135,8 @@ func (s *MediaService) jobProvider(ctx context.Context, j *MediaJob) (Provider, 
 	}
 	c, err := s.Credentials.Get(ctx, j.WorkspaceID, j.CredentialID)
 	if IsNotFound(err) {
-		return nil, &Error{Code: ECREDENTIALMISSING, Message: fmt.Sprintf("credential %s of this job was deleted", j.CredentialID),
-			Details: map[string]any{"provider": j.Provider, "credential_id": j.CredentialID}}
+		return nil, Errorf(ECREDENTIALMISSING, "credential %s of this job was deleted", j.CredentialID).
+			With("provider", j.Provider).With("credential_id", j.CredentialID)
 	} else if err != nil {
 		return nil, err
 	}
@@ -336,7 +336,7 @@ func (s *JobService) Cancel(ctx context.Context, ws, id string) (*JobView, error
 		}
 		return answer(j)
 	}
-	return nil, &Error{Code: ECONFLICT, Message: "the job is changing; try again", RetryAfterSeconds: 1}
+	return nil, Conflict("", "the job is changing; try again").RetryAfter(1)
 }
 
 // cancelJob asks the provider to stop j and says what came of it.

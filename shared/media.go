@@ -257,8 +257,7 @@ func (s *MediaService) providerFailed(ctx context.Context, ws, id string, err er
 // (JobService).
 func (s *MediaService) submit(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput) (*GenerateOutput, error) {
 	if s.Jobs == nil {
-		return nil, &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf("%s runs as a background job, which this function does not offer", c),
-			Details: map[string]any{"field": "media_type"}}
+		return nil, fieldError(EUNAVAILABLE, "media_type", "%s runs as a background job, which this function does not offer", c)
 	}
 	return s.Jobs.submit(ctx, ws, p, c, in)
 }
@@ -311,7 +310,7 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	}
 	switch {
 	case len(in.Prompt) > MaxPromptBytes:
-		return "", &Error{Code: ETOOLARGE, Message: fmt.Sprintf("prompt must be at most %d KiB", MaxPromptBytes>>10), Details: map[string]any{"field": "prompt"}}
+		return "", TooLarge("prompt", "prompt must be at most %d KiB", MaxPromptBytes>>10)
 	case !utf8.ValidString(in.Prompt):
 		return "", Invalid("prompt", "prompt must be valid UTF-8")
 	}
@@ -359,10 +358,9 @@ func (s *MediaService) claim(ctx context.Context, ws string, c Capability, in Ge
 	case held == nil:
 		return rec, nil, nil
 	case held.RequestHash != rec.RequestHash:
-		return nil, nil, &Error{Code: ECONFLICT, Message: "idempotency_key was already used with a different request", Details: map[string]any{"field": "idempotency_key"}}
+		return nil, nil, Conflict("idempotency_key", "idempotency_key was already used with a different request")
 	case held.State != IdempotencyCompleted || held.Response == nil:
-		return nil, nil, &Error{Code: ECONFLICT, Message: "a request with this idempotency_key is still in progress; retry when it has finished",
-			Details: map[string]any{"field": "idempotency_key"}, RetryAfterSeconds: 1}
+		return nil, nil, Conflict("idempotency_key", "a request with this idempotency_key is still in progress; retry when it has finished").RetryAfter(1)
 	}
 	out, err := s.replay(ctx, ws, *held.Response)
 	return nil, out, err
@@ -558,8 +556,7 @@ func (m *mediaCall) produce(ctx context.Context) error {
 // timeout) into ETIMEOUT; provider timeouts already are.
 func (m *mediaCall) deadline(ctx context.Context, err error) error {
 	if ErrorCode(err) == EINTERNAL && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return &Error{Code: ETIMEOUT, Message: fmt.Sprintf("the media call did not finish within %s", m.timeout()),
-			Details: map[string]any{"provider": m.provider.Name()}}
+		return Errorf(ETIMEOUT, "the media call did not finish within %s", m.timeout()).With("provider", m.provider.Name()).Wrap(err)
 	}
 	return err
 }
@@ -592,7 +589,7 @@ func (m *mediaCall) input(ctx context.Context) (*MediaInput, error) {
 		case err != nil:
 			return nil, err
 		case a.FileSize > MaxInputBytes:
-			return nil, &Error{Code: ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", MaxInputBytes>>20), Details: map[string]any{"field": "input_asset_id"}}
+			return nil, TooLarge("input_asset_id", "the input must be at most %d MiB", MaxInputBytes>>20)
 		}
 		if r, err = m.Blobs.Open(ctx, a.StorageKey); err != nil {
 			return nil, err
@@ -614,7 +611,7 @@ func (m *mediaCall) input(ctx context.Context) (*MediaInput, error) {
 	case err != nil:
 		return nil, err
 	case len(data) > MaxInputBytes:
-		return nil, &Error{Code: ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", MaxInputBytes>>20)}
+		return nil, TooLarge("", "the input must be at most %d MiB", MaxInputBytes>>20)
 	case len(data) == 0:
 		return nil, Invalid("input_url", "the input is empty")
 	}
@@ -632,7 +629,7 @@ func scriptOf(in *MediaInput) (string, error) {
 	case major != "text":
 		return "", Invalid("input_url", "tts input must be a text file, not %s", in.ContentType)
 	case len(in.Data) > MaxPromptBytes:
-		return "", &Error{Code: ETOOLARGE, Message: fmt.Sprintf("tts input text must be at most %d KiB", MaxPromptBytes>>10)}
+		return "", TooLarge("", "tts input text must be at most %d KiB", MaxPromptBytes>>10)
 	case !utf8.Valid(in.Data) || strings.TrimSpace(string(in.Data)) == "":
 		return "", Invalid("input_url", "tts input must be non-empty UTF-8 text")
 	}

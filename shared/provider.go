@@ -274,11 +274,7 @@ type InputBytesSubmitter interface {
 
 // UnsupportedCapability is the answer of a provider asked for what it does not do.
 func UnsupportedCapability(provider string, c Capability) *Error {
-	return &Error{
-		Code:    EINVALID,
-		Message: fmt.Sprintf("provider %s does not support capability %s", provider, c),
-		Details: map[string]any{"field": "media_type", "provider": provider},
-	}
+	return Invalid("media_type", "provider %s does not support capability %s", provider, c).With("provider", provider)
 }
 
 // Codes of a ProviderError for failures that have no provider code of their own.

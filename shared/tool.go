@@ -227,7 +227,7 @@ func (s *ToolService) apply(ctx context.Context, t *MediaTool, in ToolInput) err
 	if t.CredentialID != "" {
 		c, err := s.Credentials.Get(ctx, t.WorkspaceID, t.CredentialID)
 		if IsNotFound(err) {
-			return &Error{Code: ENOTFOUND, Message: "credential not found", Details: map[string]any{"field": "credential_id"}}
+			return NotFound("credential_id", "credential not found")
 		} else if err != nil {
 			return err
 		}
@@ -258,7 +258,7 @@ func (s *ToolService) SetAgentTools(ctx context.Context, ws, agentID string, ids
 	for _, id := range uniq {
 		t, err := s.Get(ctx, ws, id)
 		if IsNotFound(err) {
-			return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("media tool %s not found", shortened(id, 64)), Details: map[string]any{"field": "tool_ids"}}
+			return nil, NotFound("tool_ids", "media tool %s not found", shortened(id, 64))
 		} else if err != nil {
 			return nil, err
 		}
@@ -332,7 +332,7 @@ func (s *ToolService) forCall(ctx context.Context, ws string, c Capability, in *
 			if in.ToolID != "" {
 				msg = fmt.Sprintf("media tool %s is not attached to agent %s", in.ToolID, in.AgentID)
 			}
-			return nil, &Error{Code: ETOOLNOTATTACHED, Message: msg, Details: map[string]any{"field": "tool_id", "agent_id": in.AgentID}}
+			return nil, fieldError(ETOOLNOTATTACHED, "tool_id", "%s", msg).With("agent_id", in.AgentID)
 		}
 	}
 	if in.ToolID == "" {
@@ -340,7 +340,7 @@ func (s *ToolService) forCall(ctx context.Context, ws string, c Capability, in *
 	}
 	t, err := s.Get(ctx, ws, in.ToolID)
 	if IsNotFound(err) {
-		return nil, &Error{Code: ENOTFOUND, Message: "media tool not found", Details: map[string]any{"field": "tool_id"}}
+		return nil, NotFound("tool_id", "media tool not found")
 	} else if err != nil {
 		return nil, err
 	}

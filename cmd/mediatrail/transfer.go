@@ -38,9 +38,10 @@ func (c *cli) bar(total int64, description string) *progressbar.ProgressBar {
 	)
 }
 
-// each runs do for every item, at most parallel at a time, and reports each
-// failure on stderr; the error counts them.
-func (c *cli) each(items []string, parallel int, do func(string) error) error {
+// each runs do for every item, at most parallel at a time, prints each
+// success's line on stdout and each failure on stderr (one writer at a time:
+// the outputs may be buffers); the error counts the failures.
+func (c *cli) each(items []string, parallel int, do func(string) (line string, err error)) error {
 	sem := make(chan struct{}, max(1, parallel))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -49,12 +50,15 @@ func (c *cli) each(items []string, parallel int, do func(string) error) error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if err := do(item); err != nil {
-				mu.Lock()
+			line, err := do(item)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
 				fmt.Fprintf(c.stderr, "%s: %v\n", item, err)
 				failed++
-				mu.Unlock()
+				return
 			}
+			fmt.Fprintln(c.stdout, line)
 		})
 	}
 	wg.Wait()
@@ -98,12 +102,9 @@ not downloaded again.`,
 			}
 			bar := c.bar(total, "downloading")
 			defer bar.Finish()
-			return c.each(ids, parallel, func(id string) error {
+			return c.each(ids, parallel, func(id string) (string, error) {
 				path, err := c.download(cmd.Context(), api, assets[id], dir, bar)
-				if err == nil {
-					fmt.Fprintf(c.stdout, "%s\t%s\n", id, path)
-				}
-				return err
+				return id + "\t" + path, err
 			})
 		},
 	}
@@ -267,16 +268,16 @@ time. Prints each file's asset id.`,
 			}
 			bar := c.bar(total, "uploading")
 			defer bar.Finish()
-			return c.each(files, parallel, func(path string) error {
+			return c.each(files, parallel, func(path string) (string, error) {
 				in := mediatrail.RegisterInput{ExecutionID: o.execution, AgentID: o.agent, Metadata: md, ContentType: o.contentType}
 				if cmd.Flags().Changed("retention") {
 					in.RetentionDays = &o.retention
 				}
 				a, err := c.upload(cmd.Context(), api, path, in, bar)
-				if err == nil {
-					fmt.Fprintf(c.stdout, "%s\t%s\n", a.ID, path)
+				if err != nil {
+					return "", err
 				}
-				return err
+				return a.ID + "\t" + path, nil
 			})
 		},
 	}

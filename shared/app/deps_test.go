@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -88,9 +87,12 @@ func linksAny(deps []string, pkg string) string {
 	return ""
 }
 
+// goTool is the go command on PATH (runtime.GOROOT is deprecated, and names
+// the toolchain that built this binary, not one that is installed); exec
+// reports a missing one by this name.
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go"
 }

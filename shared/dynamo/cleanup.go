@@ -134,25 +134,13 @@ func (s *Store) EachAssetRecord(ctx context.Context, visit func(*mediatrail.Asse
 		ExpressionAttributeNames:  map[string]string{"#sk": attrSK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":asset": str(assetPrefix)},
 	}
-	for {
-		out, err := s.client.Scan(ctx, in)
+	return s.scanEach(ctx, "assets", in, func(item map[string]types.AttributeValue) error {
+		a, err := unmarshalAsset(item)
 		if err != nil {
-			return fmt.Errorf("dynamo: scan assets: %w", err)
+			return err
 		}
-		for _, item := range out.Items {
-			a, err := unmarshalAsset(item)
-			if err != nil {
-				return err
-			}
-			if err := visit(a); err != nil {
-				return err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+		return visit(a)
+	})
 }
 
 // maxBatchGet is BatchGetItem's limit of keys per request.
@@ -176,29 +164,25 @@ func (s *Store) FindAssets(ctx context.Context, refs []mediatrail.AssetRef) (map
 		n := min(len(keys), maxBatchGet)
 		pending := keys[:n]
 		keys = keys[n:]
-		backoff := 10 * time.Millisecond
-		for len(pending) > 0 {
+		err := unprocessed.do(ctx, func() (bool, error) {
 			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 				RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: pending, ConsistentRead: aws.Bool(true)}},
 			})
 			if err != nil {
-				return nil, fmt.Errorf("dynamo: batch get assets: %w", err)
+				return false, fmt.Errorf("dynamo: batch get assets: %w", err)
 			}
 			for _, item := range out.Responses[s.table] {
 				a, err := unmarshalAsset(item)
 				if err != nil {
-					return nil, err
+					return false, err
 				}
 				found[mediatrail.AssetRef{WorkspaceID: a.WorkspaceID, ID: a.ID}] = a
 			}
-			if pending = out.UnprocessedKeys[s.table].Keys; len(pending) > 0 {
-				select {
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				case <-time.After(backoff):
-				}
-				backoff = min(2*backoff, time.Second)
-			}
+			pending = out.UnprocessedKeys[s.table].Keys
+			return len(pending) > 0, nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return found, nil
@@ -216,23 +200,11 @@ func (s *Store) EachActiveJob(ctx context.Context, visit func(*mediatrail.MediaJ
 			":job": str(jobPrefix), ":queued": str(string(mediatrail.JobQueued)), ":processing": str(string(mediatrail.JobProcessing)),
 		},
 	}
-	for {
-		out, err := s.client.Scan(ctx, in)
+	return s.scanEach(ctx, "jobs", in, func(item map[string]types.AttributeValue) error {
+		j, err := unmarshalJob(item)
 		if err != nil {
-			return fmt.Errorf("dynamo: scan jobs: %w", err)
+			return err
 		}
-		for _, item := range out.Items {
-			j, err := unmarshalJob(item)
-			if err != nil {
-				return err
-			}
-			if err := visit(j); err != nil {
-				return err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+		return visit(j)
+	})
 }

@@ -154,17 +154,14 @@ func (s *Store) queryPrefix(ctx context.Context, ws, prefix string) ([]map[strin
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(wsPK(ws)), ":prefix": str(prefix)},
 		ConsistentRead:            aws.Bool(true),
 	}
-	for {
-		out, err := s.client.Query(ctx, in)
+	for p := dynamodb.NewQueryPaginator(s.client, in); p.HasMorePages(); {
+		out, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("dynamo: query %s: %w", prefix, err)
 		}
 		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+	return items, nil
 }
 
 // ListCredentials reads the workspace's credentials and default pointers in one query.

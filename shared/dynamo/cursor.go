@@ -84,7 +84,9 @@ func encodeCursor(c cursor, key, listing []byte) string {
 // decodeCursor parses a token made by encodeCursor under key for listing.
 // EINVALID "invalid cursor" for anything else.
 func decodeCursor(token string, key, listing []byte) (cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: a token has one spelling (no set padding bits), so equal
+	// cursors are equal strings for any cache or log keyed by them.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(b) < minCursorBytes || b[0] != cursorVersion {
 		return cursor{}, errInvalidCursor()
 	}

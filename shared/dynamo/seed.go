@@ -175,22 +175,14 @@ func writeSeed(ctx context.Context, client *dynamodb.Client, table string, batch
 
 // batchWrite writes up to 25 requests, resubmitting unprocessed ones.
 func batchWrite(ctx context.Context, client *dynamodb.Client, table string, reqs []types.WriteRequest) error {
-	backoff := 10 * time.Millisecond
-	for len(reqs) > 0 {
+	return unprocessed.do(ctx, func() (bool, error) {
 		out, err := client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
 			RequestItems: map[string][]types.WriteRequest{table: reqs},
 		})
 		if err != nil {
-			return fmt.Errorf("dynamo: seed: %w", err)
+			return false, fmt.Errorf("dynamo: seed: %w", err)
 		}
-		if reqs = out.UnprocessedItems[table]; len(reqs) > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, time.Second)
-		}
-	}
-	return nil
+		reqs = out.UnprocessedItems[table]
+		return len(reqs) > 0, nil
+	})
 }

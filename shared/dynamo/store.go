@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -22,7 +21,7 @@ type API interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	// Scan serves reconciliation only (EachAssetRecord); requests never scan.
+	// Scan serves reconciliation only (EachAssetRecord, EachActiveJob); requests never scan.
 	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
@@ -270,19 +269,10 @@ func (s *Store) counterUpdates(a *mediatrail.Asset, delta int64) []types.Transac
 const transactAttempts = 6
 
 func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
-	backoff := 5 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+	return backoff{first: 5 * time.Millisecond, max: time.Second, attempts: transactAttempts}.do(ctx, func() (bool, error) {
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil || attempt == transactAttempts || !transient(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(backoff/2 + rand.N(backoff)):
-		}
-		backoff *= 2
-	}
+		return err != nil && transient(err), err
+	})
 }
 
 // transient reports whether err is a cancellation caused only by concurrent

@@ -402,8 +402,16 @@ func TestMediaIdempotency(t *testing.T) {
 	slow := map[string]any{"provider": "openai", "prompt": prompt, "idempotency_key": "call-2"}
 	var wg sync.WaitGroup
 	var running reply
+	before := apiRequests(f, "/audio/speech")
 	wg.Go(func() { running = st.do(t, "POST", "/api/v1/media/tts", key, slow) })
-	time.Sleep(500 * time.Millisecond)
+	// The first holds the key once the provider has its request (the claim
+	// comes before the call): wait for that, not for a guessed time.
+	for deadline := time.Now().Add(10 * time.Second); apiRequests(f, "/audio/speech") == before; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the provider")
+		}
+		time.Sleep(5 * time.Millisecond) // a poll interval, bounded by the deadline
+	}
 	dup := st.do(t, "POST", "/api/v1/media/tts", key, slow)
 	wantError(t, dup, http.StatusConflict, mediatrail.ECONFLICT)
 	if dup.Header.Get("Retry-After") == "" {

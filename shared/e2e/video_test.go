@@ -404,8 +404,11 @@ func TestVideoJobFailuresAndCancel(t *testing.T) {
 				prompt := "e2e cancel: " + name
 				c.f.PlanPrompt(prompt, fake.JobPlan{Running: fake.Forever})
 				id := st.submit(t, key, "video_gen", map[string]any{"provider": c.provider, "prompt": prompt, "callback_url": cb.URL + "/hooks"})
-				for st.job(t, key, id).Status != "processing" {
-					time.Sleep(20 * time.Millisecond)
+				for deadline := time.Now().Add(30 * time.Second); st.job(t, key, id).Status != "processing"; {
+					if time.Now().After(deadline) {
+						t.Fatalf("job %s never started processing", id)
+					}
+					time.Sleep(20 * time.Millisecond) // poll interval, bounded by the deadline
 				}
 				wantError(t, st.do(t, "POST", "/api/v1/media/jobs/"+id+"/cancel", otherKey, nil), http.StatusNotFound, mediatrail.ENOTFOUND)
 				r := st.do(t, "POST", "/api/v1/media/jobs/"+id+"/cancel", key, nil)

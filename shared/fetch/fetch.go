@@ -234,7 +234,7 @@ func tooLarge(n int64) error {
 	if n%(1<<20) == 0 {
 		limit = fmt.Sprintf("%d MiB", n>>20)
 	}
-	return &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: "input must be at most " + limit}
+	return mediatrail.TooLarge("", "input must be at most %s", limit)
 }
 
 // capped fails with ETOOLARGE once the body passes max bytes.

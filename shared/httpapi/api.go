@@ -133,7 +133,7 @@ func RequestBody(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
 		}
 	}
 	if len(raw) > MaxBodyBytes {
-		return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: "request body must be at most 1 MiB"}
+		return nil, mediatrail.TooLarge("", "request body must be at most 1 MiB")
 	}
 	return raw, nil
 }

@@ -126,11 +126,14 @@ func upToDate(stamp, sources, out string, names []string) bool {
 // cross-compilation: no RPC shim, no symbol tables.
 var buildFlags = []string{"-tags", "lambda.norpc", "-ldflags=-s -w"}
 
+// goTool is the go command on PATH (runtime.GOROOT is deprecated, and names
+// the toolchain that built this binary, not one that is installed); exec
+// reports a missing one by this name.
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go"
 }
 
 // RIEFunction is a function as the RIE runtime runs it.

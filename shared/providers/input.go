@@ -3,7 +3,6 @@ package providers
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"io"
 	"net/http"
 	"path"
@@ -52,7 +51,7 @@ func readInput(r io.Reader) ([]byte, error) {
 	case err != nil:
 		return nil, err
 	case len(data) > mediatrail.MaxInputBytes:
-		return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", mediatrail.MaxInputBytes>>20)}
+		return nil, mediatrail.TooLarge("", "the input must be at most %d MiB", mediatrail.MaxInputBytes>>20)
 	}
 	return data, nil
 }

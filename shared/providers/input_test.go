@@ -90,8 +90,6 @@ func TestRefused(t *testing.T) {
 	}{
 		{"unsupported", "stability", false, ttsRequest(), "provider stability does not support capability tts"},
 		{"unsupported job", "openai", true, videoRequest(), "provider openai does not support capability video_gen"},
-		{"video through Generate", "runway", false, videoRequest(), "video_gen runs as a provider job: submit it instead"},
-		{"image through Submit", "fal", true, imageRequest(), "image_gen is synchronous: generate it instead"},
 		{"pika does no images", "pika", false, imageRequest(), "provider pika does not support capability image_gen"},
 		{"no prompt", "elevenlabs", false, mediatrail.MediaRequest{Capability: mediatrail.CapabilityTTS}, "prompt is required for tts"},
 		{"no input", "deepgram", false, mediatrail.MediaRequest{Capability: mediatrail.CapabilitySTT}, "an input (input_url or input_asset_id) is required for stt"},
@@ -115,6 +113,32 @@ func TestRefused(t *testing.T) {
 			}
 			wantEqual(t, "code", mediatrail.ErrorCode(err), mediatrail.EINVALID)
 			wantEqual(t, "message", mediatrail.ErrorMessage(err), tt.wantMsg)
+			wantEqual(t, "requests", len(e.fake.Requests()), 0)
+		})
+	}
+}
+
+// TestWrongMethodIsInternal: a capability sent to the other method is the
+// service's own mistake, so the client sees a generic 500 and no method name.
+func TestWrongMethodIsInternal(t *testing.T) {
+	for _, tt := range []struct {
+		name, provider string
+		submit         bool
+		req            mediatrail.MediaRequest
+	}{
+		{"video through Generate", "runway", false, videoRequest()},
+		{"image through Submit", "fal", true, imageRequest()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.provider)
+			var err error
+			if tt.submit {
+				_, err = e.p.Submit(context.Background(), tt.req)
+			} else {
+				_, err = e.p.Generate(context.Background(), tt.req)
+			}
+			wantEqual(t, "code", mediatrail.ErrorCode(err), mediatrail.EINTERNAL)
+			wantEqual(t, "message", mediatrail.ErrorMessage(err), "internal error")
 			wantEqual(t, "requests", len(e.fake.Requests()), 0)
 		})
 	}

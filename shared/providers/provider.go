@@ -99,15 +99,18 @@ func (p *provider) Cancel(context.Context, string) error {
 	return mediatrail.Invalid("job_id", "provider %s runs no jobs", p.name)
 }
 
-// mismatch explains why c cannot go through the method it was sent to.
+// mismatch explains why c cannot go through the method it was sent to. A
+// capability sent to the wrong method is this service's mistake (the media
+// service picks the method from the capability), so it is internal: a 500 that
+// names no method to the client, never a validation_error.
 func (p *provider) mismatch(c mediatrail.Capability) error {
 	switch {
 	case !slices.Contains(p.caps, c):
 		return mediatrail.UnsupportedCapability(p.name, c)
 	case c.Async():
-		return mediatrail.Invalid("media_type", "%s runs as a provider job: submit it instead", c)
+		return fmt.Errorf("providers: %s runs as a provider job: call Submit, not Generate", c)
 	}
-	return mediatrail.Invalid("media_type", "%s is synchronous: generate it instead", c)
+	return fmt.Errorf("providers: %s is synchronous: call Generate, not Submit", c)
 }
 
 // check admits a request to Generate (async false) or Submit (async true): a

@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -124,19 +125,33 @@ func (p RetryPolicy) Do(ctx context.Context, op func(ctx context.Context) error)
 // HTTP date relative to now. A date in the past means "now" (0, true).
 func ParseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-			return time.Duration(ms * float64(time.Millisecond)), true
+		if d, ok := hintDuration(v, time.Millisecond); ok {
+			return d, true
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second)), true
+	if d, ok := hintDuration(v, time.Second); ok {
+		return d, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(0, t.Sub(now)), true
 	}
 	return 0, false
+}
+
+// hintDuration reads a non-negative number of units. Hints past the range of
+// a Duration (1e300, +Inf) saturate: converting them would wrap to a negative
+// wait, and callers cap hints at their MaxDelay anyway.
+func hintDuration(v string, unit time.Duration) (time.Duration, bool) {
+	f, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(f), f < 0:
+		return 0, false
+	case f*float64(unit) >= math.MaxInt64: // float64(MaxInt64) is 2^63, one past the range
+		return math.MaxInt64, true
+	}
+	return time.Duration(f * float64(unit)), true
 }

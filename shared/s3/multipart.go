@@ -78,7 +78,7 @@ func (s *Store) CompleteUpload(ctx context.Context, key, uploadID string, parts 
 	case code == "NoSuchUpload":
 		return mediatrail.Errorf(mediatrail.ENOTFOUND, "the upload is not in progress")
 	case code == "InvalidPart" || code == "InvalidPartOrder" || code == "EntityTooSmall" || code == "MalformedXML":
-		return &mediatrail.Error{Code: mediatrail.EUNPROCESSABLE, Message: "the parts do not form the upload (" + code + ")"}
+		return mediatrail.Unprocessable("", "the parts do not form the upload (%s)", code).Wrap(err)
 	default:
 		return fmt.Errorf("s3: complete upload of %q: %w", key, err)
 	}

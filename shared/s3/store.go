@@ -516,11 +516,7 @@ func (s *Store) PresignPut(ctx context.Context, key string, opts mediatrail.PutO
 	case opts.Size < 0:
 		return mediatrail.PresignedRequest{}, mediatrail.Invalid("size", "size must not be negative")
 	case opts.Size > maxSingleRequest:
-		return mediatrail.PresignedRequest{}, &mediatrail.Error{
-			Code:    mediatrail.ETOOLARGE,
-			Message: "a single upload is limited to 5 GiB",
-			Details: map[string]any{"field": "size"},
-		}
+		return mediatrail.PresignedRequest{}, mediatrail.TooLarge("size", "a single upload is limited to 5 GiB")
 	}
 	req, err := s.presign.PresignPutObject(ctx, &awss3.PutObjectInput{
 		Bucket:         aws.String(s.bucket),
@@ -611,7 +607,7 @@ func copySource(bucket, key string) string {
 // notFoundOr maps a missing object to ENOTFOUND and wraps anything else.
 func (s *Store) notFoundOr(op, key string, err error) error {
 	if isNotFound(err) {
-		return &mediatrail.Error{Code: mediatrail.ENOTFOUND, Message: "blob not found"}
+		return mediatrail.NotFound("", "blob not found").Wrap(err)
 	}
 	return fmt.Errorf("s3: %s %q: %w", op, key, err)
 }

@@ -114,8 +114,7 @@ func decodeImage(data []byte, limit int64, ops int) (*image.RGBA, error) {
 		return nil, err
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px*int64(ops) > MaxPixelOps {
-		return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE, Details: map[string]any{"field": "prompt"},
-			Message: fmt.Sprintf("%d operations on a %dx%d image are too much work: at most %d megapixel-operations", ops, cfg.Width, cfg.Height, MaxPixelOps/1_000_000)}
+		return nil, mediatrail.TooLarge("prompt", "%d operations on a %dx%d image are too much work: at most %d megapixel-operations", ops, cfg.Width, cfg.Height, MaxPixelOps/1_000_000)
 	}
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -145,8 +144,7 @@ func checkPixels(w, h int, what string, limit int64) error {
 		return mediatrail.Invalid("prompt", "%s would be empty", what)
 	}
 	if int64(w)*int64(h) > limit || w > maxEditSide || h > maxEditSide {
-		return &mediatrail.Error{Code: mediatrail.ETOOLARGE,
-			Message: fmt.Sprintf("%s is %dx%d: this server takes at most %.1f megapixels and %d pixels a side", what, w, h, float64(limit)/1e6, maxEditSide)}
+		return mediatrail.TooLarge("", "%s is %dx%d: this server takes at most %.1f megapixels and %d pixels a side", what, w, h, float64(limit)/1e6, maxEditSide)
 	}
 	return nil
 }
@@ -196,9 +194,8 @@ var fillers = map[string]bool{"by": true, "to": true, "degrees": true, "degree":
 	"pixels": true, "radius": true, "amount": true, "the": true, "image": true, "it": true, "of": true, "sigma": true}
 
 func unknownOperation(name string) error {
-	return &mediatrail.Error{Code: mediatrail.EINVALID,
-		Message: fmt.Sprintf("unknown image operation %q: provider %s supports %s; chain several with commas, e.g. \"grayscale, rotate 90, resize 320x200\"", name, Name, Operations),
-		Details: map[string]any{"field": "prompt", "operations": Operations}}
+	return mediatrail.Invalid("prompt", "unknown image operation %q: provider %s supports %s; chain several with commas, e.g. \"grayscale, rotate 90, resize 320x200\"", name, Name, Operations).
+		With("operations", Operations)
 }
 
 func badArgument(usage string) error {

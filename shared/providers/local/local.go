@@ -183,7 +183,8 @@ func (p *Provider) Generate(ctx context.Context, req mediatrail.MediaRequest) (*
 // as for Generate.
 func (p *Provider) Submit(_ context.Context, req mediatrail.MediaRequest) (mediatrail.Job, error) {
 	if slices.Contains(capabilities, req.Capability) {
-		return mediatrail.Job{}, mediatrail.Invalid("media_type", "%s is synchronous: generate it instead", req.Capability)
+		// The caller's mistake, not the client's (see providers' mismatch): internal.
+		return mediatrail.Job{}, fmt.Errorf("local: %s is synchronous: call Generate, not Submit", req.Capability)
 	}
 	if !slices.Contains(videoCapabilities, req.Capability) {
 		return mediatrail.Job{}, mediatrail.UnsupportedCapability(Name, req.Capability)
@@ -228,7 +229,7 @@ func inputBytes(in *mediatrail.MediaInput) ([]byte, error) {
 			return nil, err
 		}
 		if len(data) > mediatrail.MaxInputBytes {
-			return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE, Message: fmt.Sprintf("the input must be at most %d MiB", mediatrail.MaxInputBytes>>20)}
+			return nil, mediatrail.TooLarge("", "the input must be at most %d MiB", mediatrail.MaxInputBytes>>20)
 		}
 		return data, nil
 	}

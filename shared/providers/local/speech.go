@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"math"
 	"mime"
 	"os"
@@ -174,8 +173,7 @@ const minSampleRate, maxSampleRate = 4000, 384000
 // ffmpeg's -t and the tool limits bound what headers do not tell.
 func checkSpeechInput(data []byte) error {
 	if info, _ := probe.Inspect(bytes.NewReader(data), int64(len(data))); info.DurationSeconds > MaxSpeechSeconds {
-		return &mediatrail.Error{Code: mediatrail.ETOOLARGE, Details: map[string]any{"field": "input_url"},
-			Message: fmt.Sprintf("the input plays %.0f s: stt takes at most %d s", info.DurationSeconds, MaxSpeechSeconds)}
+		return mediatrail.TooLarge("input_url", "the input plays %.0f s: stt takes at most %d s", info.DurationSeconds, MaxSpeechSeconds)
 	}
 	if rate, ok := wavSampleRate(data); ok && (rate < minSampleRate || rate > maxSampleRate) {
 		return mediatrail.Invalid("input_url", "the input's sample rate is %d Hz: stt takes %d to %d Hz", rate, minSampleRate, maxSampleRate)

@@ -43,12 +43,8 @@ func (p *Provider) find(c mediatrail.Capability, tools ...tool) (string, tool, e
 }
 
 func missing(c mediatrail.Capability, what, pkg string) error {
-	return &mediatrail.Error{
-		Code: mediatrail.EUNAVAILABLE,
-		Message: fmt.Sprintf("provider %s cannot make %s on this server: %s is not installed (Debian package %s: apt-get install %s)",
-			Name, c, what, pkg, pkg),
-		Details: map[string]any{"provider": Name, "package": pkg},
-	}
+	return mediatrail.Errorf(mediatrail.EUNAVAILABLE, "provider %s cannot make %s on this server: %s is not installed (Debian package %s: apt-get install %s)",
+		Name, c, what, pkg, pkg).With("provider", Name).With("package", pkg)
 }
 
 // Output bounds of a tool run: what it prints is read into memory.
@@ -99,8 +95,7 @@ func (p *Provider) run(ctx context.Context, dir string, stdin io.Reader, path st
 	case ctx.Err() != nil:
 		return nil, p.interrupted(ctx, "running "+name)
 	case killedBy(err, syscall.SIGXFSZ):
-		return nil, &mediatrail.Error{Code: mediatrail.ETOOLARGE,
-			Message: fmt.Sprintf("the media would exceed %d MiB of working files", p.toolFile>>20)}
+		return nil, mediatrail.TooLarge("", "the media would exceed %d MiB of working files", p.toolFile>>20)
 	case err != nil:
 		return nil, &mediatrail.ProviderError{Provider: Name, Code: "tool_failed", Message: name + " failed",
 			Err: &toolError{tool: name, err: err, stderr: stderr.String()}}

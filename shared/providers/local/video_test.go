@@ -179,13 +179,18 @@ func TestVideoRejects(t *testing.T) {
 		{mediatrail.MediaRequest{Capability: mediatrail.CapabilityVideoGen, Prompt: "x", Model: "sora"}, mediatrail.EINVALID, "kenburns-v1"},
 		{videoFromImage([]byte("not an image"), nil), mediatrail.EINVALID, "image"},
 		{videoFromImage(hugePNG(9000, 9000), nil), mediatrail.ETOOLARGE, "megapixels"},
-		{imageGen("sync", nil), mediatrail.EINVALID, "synchronous"},
 	} {
 		_, err := p.Submit(ctx, tc.req)
 		wantError(t, err, tc.code, tc.part)
 	}
+	// A synchronous capability sent to Submit is the caller's mistake, not the
+	// client's: internal, never a validation_error naming a method.
+	_, err := p.Submit(ctx, imageGen("sync", nil))
+	if got := mediatrail.ErrorCode(err); got != mediatrail.EINTERNAL {
+		t.Errorf("image through Submit: code %q, want %q", got, mediatrail.EINTERNAL)
+	}
 	// Videos are not made by Generate, and need ffmpeg.
-	_, err := p.Generate(ctx, videoGen("x", nil))
+	_, err = p.Generate(ctx, videoGen("x", nil))
 	wantError(t, err, mediatrail.EINVALID, "does not support")
 	noFFmpeg := local.New(local.Config{LookPath: func(string) (string, error) { return "", errors.New("not found") }})
 	_, err = noFFmpeg.Submit(ctx, videoGen("x", nil))
