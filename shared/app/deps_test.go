@@ -26,6 +26,11 @@ var forbidden = []string{
 	"github.com/aws/aws-sdk-go-v2/service/kms",
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager",
 	"golang.org/x/image",
+	// The standard image decoders: the domain's probe reads sizes from the
+	// headers itself so that asset routes do not link them (issue 14).
+	"image/png",
+	"image/jpeg",
+	"image/gif",
 	"go.yaml.in/yaml",
 	"github.com/modelcontextprotocol",
 }

@@ -1,35 +1,91 @@
 package probe
 
 import (
-	"bytes"
 	"encoding/binary"
-	"image"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
-	"io"
 )
 
-// imageSize decodes the header of a PNG, JPEG or GIF held in head with the
-// decoder of the sniffed type ct, so that bytes of another format are never
-// given to it. A header that does not fit in head gives 0, 0.
+// imageSize reads the pixel size from the header of a PNG, JPEG or GIF held
+// in head, chosen by the sniffed type ct, so that bytes of another format are
+// never read as this one. A header that does not fit in head gives 0, 0.
+//
+// The headers are parsed by hand rather than with image/png, image/jpeg and
+// image/gif DecodeConfig: those decoders (and compress/zlib behind PNG) were
+// linked into every function reaching the domain package, asset routes
+// included, and only the size fields are needed (issue 14, bootstrap size).
 func imageSize(ct string, head []byte) (width, height int) {
-	var decode func(io.Reader) (image.Config, error)
 	switch ct {
 	case "image/png", "image/apng":
-		decode = png.DecodeConfig
+		return pngSize(head)
 	case "image/jpeg":
-		decode = jpeg.DecodeConfig
+		return jpegSize(head)
 	case "image/gif":
-		decode = gif.DecodeConfig
-	default:
+		return gifSize(head)
+	}
+	return 0, 0
+}
+
+// pngSize reads the IHDR chunk, which the format requires first: signature(8)
+// length(4) "IHDR" width(4 BE) height(4 BE).
+func pngSize(h []byte) (width, height int) {
+	if len(h) < 24 || string(h[:8]) != "\x89PNG\r\n\x1a\n" || string(h[12:16]) != "IHDR" {
 		return 0, 0
 	}
-	cfg, err := decode(bytes.NewReader(head))
-	if err != nil {
+	w, ht := binary.BigEndian.Uint32(h[16:20]), binary.BigEndian.Uint32(h[20:24])
+	if w == 0 || ht == 0 || w > 1<<31-1 || ht > 1<<31-1 {
 		return 0, 0
 	}
-	return cfg.Width, cfg.Height
+	return int(w), int(ht)
+}
+
+// gifSize reads the logical screen descriptor: "GIF87a"/"GIF89a", then width
+// and height (16 LE each).
+func gifSize(h []byte) (width, height int) {
+	if len(h) < 10 || (string(h[:6]) != "GIF87a" && string(h[:6]) != "GIF89a") {
+		return 0, 0
+	}
+	return int(binary.LittleEndian.Uint16(h[6:8])), int(binary.LittleEndian.Uint16(h[8:10]))
+}
+
+// jpegSize walks the marker segments after SOI up to the first start-of-frame
+// (SOF0..SOF15 but DHT c4, JPG c8 and DAC cc), whose payload is precision(1)
+// height(16 BE) width(16 BE). Scan data before a frame, or a frame of zero
+// size, gives 0, 0.
+func jpegSize(h []byte) (width, height int) {
+	if len(h) < 4 || h[0] != 0xff || h[1] != 0xd8 {
+		return 0, 0
+	}
+	for i := 2; i+4 <= len(h); {
+		if h[i] != 0xff {
+			return 0, 0
+		}
+		m := h[i+1]
+		switch {
+		case m == 0xff: // fill byte
+			i++
+			continue
+		case m == 0x01 || (m >= 0xd0 && m <= 0xd7): // no payload
+			i += 2
+			continue
+		case m == 0xd9 || m == 0xda: // end of image or start of scan first
+			return 0, 0
+		}
+		n := int(binary.BigEndian.Uint16(h[i+2 : i+4]))
+		if n < 2 {
+			return 0, 0
+		}
+		if m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc {
+			if n < 7 || i+9 > len(h) {
+				return 0, 0
+			}
+			ht, w := int(binary.BigEndian.Uint16(h[i+5:i+7])), int(binary.BigEndian.Uint16(h[i+7:i+9]))
+			if w == 0 || ht == 0 {
+				return 0, 0
+			}
+			return w, ht
+		}
+		i += 2 + n
+	}
+	return 0, 0
 }
 
 // webpSize reads the canvas size from the first chunk of a RIFF WEBP file: the
