@@ -1,0 +1,31 @@
+package e2e_test
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/provenance"
+)
+
+// provenanceOf is the record every stored generated output must carry.
+func provenanceOf(a *mediatrail.Asset) provenance.Record {
+	return provenance.Record{AssetID: a.ID, WorkspaceID: a.WorkspaceID, Provider: a.Provider, Model: a.Model,
+		SpanID: a.SpanID, ExecutionID: a.ExecutionID}
+}
+
+// MustEmbed is what storage must hold for a provider's output: its bytes
+// with the record embedded (unchanged for types that carry none).
+func MustEmbed(tb testing.TB, data []byte, contentType string, rec provenance.Record) []byte {
+	tb.Helper()
+	r, err := provenance.Embed(bytes.NewReader(data), contentType, rec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
