@@ -2,6 +2,9 @@ package e2e_test
 
 import (
 	"bytes"
+	"image"
+	imagedraw "image/draw"
+	"image/png"
 	"io"
 	"testing"
 
@@ -28,4 +31,16 @@ func MustEmbed(tb testing.TB, data []byte, contentType string, rec provenance.Re
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// MustPixels decodes a PNG into its RGBA pixels.
+func MustPixels(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rgba := image.NewRGBA(img.Bounds())
+	imagedraw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, imagedraw.Src)
+	return rgba.Pix
 }
