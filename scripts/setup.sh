@@ -92,6 +92,9 @@ command -v espeak-ng >/dev/null 2>&1 || media_missing+=(espeak-ng)
 command -v ffmpeg >/dev/null 2>&1 || media_missing+=(ffmpeg)
 command -v pocketsphinx_continuous >/dev/null 2>&1 || command -v pocketsphinx >/dev/null 2>&1 || media_missing+=(pocketsphinx)
 [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || media_missing+=(pocketsphinx-en-us)
+# exiftool is the independent reader that checks the provenance XMP embedded
+# in stored media.
+command -v exiftool >/dev/null 2>&1 || media_missing+=(libimage-exiftool-perl)
 # Chromium (headless) drives the review console's browser tests; the tests
 # fail in CI without it and skip elsewhere.
 command -v chromium >/dev/null 2>&1 || media_missing+=(chromium)

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mediatrail/mediatrail/shared/probe"
+	"github.com/mediatrail/mediatrail/shared/provenance"
 )
 
 // Limits of the media API.
@@ -694,7 +695,16 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 			return err
 		}
 	}
-	blob, err := m.Blobs.Put(ctx, key, ct, io.MultiReader(bytes.NewReader(head), out), -1, RetentionTag(m.retention))
+	// Provenance is written into the stream itself, so the recorded size and
+	// sha256 are those of the stored bytes.
+	stream, err := provenance.Embed(io.MultiReader(bytes.NewReader(head), out), ct, provenance.Record{
+		AssetID: id, WorkspaceID: m.ws, Provider: m.provider.Name(), Model: m.span.Model,
+		SpanID: m.span.ID, ExecutionID: m.in.ExecutionID,
+	})
+	if err != nil {
+		return cmp.Or(out.err, err)
+	}
+	blob, err := m.Blobs.Put(ctx, key, ct, stream, -1, RetentionTag(m.retention))
 	if err != nil {
 		if out.err != nil {
 			return out.err // the provider's stream broke or overflowed; the store left nothing

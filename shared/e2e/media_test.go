@@ -12,6 +12,7 @@ import (
 	"time"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/provenance"
 	"github.com/mediatrail/mediatrail/shared/providers/fake"
 )
 
@@ -144,7 +145,7 @@ func (st *stack) checkProduced(t *testing.T, key string, m media, out generated)
 	if got := header.Get("Content-Type"); !strings.HasPrefix(got, m.contentType) {
 		t.Errorf("download content type %q", got)
 	}
-	if m.data != nil && string(body) != string(m.data) {
+	if m.data != nil && string(body) != string(MustEmbed(t, m.data, m.contentType, provenanceOf(&a))) {
 		t.Errorf("downloaded %d bytes, not what the fake produced (%d bytes)", len(body), len(m.data))
 	}
 	if m.data == nil {
@@ -504,7 +505,7 @@ func TestMediaChains(t *testing.T) {
 	}, "exec-chain")
 	if got := st.fakes["stability"].Requests(); len(got) != 1 {
 		t.Errorf("stability requests: %d", len(got))
-	} else if _, files := got[0].Form(); string(files["image"].Data) != string(fake.PNG()) {
+	} else if _, files := got[0].Form(); !drawnImage(t, files["image"].Data, drawn.AssetID) {
 		t.Errorf("stability did not get the drawn image")
 	}
 
@@ -557,4 +558,11 @@ func TestMediaChains(t *testing.T) {
 	if s := st.summary(t, key, "execution_id=exec-chain"); s.Count != 5 || !near(s.Cost, sum.Cost) {
 		t.Errorf("summary after delete %+v", s)
 	}
+}
+
+// drawnImage tells whether b is the fake's PNG as stored for the asset id:
+// with that asset's provenance embedded.
+func drawnImage(t *testing.T, b []byte, assetID string) bool {
+	rec, ok := provenance.Find(b)
+	return ok && rec.AssetID == assetID && string(b) == string(MustEmbed(t, fake.PNG(), "image/png", rec))
 }

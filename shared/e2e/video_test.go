@@ -263,7 +263,7 @@ func TestVideoJobsEveryProvider(t *testing.T) {
 func (st *stack) checkVideo(t *testing.T, key string, v jobView, c videoCase) {
 	t.Helper()
 	a := v.Asset
-	want := c.video.Bytes()
+	want := MustEmbed(t, c.video.Bytes(), "video/mp4", provenanceOf(a))
 	sum := sha256.Sum256(want)
 	if a.Type != mediatrail.AssetVideo || a.ContentType != "video/mp4" || a.FileSize != int64(len(want)) || a.SHA256 != hex.EncodeToString(sum[:]) ||
 		a.SpanID != v.SpanID || a.Provider != c.provider || a.Model != c.model || a.Status != mediatrail.StatusReady || !strings.HasSuffix(a.FileName, ".mp4") {
