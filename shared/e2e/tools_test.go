@@ -114,7 +114,12 @@ func TestMediaToolsAndAgents(t *testing.T) {
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/api/v1/media-tools/" + painter.ID}, {"PATCH", "/api/v1/media-tools/" + painter.ID}, {"DELETE", "/api/v1/media-tools/" + painter.ID},
 	} {
-		wantError(t, st.do(t, c.method, c.path, other, map[string]any{"name": "mine"}), http.StatusNotFound, mediatrail.ENOTFOUND)
+		// Only PATCH takes a body: the others refuse one (400) before looking.
+		var body any
+		if c.method == "PATCH" {
+			body = map[string]any{"name": "mine"}
+		}
+		wantError(t, st.do(t, c.method, c.path, other, body), http.StatusNotFound, mediatrail.ENOTFOUND)
 	}
 	wantError(t, st.do(t, "PUT", "/api/v1/agents/agent-7/media-tools", other, map[string]any{"tool_ids": []string{painter.ID}}), http.StatusNotFound, mediatrail.ENOTFOUND)
 	wantError(t, st.do(t, "POST", "/api/v1/media/image_gen", other, map[string]any{"tool_id": painter.ID, "prompt": "x"}), http.StatusNotFound, mediatrail.ENOTFOUND)

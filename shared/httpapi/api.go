@@ -83,6 +83,9 @@ func (api *API) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, r
 	if err != nil {
 		return Result{}, err
 	}
+	if err := CheckInputs(ev, query, body); err != nil {
+		return Result{}, err
+	}
 	return e(ctx, &Request{Event: ev, WorkspaceID: ws, RequestID: requestID, body: body, query: query})
 }
 
@@ -172,16 +175,21 @@ func (r *Request) Query(name string) (string, error) {
 }
 
 // DecodeJSON decodes the body as one JSON object into v. An empty, malformed or
-// trailing-garbage body is EINVALID.
+// trailing-garbage body is EINVALID, and so is a field v does not have (named
+// in the message): a misspelt field is never silently dropped.
 func (r *Request) DecodeJSON(v any) error {
 	if len(bytes.TrimSpace(r.body)) == 0 {
 		return mediatrail.Invalid("body", "request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			return mediatrail.Invalid(typeErr.Field, "%s has the wrong type", typeErr.Field)
+		}
+		if name, ok := unknownField(err); ok {
+			return mediatrail.Invalid(name, "unknown field %q in the request body", name)
 		}
 		return mediatrail.Invalid("body", "request body must be a valid JSON object")
 	}
@@ -189,4 +197,19 @@ func (r *Request) DecodeJSON(v any) error {
 		return mediatrail.Invalid("body", "request body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// unknownField reads the field name out of encoding/json's error for
+// DisallowUnknownFields (`json: unknown field "name"`), which has no type of
+// its own. The name is cut to keep an echoed message short.
+func unknownField(err error) (string, bool) {
+	name, ok := strings.CutPrefix(err.Error(), `json: unknown field "`)
+	if !ok {
+		return "", false
+	}
+	name = strings.TrimSuffix(name, `"`)
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return name, true
 }
