@@ -26,6 +26,10 @@ const (
 	ECREDENTIALMISSING = "credential_missing"   // 422: no key for the provider
 	ETOOLNOTATTACHED   = "tool_not_attached"    // 403: the agent may not use the tool
 	EPROVIDERAUTH      = "provider_auth_failed" // 424: the provider refused a workspace credential
+
+	// Workspace budgets (budget.go): a call whose estimated cost would pass a
+	// limit; details name the limit and what is left.
+	EBUDGET = "budget_exceeded" // 402
 )
 
 // Error is the application error: a stable machine code, a message safe to show a

@@ -65,7 +65,7 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 	j := &MediaJob{
 		ID: NewIDAt(now), WorkspaceID: ws, Status: JobQueued, Capability: c, Provider: p.Name(), Model: in.Model,
 		Prompt: in.Prompt, InputAssetID: in.InputAssetID, InputURL: withoutQuery(in.InputURL), Config: in.Config,
-		ExecutionID: in.ExecutionID, AgentID: in.AgentID, ParentSpanID: in.ParentSpanID, CallbackURL: in.CallbackURL, SpanID: NewIDAt(now),
+		ExecutionID: in.ExecutionID, AgentID: in.AgentID, ParentSpanID: in.ParentSpanID, CallbackURL: in.CallbackURL, SpanID: cmp.Or(in.spanID, NewIDAt(now)),
 		ToolID: in.ToolID, CredentialID: in.credentialID,
 		CreatedAt: now, UpdatedAt: now, DeadlineAt: now.Add(cmp.Or(s.Config.Deadline, DefaultJobDeadline)),
 	}
@@ -185,10 +185,21 @@ func (s *JobService) abandon(ctx context.Context, p Provider, j *MediaJob, claim
 	defer cancel()
 	s.cancelAtProvider(ctx, p, j)
 	j.Status, j.Error = JobFailed, &SpanFailure{Code: cause.Code, Message: cause.Message}
-	if err := s.Jobs.FinishJob(ctx, j, s.endSpan(j), nil, claim); err != nil {
+	if err := s.finish(ctx, j, s.endSpan(j), nil, claim); err != nil {
 		s.logger().Error("record abandoned job", "workspace", j.WorkspaceID, "job", j.ID, "err", err)
 	}
 	return cause
+}
+
+// finish ends job j (JobStore.FinishJob) and, once it has ended, releases
+// the budget hold taken at its submission: the span written with it charged
+// the job, or not.
+func (s *JobService) finish(ctx context.Context, j *MediaJob, sp *Span, a *Asset, claim *IdempotencyRecord) error {
+	err := s.Jobs.FinishJob(ctx, j, sp, a, claim)
+	if err == nil {
+		s.Media.settle(ctx, j.WorkspaceID, j.SpanID, j.CreatedAt, j.input())
+	}
+	return err
 }
 
 // cancelAtProvider asks the provider to stop a job, best effort: it runs
@@ -324,7 +335,7 @@ func (s *JobService) Cancel(ctx context.Context, ws, id string) (*JobView, error
 			stopped, note = &ok, text
 		}
 		j.Status, j.Note, j.EndedAt = JobCancelled, note, s.now()
-		err = s.Jobs.FinishJob(ctx, j, s.endSpan(j), nil, nil)
+		err = s.finish(ctx, j, s.endSpan(j), nil, nil)
 		if ErrorCode(err) == ECONFLICT {
 			if j, err = s.Jobs.FindJob(ctx, ws, id); err != nil {
 				return nil, err
@@ -534,7 +545,7 @@ func (s *JobService) Store(ctx context.Context, t JobTask) (JobTask, error) {
 
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer fcancel()
-	err = s.Jobs.FinishJob(fctx, j, call.span, call.asset, nil)
+	err = s.finish(fctx, j, call.span, call.asset, nil)
 	if ErrorCode(err) != ECONFLICT {
 		if err != nil {
 			return t, err // the object stays under the job's key: a retry overwrites it, Fail removes it
@@ -614,7 +625,7 @@ func (s *JobService) Fail(ctx context.Context, t JobTask) (JobTask, error) {
 		}
 		s.removeStored(ctx, j)
 		j.EndedAt, j.UpdatedAt = s.now(), s.now()
-		err = s.Jobs.FinishJob(ctx, j, s.endSpan(j), nil, nil)
+		err = s.finish(ctx, j, s.endSpan(j), nil, nil)
 		if ErrorCode(err) == ECONFLICT {
 			continue // moved meanwhile: look again
 		}

@@ -96,6 +96,9 @@ type MediaService struct {
 	// Tools applies a call's tool_id and agents' attached tools; nil
 	// refuses tool_id.
 	Tools *ToolService
+	// Budget holds each call's estimated cost against the workspace's
+	// limits before the provider is called; nil enforces none.
+	Budget *BudgetService
 }
 
 // GenerateInput is the body of POST /api/v1/media/generate (the SDK's fields
@@ -129,6 +132,9 @@ type GenerateInput struct {
 	// credentialID is the workspace credential the call resolved to (never
 	// from the request).
 	credentialID string
+	// spanID is minted before the call: the id of its span and of its
+	// budget hold.
+	spanID string
 }
 
 // GenerateOutput is the answer of a media call.
@@ -192,17 +198,59 @@ func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in
 	}
 	p := choice.Provider
 	in.credentialID = choice.CredentialID
+	in.spanID = NewIDAt(s.now())
+	if err := s.reserve(ctx, ws, p, c, in); err != nil {
+		return nil, err
+	}
+	out, err := s.dispatch(ctx, ws, p, c, in)
+	// A started job keeps its hold until it ends (JobService.finish); any
+	// other call has been charged, or not, by now.
+	if err != nil || out.JobID == "" || out.Replayed {
+		s.settle(ctx, ws, in.spanID, s.now(), in)
+	}
+	return out, err
+}
+
+// dispatch runs a synchronous call, or submits a job.
+func (s *MediaService) dispatch(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput) (*GenerateOutput, error) {
 	if c.Async() {
 		return s.submit(ctx, ws, p, c, in)
 	}
 	var claim *IdempotencyRecord
 	if in.IdempotencyKey != "" {
 		var replay *GenerateOutput
+		var err error
 		if claim, replay, err = s.claim(ctx, ws, c, in); err != nil || replay != nil {
 			return replay, err
 		}
 	}
 	return s.run(ctx, ws, p, c, in, claim)
+}
+
+// reserve is the one budget check of media calls and job submissions: it
+// holds the call's estimated cost (Budget.Reserve) for as long as the call
+// may run, or refuses the call with EBUDGET.
+func (s *MediaService) reserve(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput) error {
+	if s.Budget == nil {
+		return nil
+	}
+	holding := s.timeout() + leaseMargin
+	if c.Async() {
+		holding = DefaultJobDeadline + leaseMargin
+		if s.Jobs != nil && s.Jobs.Config.Deadline > 0 {
+			holding = s.Jobs.Config.Deadline + leaseMargin
+		}
+	}
+	return s.Budget.Reserve(ctx, ws, BudgetCall{ID: in.spanID, ExecutionID: in.ExecutionID, AgentID: in.AgentID,
+		Estimate: s.prices().EstimateCall(p.Name(), c, in), Holding: holding})
+}
+
+// settle releases the budget hold of call id, started at at, once its span
+// is written.
+func (s *MediaService) settle(ctx context.Context, ws, id string, at time.Time, in GenerateInput) {
+	if s.Budget != nil {
+		s.Budget.Settle(ctx, ws, id, at, in.ExecutionID, in.AgentID)
+	}
 }
 
 // provider applies the call's tool and the agent's attachments (ToolService),
@@ -403,7 +451,7 @@ func (s *MediaService) signedURL(ctx context.Context, a *Asset) (string, error) 
 // run makes the call and records its outcome.
 func (s *MediaService) run(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput, claim *IdempotencyRecord) (*GenerateOutput, error) {
 	start := s.now()
-	span := s.newSpan(ws, p.Name(), c, in, NewIDAt(start), start)
+	span := s.newSpan(ws, p.Name(), c, in, cmp.Or(in.spanID, NewIDAt(start)), start)
 	call := &mediaCall{MediaService: s, ws: ws, provider: p, capability: c, in: in, span: span}
 	err := call.produce(ctx)
 	span.EndedAt = s.now()
@@ -743,6 +791,9 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 	sp.AssetID, sp.AssetURL, sp.ContentType = id, "/api/v1/assets/"+id, ct
 	sp.OutputURL = sp.AssetURL + "/signed-url"
 	sp.MediaDurationSeconds, sp.Cost = seconds, cost
+	if !cost.Priced {
+		sp.Attributes["warning"] = "no price for this provider and model: counted as 0 against the workspace budget"
+	}
 	if res.Usage.Unit != "" {
 		sp.Attributes["usage"] = res.Usage
 	}

@@ -146,6 +146,11 @@ func (e *Env) Route(keys mediatrail.KeyStore, endpoint httpapi.Endpoint) httpapi
 	return (&httpapi.API{Keys: keys, Logger: e.Logger}).Handler(endpoint)
 }
 
+// Budget is the budget service over store.
+func (e *Env) Budget(store *dynamo.Store) *mediatrail.BudgetService {
+	return &mediatrail.BudgetService{Store: store, Logger: e.Logger}
+}
+
 // Retention is the retention service over store.
 func (e *Env) Retention(store *dynamo.Store) *mediatrail.RetentionService {
 	return &mediatrail.RetentionService{Default: e.Config.Cleanup.DefaultRetentionDays, Store: store}

@@ -74,6 +74,18 @@ func WorkspaceRetentionSet(_ context.Context, e *Env) (httpapi.LambdaHandler, er
 	return e.Route(store, httpapi.SetWorkspaceRetention(e.Retention(store))), nil
 }
 
+// WorkspaceBudgetGet serves GET /api/v1/workspace/budget.
+func WorkspaceBudgetGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.GetWorkspaceBudget(e.Budget(store))), nil
+}
+
+// WorkspaceBudgetSet serves PUT /api/v1/workspace/budget.
+func WorkspaceBudgetSet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.SetWorkspaceBudget(e.Budget(store))), nil
+}
+
 // TraceList serves GET /api/v1/traces.
 func TraceList(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
 	store := e.Table()

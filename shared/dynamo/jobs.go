@@ -164,6 +164,7 @@ func (s *Store) FinishJob(ctx context.Context, j *mediatrail.MediaJob, sp *media
 		return err
 	}
 	items := append([]types.TransactWriteItem{{Put: put}, {Put: s.newItem(spanItem)}}, s.usageUpdates(sp)...)
+	items = append(items, s.spendUpdates(sp)...)
 	if a != nil {
 		if a.Status != mediatrail.StatusReady || a.WorkspaceID != j.WorkspaceID {
 			return mediatrail.Invalid("asset", "a job's asset is a ready asset of its workspace")

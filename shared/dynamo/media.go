@@ -119,6 +119,7 @@ func (s *Store) RecordMedia(ctx context.Context, a *mediatrail.Asset, sp *mediat
 	}
 	items = append(items, s.counterUpdates(a, +1)...)
 	items = append(items, s.usageUpdates(sp)...)
+	items = append(items, s.spendUpdates(sp)...)
 	err = s.transact(ctx, items)
 	if claim >= 0 {
 		if _, failed := conditionFailed(err, claim); failed {
@@ -168,6 +169,7 @@ func (s *Store) RecordFailure(ctx context.Context, sp *mediatrail.Span, claim *m
 		return err
 	}
 	items := append([]types.TransactWriteItem{{Put: s.newItem(item)}}, s.usageUpdates(sp)...)
+	items = append(items, s.spendUpdates(sp)...)
 	claimAt := len(items)
 	if claim != nil {
 		cond, names, values := claimCondition(claim)

@@ -30,6 +30,7 @@ var statusByCode = map[string]int{
 	mediatrail.ECREDENTIALMISSING: http.StatusUnprocessableEntity,
 	mediatrail.ETOOLNOTATTACHED:   http.StatusForbidden,
 	mediatrail.EPROVIDERAUTH:      http.StatusFailedDependency,
+	mediatrail.EBUDGET:            http.StatusPaymentRequired,
 }
 
 // StatusFor returns the HTTP status of an error code (500 for unknown codes).

@@ -39,6 +39,8 @@ var constructors = map[string]constructor{
 	"app.Cleanup":               of(app.Cleanup),
 	"app.WorkspaceRetentionGet": of(app.WorkspaceRetentionGet),
 	"app.WorkspaceRetentionSet": of(app.WorkspaceRetentionSet),
+	"app.WorkspaceBudgetGet":    of(app.WorkspaceBudgetGet),
+	"app.WorkspaceBudgetSet":    of(app.WorkspaceBudgetSet),
 	"app.TraceList":             of(app.TraceList),
 	"app.TraceSummary":          of(app.TraceSummary),
 	"static.APISpec":            of(static.APISpec),

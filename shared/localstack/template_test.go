@@ -292,6 +292,8 @@ var needs = map[string]access{
 	"AssetCleanupFunction":          {table: "crud", objects: []string{"s3:DeleteObject"}},
 	"WorkspaceRetentionGetFunction": {table: "read"},
 	"WorkspaceRetentionSetFunction": {table: "crud"},
+	"WorkspaceBudgetGetFunction":    {table: "read"},
+	"WorkspaceBudgetSetFunction":    {table: "crud"},
 	"CleanupFunction":               {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging"}},
 	"ReconcileFunction":             {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}, bucket: []string{"s3:ListBucket"}},
 	// Video jobs: the routes submit (signing input assets for the provider)

@@ -1,0 +1,12 @@
+// Command workspace-budget-set is the Lambda behind PUT /api/v1/workspace/budget.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/mediatrail/mediatrail/shared/app"
+)
+
+func main() {
+	lambda.Start(app.ColdStart(app.WorkspaceBudgetSet))
+}
