@@ -185,7 +185,7 @@ func (s *JobService) abandon(ctx context.Context, p Provider, j *MediaJob, claim
 	defer cancel()
 	s.cancelAtProvider(ctx, p, j)
 	j.Status, j.Error = JobFailed, &SpanFailure{Code: cause.Code, Message: cause.Message}
-	if err := s.Jobs.FinishJob(ctx, j, s.endSpan(j), nil, claim); err != nil {
+	if err := s.finish(ctx, j, s.endSpan(j), nil, claim); err != nil {
 		s.logger().Error("record abandoned job", "workspace", j.WorkspaceID, "job", j.ID, "err", err)
 	}
 	return cause
@@ -324,7 +324,7 @@ func (s *JobService) Cancel(ctx context.Context, ws, id string) (*JobView, error
 			stopped, note = &ok, text
 		}
 		j.Status, j.Note, j.EndedAt = JobCancelled, note, s.now()
-		err = s.Jobs.FinishJob(ctx, j, s.endSpan(j), nil, nil)
+		err = s.finish(ctx, j, s.endSpan(j), nil, nil)
 		if ErrorCode(err) == ECONFLICT {
 			if j, err = s.Jobs.FindJob(ctx, ws, id); err != nil {
 				return nil, err
@@ -534,7 +534,7 @@ func (s *JobService) Store(ctx context.Context, t JobTask) (JobTask, error) {
 
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer fcancel()
-	err = s.Jobs.FinishJob(fctx, j, call.span, call.asset, nil)
+	err = s.finish(fctx, j, call.span, call.asset, nil)
 	if ErrorCode(err) != ECONFLICT {
 		if err != nil {
 			return t, err // the object stays under the job's key: a retry overwrites it, Fail removes it
@@ -553,6 +553,16 @@ func (s *JobService) Store(ctx context.Context, t JobTask) (JobTask, error) {
 		s.removeStored(fctx, now)
 	}
 	return s.task(now, NextDone), nil
+}
+
+// finish ends job j (Jobs.FinishJob) and, once it has ended, records its
+// outcome in the metrics.
+func (s *JobService) finish(ctx context.Context, j *MediaJob, sp *Span, a *Asset, release *IdempotencyRecord) error {
+	if err := s.Jobs.FinishJob(ctx, j, sp, a, release); err != nil {
+		return err
+	}
+	s.Media.metrics().JobEnded(ctx, j)
+	return nil
 }
 
 // claimStorage fixes the job's asset id and object key before the first byte
@@ -614,7 +624,7 @@ func (s *JobService) Fail(ctx context.Context, t JobTask) (JobTask, error) {
 		}
 		s.removeStored(ctx, j)
 		j.EndedAt, j.UpdatedAt = s.now(), s.now()
-		err = s.Jobs.FinishJob(ctx, j, s.endSpan(j), nil, nil)
+		err = s.finish(ctx, j, s.endSpan(j), nil, nil)
 		if ErrorCode(err) == ECONFLICT {
 			continue // moved meanwhile: look again
 		}

@@ -3,7 +3,6 @@ package media
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"reflect"
 	"testing"
 
@@ -25,7 +24,7 @@ func TestStepErrorTypes(t *testing.T) {
 	} {
 		h := Step(func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error) {
 			return mediatrail.JobTask{}, tc.err
-		}, slog.New(slog.DiscardHandler))
+		})
 		_, err := h(context.Background(), mediatrail.JobTask{JobID: "j"})
 		if got := reflect.TypeOf(err).Name(); got != tc.typ || err.Error() != tc.msg {
 			t.Errorf("%v: %s %q, want %s %q", tc.err, got, err.Error(), tc.typ, tc.msg)
