@@ -36,13 +36,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/providers"
 )
 
-// fixtureAPIKey is the X-API-Key of the events/ fixtures; the local stack
-// accepts it for workspace demo so that `make invoke` gets answers, not 401s.
+// fixtureAPIKey is the X-API-Key of the events/ fixtures. It is public (it
+// is in the repository), so it opens workspace demo only once a fixture asks
+// for it: `make invoke` stores it; `make run` removes it when it starts.
 const fixtureAPIKey = "mt_example_key"
 
 func main() {
@@ -130,7 +136,6 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	keys[fixtureAPIKey] = "demo"
 	port, s3Port, err := localstack.StablePorts(os.Getenv)
 	if err != nil {
 		return err
@@ -149,6 +154,11 @@ func run(ctx context.Context, args []string) error {
 		defer cancel()
 		_ = s.Close(shut)
 	}()
+	if _, set := keys[fixtureAPIKey]; !set {
+		if err := fixtureKey(ctx, s.Config.DynamoDBURL, false); err != nil {
+			return err
+		}
+	}
 	machines := map[string]string{}
 	for id, sm := range s.Deployment.StateMachines {
 		machines[id] = sm.ARN
@@ -172,7 +182,7 @@ func run(ctx context.Context, args []string) error {
 	if demoKey != "" {
 		fmt.Printf("  demo key:   %s   (workspace demo; set API_KEYS=key=workspace,... to use your own)\n", demoKey)
 	} else {
-		fmt.Printf("  API keys:   %d from API_KEYS\n", len(keys)-1)
+		fmt.Printf("  API keys:   %d from API_KEYS\n", len(keys))
 	}
 	fmt.Printf("  try:        curl -H 'X-API-Key: %s' %s/api/v1/assets\n", firstKey(keys, demoKey), s.URL)
 	fmt.Printf("              make invoke FN=AssetListFunction\n")
@@ -194,12 +204,31 @@ func firstKey(keys map[string]string, demo string) string {
 	if demo != "" {
 		return demo
 	}
+	var first string
 	for k := range keys {
-		if k != fixtureAPIKey {
-			return k
+		if first == "" || k < first {
+			first = k
 		}
 	}
-	return fixtureAPIKey
+	return first
+}
+
+// fixtureKey stores (present) or removes the fixtures' key in the table of
+// the stack whose DynamoDB is at dynamoURL.
+func fixtureKey(ctx context.Context, dynamoURL string, present bool) error {
+	store := dynamo.New(dynamodb.New(dynamodb.Options{
+		Region:       localstack.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String(dynamoURL),
+	}), localstack.DefaultTable)
+	h := mediatrail.HashAPIKey(fixtureAPIKey)
+	if present {
+		return store.PutAPIKey(ctx, h, "demo")
+	}
+	if err := store.DeleteAPIKey(ctx, h); err != nil && !mediatrail.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // apiKeys reads API_KEYS; when unset it returns a demo key for workspace "demo",
@@ -323,6 +352,12 @@ func invokeRunning(ctx context.Context, r, id string, event []byte) ([]byte, boo
 		return nil, false, errNotRunning
 	}
 	health.Body.Close()
+	if bytes.Contains(event, []byte(fixtureAPIKey)) {
+		if err := fixtureKey(ctx, info.DynamoDB, true); err != nil {
+			return nil, false, fmt.Errorf("store the fixtures' key: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "localstack: the event's key %s now opens workspace demo (the next make run removes it)\n", fixtureAPIKey)
+	}
 	fmt.Fprintf(os.Stderr, "localstack: invoking %s in the running stack (pid %d, %s)\n", id, info.PID, describeRuntime(info.Runtime))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, info.Endpoint+"/2015-03-31/functions/"+id+"/invocations", bytes.NewReader(event))
 	if err != nil {
