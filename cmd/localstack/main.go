@@ -143,8 +143,10 @@ func run(ctx context.Context, args []string) error {
 	s, err := localstack.Start(ctx, localstack.Options{
 		Root: r, DataDir: data, Runtime: runtime, GatewayAddr: fmt.Sprintf("127.0.0.1:%d", port), S3Port: s3Port,
 		APIKeys: keys, Env: passthroughEnv(),
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		FunctionLog: os.Stderr, EmulatorLog: logf,
+		// The stack's own records (each invocation, ...) repeat what the
+		// request view shows; VERBOSE=1 shows them.
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: stackLogLevel(os.Getenv)})),
+		FunctionLog: newRequestView(os.Stderr, os.Getenv), EmulatorLog: logf,
 	})
 	if err != nil {
 		return err
@@ -191,6 +193,20 @@ func run(ctx context.Context, args []string) error {
 	<-ctx.Done()
 	fmt.Println("\nstopping...")
 	return nil
+}
+
+func stackLogLevel(getenv func(string) string) slog.Level {
+	if verbose(getenv) {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
+}
+
+// verbose is VERBOSE set to anything but 0: the runtime emulator's and the
+// stack's own records, and the metrics' lines, are shown too.
+func verbose(getenv func(string) string) bool {
+	v := getenv("VERBOSE")
+	return v != "" && v != "0"
 }
 
 func describeRuntime(rt localstack.Runtime) string {
@@ -409,7 +425,7 @@ func startFresh(ctx context.Context, r string) (*localstack.Stack, error) {
 	s, err := localstack.Start(ctx, localstack.Options{
 		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: "demo"}, Env: passthroughEnv(),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		FunctionLog: os.Stderr, EmulatorLog: logf,
+		FunctionLog: newRequestView(os.Stderr, os.Getenv), EmulatorLog: logf,
 	})
 	if err != nil {
 		logf.Close()
