@@ -46,10 +46,15 @@ import (
 	"github.com/mediatrail/mediatrail/shared/providers"
 )
 
-// fixtureAPIKey is the X-API-Key of the events/ fixtures. It is public (it
-// is in the repository), so it opens workspace demo only once a fixture asks
+// fixtureAPIKey is the X-API-Key of the events/ fixtures; it opens their own
+// workspace, fixtureWorkspace, so that no fixture (setting a retention,
+// creating a credential, deleting an asset) changes workspace demo. The key
+// is public (it is in the repository), so it exists only once a fixture asks
 // for it: `make invoke` stores it; `make run` removes it when it starts.
-const fixtureAPIKey = "mt_example_key"
+const (
+	fixtureAPIKey    = "mt_example_key"
+	fixtureWorkspace = "examples"
+)
 
 func main() {
 	if len(os.Args) < 2 {
@@ -239,7 +244,7 @@ func fixtureKey(ctx context.Context, dynamoURL string, present bool) error {
 	}), localstack.DefaultTable)
 	h := mediatrail.HashAPIKey(fixtureAPIKey)
 	if present {
-		return store.PutAPIKey(ctx, h, "demo")
+		return store.PutAPIKey(ctx, h, fixtureWorkspace)
 	}
 	if err := store.DeleteAPIKey(ctx, h); err != nil && !mediatrail.IsNotFound(err) {
 		return err
@@ -372,7 +377,7 @@ func invokeRunning(ctx context.Context, r, id string, event []byte) ([]byte, boo
 		if err := fixtureKey(ctx, info.DynamoDB, true); err != nil {
 			return nil, false, fmt.Errorf("store the fixtures' key: %w", err)
 		}
-		fmt.Fprintf(os.Stderr, "localstack: the event's key %s now opens workspace demo (the next make run removes it)\n", fixtureAPIKey)
+		fmt.Fprintf(os.Stderr, "localstack: the event's key %s now opens workspace %s (the next make run removes it)\n", fixtureAPIKey, fixtureWorkspace)
 	}
 	fmt.Fprintf(os.Stderr, "localstack: invoking %s in the running stack (pid %d, %s)\n", id, info.PID, describeRuntime(info.Runtime))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, info.Endpoint+"/2015-03-31/functions/"+id+"/invocations", bytes.NewReader(event))
@@ -423,7 +428,7 @@ func startFresh(ctx context.Context, r string) (*localstack.Stack, error) {
 		return nil, err
 	}
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: "demo"}, Env: passthroughEnv(),
+		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: fixtureWorkspace}, Env: passthroughEnv(),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		FunctionLog: newRequestView(os.Stderr, os.Getenv), EmulatorLog: logf,
 	})
