@@ -129,20 +129,23 @@ func Begin(ctx context.Context, logger *slog.Logger, msg string, base ...slog.At
 
 // End writes the line: base attributes, outcome, latency and annotations.
 // The error's full chain (the root cause) is logged; clients only ever see
-// its safe message (mediatrail.ErrorMessage).
+// its safe message (mediatrail.ErrorMessage). An annotation wins over the
+// outcome's attribute of the same key (a job step annotates the cause its
+// Lambda error no longer carries).
 func (s *Span) End(ctx context.Context, o Outcome) {
+	annotated := s.fields.list()
 	attrs := append([]slog.Attr{}, s.base...)
 	if o.Status != 0 {
 		attrs = append(attrs, slog.Int(KeyStatus, o.Status))
 	}
 	attrs = append(attrs, slog.Int64(KeyLatencyMS, time.Since(s.start).Milliseconds()))
-	if o.ErrorCode != "" {
+	if o.ErrorCode != "" && !hasKey(annotated, KeyErrorCode) {
 		attrs = append(attrs, slog.String(KeyErrorCode, o.ErrorCode))
 	}
-	if o.Err != nil {
+	if o.Err != nil && !hasKey(annotated, KeyError) {
 		attrs = append(attrs, slog.String(KeyError, o.Err.Error()))
 	}
-	attrs = append(attrs, s.fields.list()...)
+	attrs = append(attrs, annotated...)
 	s.logger.LogAttrs(context.WithoutCancel(ctx), o.level(), s.msg, attrs...)
 }
 

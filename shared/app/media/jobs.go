@@ -74,7 +74,13 @@ func Step(f StepHandler) StepHandler {
 			return out, nil
 		}
 		se := mediatrail.AsStepError(err)
-		obs.Annotate(ctx, slog.Bool("retryable", se.Retryable))
+		// The Lambda error carries the client-facing "code: message"
+		// only; the log line keeps the cause.
+		cause := err
+		if se.Err != nil {
+			cause = se.Err
+		}
+		obs.Annotate(ctx, slog.Bool("retryable", se.Retryable), slog.String(obs.KeyError, cause.Error()))
 		if se.Retryable {
 			return out, TransientError{se}
 		}
