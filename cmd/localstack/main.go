@@ -333,6 +333,20 @@ func invoke(ctx context.Context, args []string) (int, error) {
 
 var errNotRunning = errors.New("no running stack")
 
+// seed creates what a fixture refers to (an asset, a credential, a media
+// tool) in the fixtures' workspace of the stack serving api, and answers the
+// event naming it (localstack.SeedFixture).
+func seed(ctx context.Context, r, api string, event []byte) ([]byte, error) {
+	seeded, err := localstack.SeedFixture(ctx, api, fixtureAPIKey, filepath.Join(r, "events"), event)
+	if err != nil {
+		return nil, fmt.Errorf("seed what the event refers to: %w", err)
+	}
+	if !bytes.Equal(seeded, event) {
+		fmt.Fprintf(os.Stderr, "localstack: seeded what the event refers to in workspace %s\n", fixtureWorkspace)
+	}
+	return seeded, nil
+}
+
 // reconcileEvent adds the shell's RECONCILE_GRACE and
 // RECONCILE_MAX_MISSING_BLOBS to a reconciliation event as its per-run
 // options (mediatrail.ReconcileOptions): a running stack's functions keep the
@@ -378,6 +392,9 @@ func invokeRunning(ctx context.Context, r, id string, event []byte) ([]byte, boo
 			return nil, false, fmt.Errorf("store the fixtures' key: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "localstack: the event's key %s now opens workspace %s (the next make run removes it)\n", fixtureAPIKey, fixtureWorkspace)
+		if event, err = seed(ctx, r, info.API, event); err != nil {
+			return nil, false, err
+		}
 	}
 	fmt.Fprintf(os.Stderr, "localstack: invoking %s in the running stack (pid %d, %s)\n", id, info.PID, describeRuntime(info.Runtime))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, info.Endpoint+"/2015-03-31/functions/"+id+"/invocations", bytes.NewReader(event))
@@ -406,6 +423,11 @@ func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool,
 		return nil, false, err
 	}
 	defer closeStack(s)
+	if bytes.Contains(event, []byte(fixtureAPIKey)) {
+		if event, err = seed(ctx, r, s.URL, event); err != nil {
+			return nil, false, err
+		}
+	}
 	out, err := s.Invoke(ctx, id, event)
 	var fe *localstack.FunctionError
 	if errors.As(err, &fe) {
