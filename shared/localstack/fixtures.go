@@ -14,19 +14,22 @@ import (
 	"strings"
 )
 
-// The ids the events/ fixtures name: an asset, and a credential or media
-// tool (one id string serves both kinds of fixture).
+// The ids the events/ fixtures name: an asset, a credential or media tool
+// (one id string serves both kinds of fixture), and a video job.
 const (
 	FixtureAssetID      = "2ouzm0mSJ4Aq5JQYkM5S5RxJcBB"
 	FixtureCredentialID = "2HbvIAxZ5VhtrVbGf5CC7eOs6xS"
 	FixtureToolID       = FixtureCredentialID
+	FixtureJobID        = "2ouzp3QY5o6mZq9sN4wPeYbH1Ta"
 )
 
 // SeedFixture creates, through the HTTP API at api (the stack's base URL)
 // with key, what event (an events/ fixture) refers to, and answers the event
 // with the fixture's ids replaced by those of what it created: a ready
-// asset, and a credential or media tool made from the fixtures
-// credential-create.json and media-tool-create.json of dir. Ids are minted
+// asset, a credential or media tool made from the fixtures
+// credential-create.json and media-tool-create.json of dir, a video job of
+// the offline provider for the job routes (the job steps' fixtures are left
+// as they are: a step for a job that does not exist ends at once). Ids are minted
 // by the API, so a fixture's own cannot be reused; seeding anew before each
 // invocation lets a fixture that deletes run as often as one that reads.
 // Other events are answered as they are.
@@ -43,6 +46,7 @@ func SeedFixture(ctx context.Context, api, key, dir string, event []byte) ([]byt
 		{FixtureAssetID, "", c.asset},
 		{FixtureCredentialID, "/api/v1/credentials", c.fromFixture("credential-create.json")},
 		{FixtureToolID, "/api/v1/media-tools", c.fromFixture("media-tool-create.json")},
+		{FixtureJobID, "/api/v1/media/jobs", c.job},
 	}
 	for _, s := range seeds {
 		if !bytes.Contains(event, []byte(s.id)) || !strings.Contains(route.RouteKey, s.prefix) {
@@ -58,6 +62,18 @@ func SeedFixture(ctx context.Context, api, key, dir string, event []byte) ([]byt
 }
 
 type seeder struct{ api, key, dir string }
+
+// job submits a video job to the offline provider local. It stays active
+// for the state machine's first wait (VideoPollInterval, seconds), so a
+// fixture that cancels it finds it running.
+func (c *seeder) job(ctx context.Context) (string, error) {
+	var out struct {
+		JobID string `json:"job_id"`
+	}
+	err := c.call(ctx, http.MethodPost, "/api/v1/media/video_gen",
+		[]byte(`{"provider":"local","prompt":"a lighthouse at dusk, seeded for an events/ fixture"}`), &out)
+	return out.JobID, err
+}
 
 // asset registers, uploads and completes a small text file.
 func (c *seeder) asset(ctx context.Context) (string, error) {

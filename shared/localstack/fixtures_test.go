@@ -30,8 +30,6 @@ var fixtureGaps = map[string]string{
 	"credential-check.json":       "provider_error",
 	"media-video-gen.json":        "validation_error",
 	"media-video-from-image.json": "validation_error",
-	"media-job-get.json":          "not_found", // no video job is seeded yet
-	"media-job-cancel.json":       "not_found",
 	// Not gaps: the MCP server answers GET and DELETE 405 by design.
 	"mcp-get.json":    "405",
 	"mcp-delete.json": "405",
