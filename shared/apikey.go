@@ -52,3 +52,11 @@ func ParseAPIKeys(s string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// StoredAPIKey is a key as the table holds it and an operator lists it: the
+// key's SHA-256 (HashAPIKey; the key itself is never stored, so it cannot be
+// shown again) and the workspace it opens.
+type StoredAPIKey struct {
+	Hash        string `json:"hash"`
+	WorkspaceID string `json:"workspace_id"`
+}

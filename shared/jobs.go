@@ -192,14 +192,15 @@ func (s *JobService) abandon(ctx context.Context, p Provider, j *MediaJob, claim
 }
 
 // finish ends job j (JobStore.FinishJob) and, once it has ended, releases
-// the budget hold taken at its submission: the span written with it charged
-// the job, or not.
+// the budget hold taken at its submission (the span written with it charged
+// the job, or not) and records its outcome in the metrics.
 func (s *JobService) finish(ctx context.Context, j *MediaJob, sp *Span, a *Asset, claim *IdempotencyRecord) error {
-	err := s.Jobs.FinishJob(ctx, j, sp, a, claim)
-	if err == nil {
-		s.Media.settle(ctx, j.WorkspaceID, j.SpanID, j.CreatedAt, j.input())
+	if err := s.Jobs.FinishJob(ctx, j, sp, a, claim); err != nil {
+		return err
 	}
-	return err
+	s.Media.settle(ctx, j.WorkspaceID, j.SpanID, j.CreatedAt, j.input())
+	s.Media.metrics().JobEnded(ctx, j)
+	return nil
 }
 
 // cancelAtProvider asks the provider to stop a job, best effort: it runs

@@ -89,6 +89,9 @@ type MediaService struct {
 	Retention *RetentionService
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// Metrics records every provider call and every ended job; nil
+	// records nothing.
+	Metrics Metrics
 
 	// Credentials resolves the provider client of a call (workspace
 	// credentials, then the deployment's keys); nil uses Providers alone.
@@ -164,6 +167,8 @@ func (s *MediaService) now() time.Time {
 }
 
 func (s *MediaService) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
+
+func (s *MediaService) metrics() Metrics { return metricsOrNone(s.Metrics) }
 
 func (s *MediaService) timeout() time.Duration { return cmp.Or(s.Timeout, DefaultMediaTimeout) }
 
@@ -466,8 +471,10 @@ func (s *MediaService) run(ctx context.Context, ws string, p Provider, c Capabil
 	}
 	if err != nil {
 		s.recordFailure(fctx, span, claim, err)
+		s.metrics().ProviderCall(fctx, span)
 		return nil, err
 	}
+	s.metrics().ProviderCall(fctx, span)
 	return call.out, nil
 }
 

@@ -197,6 +197,8 @@ type Reconciler struct {
 	TableSegments, BlobSegments int
 	Now                         func() time.Time
 	Logger                      *slog.Logger
+	// Metrics records each finished run's report; nil records nothing.
+	Metrics Metrics
 }
 
 // ReconcileOptions tune one run.
@@ -274,6 +276,7 @@ func (r *Reconciler) Run(ctx context.Context, opts ReconcileOptions) (*Reconcile
 	rep.FinishedAt = r.now()
 	r.logger().Info("reconciliation", "dry_run", opts.DryRun, "records", rep.RecordsScanned, "jobs", rep.JobsScanned, "blobs", rep.BlobsScanned,
 		"found", rep.Found, "repaired", rep.Repaired, "failed", rep.Failed)
+	metricsOrNone(r.Metrics).Reconciled(ctx, rep)
 	return rep, nil
 }
 

@@ -372,6 +372,7 @@ func (r *Reconciler) Finish(ctx context.Context, runID string) (*ReconcileReport
 	}
 	r.logger().Info("reconciliation", "run", runID, "segments", len(rn.Segments), "dry_run", rep.DryRun, "records", rep.RecordsScanned,
 		"jobs", rep.JobsScanned, "blobs", rep.BlobsScanned, "found", rep.Found, "repaired", rep.Repaired, "failed", rep.Failed)
+	metricsOrNone(r.Metrics).Reconciled(ctx, rep)
 	return rep, nil
 }
 

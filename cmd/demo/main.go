@@ -15,19 +15,22 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/localstack"
 )
 
-// fixtureAPIKey opens workspace demo in every local stack (cmd/localstack).
+// fixtureAPIKey opens workspace demo in the stack the demo starts itself.
 const fixtureAPIKey = "mt_example_key"
 
 func main() {
@@ -60,16 +63,23 @@ func root() string {
 	return dir
 }
 
+// runningKey is a key the running `make run` accepts: the first of API_KEYS
+// when set (the stack stored those), else its demo key (.data/demo-key).
+func runningKey(data string) string {
+	if keys, err := mediatrail.ParseAPIKeys(os.Getenv("API_KEYS")); err == nil && len(keys) > 0 {
+		return slices.Sorted(maps.Keys(keys))[0]
+	}
+	k, _ := os.ReadFile(filepath.Join(data, "demo-key"))
+	return strings.TrimSpace(string(k))
+}
+
 // connect finds the running `make run` or starts a stack on .data.
 func connect(ctx context.Context, r string) (*client, func(), error) {
 	data := filepath.Join(r, ".data")
 	if b, err := os.ReadFile(filepath.Join(data, "stack.json")); err == nil {
 		var info struct{ Endpoint, API string }
 		if json.Unmarshal(b, &info) == nil && info.API != "" && info.Endpoint != "" {
-			c := &client{base: info.API, key: fixtureAPIKey, http: &http.Client{Timeout: 2 * time.Minute}}
-			if k, err := os.ReadFile(filepath.Join(data, "demo-key")); err == nil && strings.TrimSpace(string(k)) != "" && os.Getenv("API_KEYS") == "" {
-				c.key = strings.TrimSpace(string(k))
-			}
+			c := &client{base: info.API, key: runningKey(data), http: &http.Client{Timeout: 2 * time.Minute}}
 			if resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(info.Endpoint + "/_localstack/health"); err == nil {
 				resp.Body.Close()
 				fmt.Fprintf(os.Stderr, "demo: using the running stack at %s\n", info.API)

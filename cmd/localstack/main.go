@@ -36,14 +36,25 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/providers"
 )
 
-// fixtureAPIKey is the X-API-Key of the events/ fixtures; the local stack
-// accepts it for workspace demo so that `make invoke` gets answers, not 401s.
-const fixtureAPIKey = "mt_example_key"
+// fixtureAPIKey is the X-API-Key of the events/ fixtures; it opens their own
+// workspace, fixtureWorkspace, so that no fixture (setting a retention,
+// creating a credential, deleting an asset) changes workspace demo. The key
+// is public (it is in the repository), so it exists only once a fixture asks
+// for it: `make invoke` stores it; `make run` removes it when it starts.
+const (
+	fixtureAPIKey    = "mt_example_key"
+	fixtureWorkspace = "examples"
+)
 
 func main() {
 	if len(os.Args) < 2 {
@@ -130,7 +141,6 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	keys[fixtureAPIKey] = "demo"
 	port, s3Port, err := localstack.StablePorts(os.Getenv)
 	if err != nil {
 		return err
@@ -138,8 +148,10 @@ func run(ctx context.Context, args []string) error {
 	s, err := localstack.Start(ctx, localstack.Options{
 		Root: r, DataDir: data, Runtime: runtime, GatewayAddr: fmt.Sprintf("127.0.0.1:%d", port), S3Port: s3Port,
 		APIKeys: keys, Env: passthroughEnv(),
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		FunctionLog: os.Stderr, EmulatorLog: logf,
+		// The stack's own records (each invocation, ...) repeat what the
+		// request view shows; VERBOSE=1 shows them.
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: stackLogLevel(os.Getenv)})),
+		FunctionLog: newRequestView(os.Stderr, os.Getenv), EmulatorLog: logf,
 	})
 	if err != nil {
 		return err
@@ -149,6 +161,11 @@ func run(ctx context.Context, args []string) error {
 		defer cancel()
 		_ = s.Close(shut)
 	}()
+	if _, set := keys[fixtureAPIKey]; !set {
+		if err := fixtureKey(ctx, s.Config.DynamoDBURL, false); err != nil {
+			return err
+		}
+	}
 	machines := map[string]string{}
 	for id, sm := range s.Deployment.StateMachines {
 		machines[id] = sm.ARN
@@ -172,7 +189,7 @@ func run(ctx context.Context, args []string) error {
 	if demoKey != "" {
 		fmt.Printf("  demo key:   %s   (workspace demo; set API_KEYS=key=workspace,... to use your own)\n", demoKey)
 	} else {
-		fmt.Printf("  API keys:   %d from API_KEYS\n", len(keys)-1)
+		fmt.Printf("  API keys:   %d from API_KEYS\n", len(keys))
 	}
 	fmt.Printf("  try:        curl -H 'X-API-Key: %s' %s/api/v1/assets\n", firstKey(keys, demoKey), s.URL)
 	fmt.Printf("              make invoke FN=AssetListFunction\n")
@@ -181,6 +198,20 @@ func run(ctx context.Context, args []string) error {
 	<-ctx.Done()
 	fmt.Println("\nstopping...")
 	return nil
+}
+
+func stackLogLevel(getenv func(string) string) slog.Level {
+	if verbose(getenv) {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
+}
+
+// verbose is VERBOSE set to anything but 0: the runtime emulator's and the
+// stack's own records, and the metrics' lines, are shown too.
+func verbose(getenv func(string) string) bool {
+	v := getenv("VERBOSE")
+	return v != "" && v != "0"
 }
 
 func describeRuntime(rt localstack.Runtime) string {
@@ -194,12 +225,31 @@ func firstKey(keys map[string]string, demo string) string {
 	if demo != "" {
 		return demo
 	}
+	var first string
 	for k := range keys {
-		if k != fixtureAPIKey {
-			return k
+		if first == "" || k < first {
+			first = k
 		}
 	}
-	return fixtureAPIKey
+	return first
+}
+
+// fixtureKey stores (present) or removes the fixtures' key in the table of
+// the stack whose DynamoDB is at dynamoURL.
+func fixtureKey(ctx context.Context, dynamoURL string, present bool) error {
+	store := dynamo.New(dynamodb.New(dynamodb.Options{
+		Region:       localstack.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String(dynamoURL),
+	}), localstack.DefaultTable)
+	h := mediatrail.HashAPIKey(fixtureAPIKey)
+	if present {
+		return store.PutAPIKey(ctx, h, fixtureWorkspace)
+	}
+	if err := store.DeleteAPIKey(ctx, h); err != nil && !mediatrail.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // apiKeys reads API_KEYS; when unset it returns a demo key for workspace "demo",
@@ -283,6 +333,20 @@ func invoke(ctx context.Context, args []string) (int, error) {
 
 var errNotRunning = errors.New("no running stack")
 
+// seed creates what a fixture refers to (an asset, a credential, a media
+// tool) in the fixtures' workspace of the stack serving api, and answers the
+// event naming it (localstack.SeedFixture).
+func seed(ctx context.Context, r, api string, event []byte) ([]byte, error) {
+	seeded, err := localstack.SeedFixture(ctx, api, fixtureAPIKey, filepath.Join(r, "events"), event)
+	if err != nil {
+		return nil, fmt.Errorf("seed what the event refers to: %w", err)
+	}
+	if !bytes.Equal(seeded, event) {
+		fmt.Fprintf(os.Stderr, "localstack: seeded what the event refers to in workspace %s\n", fixtureWorkspace)
+	}
+	return seeded, nil
+}
+
 // reconcileEvent adds the shell's RECONCILE_GRACE and
 // RECONCILE_MAX_MISSING_BLOBS to a reconciliation event as its per-run
 // options (mediatrail.ReconcileOptions): a running stack's functions keep the
@@ -323,6 +387,15 @@ func invokeRunning(ctx context.Context, r, id string, event []byte) ([]byte, boo
 		return nil, false, errNotRunning
 	}
 	health.Body.Close()
+	if bytes.Contains(event, []byte(fixtureAPIKey)) {
+		if err := fixtureKey(ctx, info.DynamoDB, true); err != nil {
+			return nil, false, fmt.Errorf("store the fixtures' key: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "localstack: the event's key %s now opens workspace %s (the next make run removes it)\n", fixtureAPIKey, fixtureWorkspace)
+		if event, err = seed(ctx, r, info.API, event); err != nil {
+			return nil, false, err
+		}
+	}
 	fmt.Fprintf(os.Stderr, "localstack: invoking %s in the running stack (pid %d, %s)\n", id, info.PID, describeRuntime(info.Runtime))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, info.Endpoint+"/2015-03-31/functions/"+id+"/invocations", bytes.NewReader(event))
 	if err != nil {
@@ -350,6 +423,11 @@ func invokeFresh(ctx context.Context, r, id string, event []byte) ([]byte, bool,
 		return nil, false, err
 	}
 	defer closeStack(s)
+	if bytes.Contains(event, []byte(fixtureAPIKey)) {
+		if event, err = seed(ctx, r, s.URL, event); err != nil {
+			return nil, false, err
+		}
+	}
 	out, err := s.Invoke(ctx, id, event)
 	var fe *localstack.FunctionError
 	if errors.As(err, &fe) {
@@ -372,9 +450,9 @@ func startFresh(ctx context.Context, r string) (*localstack.Stack, error) {
 		return nil, err
 	}
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: "demo"}, Env: passthroughEnv(),
+		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: fixtureWorkspace}, Env: passthroughEnv(),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		FunctionLog: os.Stderr, EmulatorLog: logf,
+		FunctionLog: newRequestView(os.Stderr, os.Getenv), EmulatorLog: logf,
 	})
 	if err != nil {
 		logf.Close()

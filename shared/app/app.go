@@ -33,6 +33,7 @@ import (
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
+	"github.com/mediatrail/mediatrail/shared/obs"
 	"github.com/mediatrail/mediatrail/shared/s3"
 )
 
@@ -46,6 +47,9 @@ type Env struct {
 	Config mediatrail.Config
 	AWS    aws.Config
 	Logger *slog.Logger
+	// Metrics is where the services record what operators watch: EMF
+	// lines on stdout (shared/obs).
+	Metrics mediatrail.Metrics
 }
 
 // Constructor builds the handler of one function from its Env. H is a shape
@@ -90,7 +94,8 @@ func Load(ctx context.Context, getenv func(string) string) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return &Env{Getenv: getenv, Config: cfg, AWS: awsCfg, Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))}, nil
+	logger := obs.NewLogger(os.Stderr)
+	return &Env{Getenv: getenv, Config: cfg, AWS: awsCfg, Logger: logger, Metrics: obs.NewRecorder(os.Stdout, logger)}, nil
 }
 
 // LimitMemory gives the Go heap a soft limit of three quarters of the
@@ -149,6 +154,13 @@ func (e *Env) Route(keys mediatrail.KeyStore, endpoint httpapi.Endpoint) httpapi
 // Budget is the budget service over store.
 func (e *Env) Budget(store *dynamo.Store) *mediatrail.BudgetService {
 	return &mediatrail.BudgetService{Store: store, Logger: e.Logger}
+}
+
+// Observe wraps handler f of a function that is not an HTTP route (a job
+// step, the bucket's events, reconciliation) so that every invocation writes
+// one log line (obs.Invocation), named by the function's Lambda name.
+func Observe[In, Out any](e *Env, f func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
+	return obs.Invocation(e.Logger, e.Getenv("AWS_LAMBDA_FUNCTION_NAME"), f)
 }
 
 // Retention is the retention service over store.

@@ -59,7 +59,14 @@ func AssetCleanup(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
 // Cleanup makes records follow the bucket's removals and deletes uploads no
 // record wants (S3 removal, expiry and creation events).
 func Cleanup(_ context.Context, e *Env) (func(context.Context, events.S3Event) error, error) {
-	return s3.EventHandler(e.CleanupService(e.Table(), e.Bucket())), nil
+	handle := s3.EventHandler(e.CleanupService(e.Table(), e.Bucket()))
+	observed := Observe(e, func(ctx context.Context, ev events.S3Event) (struct{}, error) {
+		return struct{}{}, handle(ctx, ev)
+	})
+	return func(ctx context.Context, ev events.S3Event) error {
+		_, err := observed(ctx, ev)
+		return err
+	}, nil
 }
 
 // WorkspaceRetentionGet serves GET /api/v1/workspace/retention.

@@ -376,7 +376,7 @@ func fixture(t *testing.T, name, ws string) (payload []byte, rec events.S3EventR
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload = bytes.ReplaceAll(raw, []byte("workspaces/demo/"), []byte("workspaces/"+ws+"/"))
+	payload = bytes.ReplaceAll(raw, []byte("workspaces/examples/"), []byte("workspaces/"+ws+"/"))
 	var ev events.S3Event
 	if err := json.Unmarshal(payload, &ev); err != nil || len(ev.Records) != 1 {
 		t.Fatalf("%s: %v", name, err)

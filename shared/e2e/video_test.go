@@ -597,7 +597,7 @@ func TestVideoStoreCrashMidUpload(t *testing.T) {
 				}
 				store = &crashingDownloader{Downloader: a.Jobs.Outputs, after: 12 << 20}
 				a.Jobs.Outputs = store
-				h = lambda.NewHandler(appmedia.Step(a.Jobs.Store, a.Logger))
+				h = lambda.NewHandler(appmedia.Step(a.Jobs.Store))
 			})
 			return h.Invoke(ctx, ev)
 		}}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/obs"
 )
 
 // MaxBodyBytes bounds JSON request bodies; larger ones are ETOOLARGE.
@@ -43,24 +44,34 @@ type API struct {
 }
 
 // Handler wraps e with request ids, authentication, body limits, panic recovery
-// and the envelopes. The Lambda itself never fails: every outcome is an HTTP answer.
+// and the envelopes. The Lambda itself never fails: every outcome is an HTTP
+// answer. Every request writes one log line (obs.MsgRequest): request id,
+// route, method, path, workspace, status, latency, error code and the error's
+// root cause, and what the services annotated (the provider of a media call).
 func (api *API) Handler(e Endpoint) LambdaHandler {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
 		requestID := ev.RequestContext.RequestID
 		if requestID == "" {
 			requestID = mediatrail.NewID()
 		}
+		ctx, span := obs.Begin(ctx, api.logger(), obs.MsgRequest, slog.String(obs.KeyRequestID, requestID),
+			slog.String(obs.KeyRoute, ev.RouteKey), slog.String(obs.KeyMethod, ev.RequestContext.HTTP.Method),
+			slog.String(obs.KeyPath, ev.RawPath))
+		var err error
 		defer func() {
 			if p := recover(); p != nil {
-				api.logger().Error("panic", "request_id", requestID, "route", ev.RouteKey, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 				resp = errorResponse(errors.New("panic"), requestID)
 			}
-		}()
-		result, err := api.serve(ctx, &ev, requestID, e)
-		if err != nil {
-			if mediatrail.ErrorCode(err) == mediatrail.EINTERNAL {
-				api.logger().Error("request failed", "request_id", requestID, "route", ev.RouteKey, "err", err)
+			o := obs.Outcome{Status: resp.StatusCode, Err: err}
+			if err != nil {
+				o.ErrorCode = mediatrail.ErrorCode(err)
 			}
+			span.End(ctx, o)
+		}()
+		var result Result
+		result, err = api.serve(ctx, &ev, requestID, e)
+		if err != nil {
 			return errorResponse(err, requestID), nil
 		}
 		return successResponse(result, requestID), nil
@@ -75,6 +86,7 @@ func (api *API) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, r
 	if err != nil {
 		return Result{}, err
 	}
+	obs.Annotate(ctx, slog.String(obs.KeyWorkspace, ws))
 	body, err := RequestBody(ev)
 	if err != nil {
 		return Result{}, err

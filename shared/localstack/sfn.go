@@ -420,6 +420,10 @@ func nodeEnv(nodeModules, lambdaEndpoint, region string) []string {
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
 		"AWS_MAX_ATTEMPTS=1",
+		// The JavaScript SDK warns on every start that its releases after
+		// January 2027 need Node 22; the README's prerequisite is Node 20+,
+		// and the interpreter is pinned (tools/node/package-lock.json).
+		"AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true",
 	}
 	for _, k := range []string{"PATH", "TMPDIR"} {
 		if v, ok := os.LookupEnv(k); ok {

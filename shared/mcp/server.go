@@ -17,6 +17,7 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
+	"github.com/mediatrail/mediatrail/shared/obs"
 )
 
 // Server is the MCP server of the media tools. One Server serves every
@@ -132,11 +133,21 @@ func (s *Server) Handler() LambdaHandler {
 	s.init()
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
 		requestID := cmp.Or(ev.RequestContext.RequestID, mediatrail.NewID())
+		// One log line per request, as httpapi writes for every route.
+		ctx, line := obs.Begin(ctx, s.logger(), obs.MsgRequest, slog.String(obs.KeyRequestID, requestID),
+			slog.String(obs.KeyRoute, ev.RouteKey), slog.String(obs.KeyMethod, ev.RequestContext.HTTP.Method),
+			slog.String(obs.KeyPath, ev.RawPath))
+		var err error
 		defer func() {
 			if p := recover(); p != nil {
-				s.logger().Error("panic", "request_id", requestID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 				resp = errorResponse(errors.New("panic"), requestID)
 			}
+			o := obs.Outcome{Status: resp.StatusCode, Err: err}
+			if err != nil {
+				o.ErrorCode = mediatrail.ErrorCode(err)
+			}
+			line.End(ctx, o)
 		}()
 		// The key first, as on every route: an unauthenticated request is
 		// 401 whatever its body. Then what the adapter cannot turn into a
@@ -145,13 +156,13 @@ func (s *Server) Handler() LambdaHandler {
 		if err != nil {
 			return errorResponse(err, requestID), nil
 		}
-		if _, err := httpapi.RequestBody(&ev); err != nil {
+		obs.Annotate(ctx, slog.String(obs.KeyWorkspace, ws))
+		if _, err = httpapi.RequestBody(&ev); err != nil {
 			return errorResponse(err, requestID), nil
 		}
 		ctx = context.WithValue(context.WithValue(ctx, requestIDKey{}, requestID), workspaceKey{}, ws)
 		resp, err = s.adapter.ProxyWithContext(ctx, ev)
 		if err != nil {
-			s.logger().Error("mcp request failed", "request_id", requestID, "err", err)
 			return errorResponse(err, requestID), nil
 		}
 		return resp, nil

@@ -65,7 +65,7 @@ func Load(ctx context.Context, e *app.Env) (*App, error) {
 	inputs, outputs := downloaders(mc, a.providerEnv)
 	a.Media = &mediatrail.MediaService{
 		Providers: a.Providers, Store: a.Store, Assets: a.Store, Blobs: a.Blobs, Inputs: inputs, Outputs: outputs,
-		Prices: mediatrail.DefaultPrices(), Timeout: mc.Timeout, Retention: a.Retention, Logger: e.Logger,
+		Prices: mediatrail.DefaultPrices(), Timeout: mc.Timeout, Retention: a.Retention, Logger: e.Logger, Metrics: e.Metrics,
 		Credentials: a.Credentials, Tools: a.Tools, Budget: e.Budget(a.Store),
 	}
 	a.Jobs = newJobs(a)
@@ -73,7 +73,7 @@ func Load(ctx context.Context, e *app.Env) (*App, error) {
 	a.Cleanup = e.CleanupService(a.Store, a.Blobs)
 	a.Reconciler = &mediatrail.Reconciler{Assets: a.Assets, Store: a.Store, Blobs: a.Blobs,
 		Grace: e.Config.Cleanup.ReconcileGrace, MaxMissingBlobs: e.Config.Cleanup.ReconcileMaxMissingBlobs,
-		Jobs: a.Jobs, ActiveJobs: a.Store, Logger: e.Logger}
+		Jobs: a.Jobs, ActiveJobs: a.Store, Logger: e.Logger, Metrics: e.Metrics}
 	return a, nil
 }
 

@@ -46,7 +46,7 @@ func step(f func(*mediatrail.JobService) StepHandler) app.Constructor[StepHandle
 		if err != nil {
 			return nil, err
 		}
-		return Step(f(a.Jobs), e.Logger), nil
+		return app.Observe(e, Step(f(a.Jobs))), nil
 	}
 }
 
@@ -126,7 +126,7 @@ func Reconcile(ctx context.Context, e *app.Env) (func(context.Context, json.RawM
 		return nil, err
 	}
 	r := a.Reconciler
-	return func(ctx context.Context, event json.RawMessage) (any, error) {
+	return app.Observe(e, func(ctx context.Context, event json.RawMessage) (any, error) {
 		var step mediatrail.ReconcileStep
 		if err := json.Unmarshal(event, &step); err != nil {
 			return nil, mediatrail.Invalid("event", "malformed reconcile event")
@@ -149,5 +149,5 @@ func Reconcile(ctx context.Context, e *app.Env) (func(context.Context, json.RawM
 			return r.Run(ctx, opts)
 		}
 		return nil, mediatrail.Invalid("step", "step must be plan, page or finish")
-	}, nil
+	}), nil
 }

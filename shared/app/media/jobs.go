@@ -11,6 +11,7 @@ import (
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
 	"github.com/mediatrail/mediatrail/shared/fetch"
+	"github.com/mediatrail/mediatrail/shared/obs"
 	"github.com/mediatrail/mediatrail/shared/sfn"
 )
 
@@ -63,20 +64,23 @@ type (
 type StepHandler func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error)
 
 // Step is the Lambda handler of job step f: its errors become TransientError
-// or PermanentError, logged with their cause.
-func Step(f StepHandler, logger *slog.Logger) StepHandler {
+// or PermanentError. The step's workspace, job and whether a failure is
+// retried join its invocation's log line (app.Observe), which logs the cause.
+func Step(f StepHandler) StepHandler {
 	return func(ctx context.Context, t mediatrail.JobTask) (mediatrail.JobTask, error) {
+		obs.Annotate(ctx, slog.String(obs.KeyWorkspace, t.WorkspaceID), slog.String("job", t.JobID))
 		out, err := f(ctx, t)
 		if err == nil {
 			return out, nil
 		}
 		se := mediatrail.AsStepError(err)
-		level := slog.LevelWarn
-		if se.Code == mediatrail.EINTERNAL {
-			level = slog.LevelError
+		// The Lambda error carries the client-facing "code: message"
+		// only; the log line keeps the cause.
+		cause := err
+		if se.Err != nil {
+			cause = se.Err
 		}
-		logger.Log(ctx, level, "job step failed", "workspace", t.WorkspaceID, "job", t.JobID,
-			"code", se.Code, "retryable", se.Retryable, "err", err)
+		obs.Annotate(ctx, slog.Bool("retryable", se.Retryable), slog.String(obs.KeyError, cause.Error()))
 		if se.Retryable {
 			return out, TransientError{se}
 		}

@@ -1,14 +1,17 @@
 package media
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
-	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/obs"
 )
 
 // A failed step reaches Step Functions as TransientError or PermanentError
@@ -25,7 +28,7 @@ func TestStepErrorTypes(t *testing.T) {
 	} {
 		h := Step(func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error) {
 			return mediatrail.JobTask{}, tc.err
-		}, slog.New(slog.DiscardHandler))
+		})
 		_, err := h(context.Background(), mediatrail.JobTask{JobID: "j"})
 		if got := reflect.TypeOf(err).Name(); got != tc.typ || err.Error() != tc.msg {
 			t.Errorf("%v: %s %q, want %s %q", tc.err, got, err.Error(), tc.typ, tc.msg)
@@ -66,6 +69,47 @@ func TestJobsWiring(t *testing.T) {
 	} {
 		if h, err := app.Build(context.Background(), func(k string) string { return env[k] }, build); h == nil || err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// A failed step's invocation line carries its code, whether it is retried,
+// the job, and the root cause, which its Lambda error does not.
+func TestStepLogLine(t *testing.T) {
+	for _, tc := range []struct {
+		err         error
+		code, cause string
+		level       string
+		retryable   bool
+	}{
+		{&mediatrail.StepError{Code: mediatrail.ETIMEOUT, Message: "the video could not be copied in time", Retryable: true,
+			Err: errors.New("read tcp: i/o timeout")}, "timeout", "read tcp: i/o timeout", "WARN", true},
+		{errors.New("dynamo: ProvisionedThroughputExceeded"), "internal", "dynamo: ProvisionedThroughputExceeded", "ERROR", true},
+		{&mediatrail.ProviderError{Provider: "luma", Status: 400, Message: "bad keyframe"}, "validation_error", "bad keyframe", "WARN", false},
+	} {
+		var buf bytes.Buffer
+		h := obs.Invocation(obs.NewLogger(&buf), "VideoStoreFunction", Step(func(context.Context, mediatrail.JobTask) (mediatrail.JobTask, error) {
+			return mediatrail.JobTask{}, tc.err
+		}))
+		_, err := h(context.Background(), mediatrail.JobTask{WorkspaceID: "ws-a", JobID: "j1"})
+		if strings.Contains(err.Error(), "dynamo") || strings.Contains(err.Error(), "tcp") {
+			t.Errorf("Lambda error %q holds the cause", err)
+		}
+		var l map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &l); err != nil {
+			t.Fatalf("%q: %v", buf.String(), err)
+		}
+		want := map[string]any{"error_code": tc.code, "level": tc.level, "retryable": tc.retryable, "workspace": "ws-a", "job": "j1", "outcome": "error"}
+		for k, v := range want {
+			if l[k] != v {
+				t.Errorf("%v: %s = %v, want %v", tc.err, k, l[k], v)
+			}
+		}
+		if cause, _ := l["err"].(string); !strings.Contains(cause, tc.cause) {
+			t.Errorf("%v: err = %q, want the cause %q", tc.err, cause, tc.cause)
+		}
+		if strings.Count(buf.String(), "\n") != 1 {
+			t.Errorf("not one line: %s", buf.String())
 		}
 	}
 }
