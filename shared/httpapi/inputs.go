@@ -43,6 +43,7 @@ var routeInputs = map[string]Inputs{
 	"POST /api/v1/assets/{id}/complete":         jsonBody, // optional: empty after a single PUT
 	"POST /api/v1/assets/cleanup":               jsonBody,
 	"PUT /api/v1/workspace/retention":           jsonBody,
+	"PUT /api/v1/workspace/budget":              jsonBody,
 	"POST /api/v1/media/generate":               jsonBody,
 	"POST /api/v1/media/tts":                    jsonBody,
 	"POST /api/v1/media/stt":                    jsonBody,
