@@ -323,7 +323,13 @@ func (s *BudgetService) Reserve(ctx context.Context, ws string, c BudgetCall) er
 			continue
 		}
 		if amount > *l {
-			return budgetExceeded(sc, *l, Spend{SpendScope: sc}, amount)
+			// No hold could ever admit it; the counter is read only so
+			// that the refusal says what is left.
+			spend, err := s.Store.SpendOf(ctx, ws, []SpendScope{sc})
+			if err != nil {
+				return err
+			}
+			return budgetExceeded(sc, *l, spend[0], amount)
 		}
 		h.Scopes = append(h.Scopes, HeldScope{SpendScope: sc, Room: roundTo(*l-amount, 12)})
 	}

@@ -254,6 +254,13 @@ func TestBudgetAlerts(t *testing.T) {
 	if sum, err := traces.Summary(ctx, "ws-quiet", mediatrail.SpanFilter{}); err != nil || sum.Alerts == nil || len(sum.Alerts) != 0 {
 		t.Errorf("another workspace: %+v %v, want no alerts (an empty list)", sum, err)
 	}
+	// A call dearer than the whole limit is refused with what is really left.
+	err = svc.Reserve(ctx, ws, mediatrail.BudgetCall{ID: mediatrail.NewIDAt(now), Estimate: mediatrail.Cost{Amount: 5}, Holding: time.Minute})
+	var ae *mediatrail.Error
+	if !errors.As(err, &ae) || ae.Code != mediatrail.EBUDGET || ae.Details["limit"] != mediatrail.LimitMonthly ||
+		ae.Details["remaining_usd"] != 0.0 || ae.Details["spent_usd"] != 1.3 || ae.Details["estimated_usd"] != 5.0 {
+		t.Errorf("a call over the whole limit: %v, want budget_exceeded with nothing left of $1.3 spent", err)
+	}
 	// Removing the webhook: absent means none.
 	if v, err := svc.Set(ctx, ws, mediatrail.SetBudgetInput{MonthlyUSD: usdp(1)}); err != nil || v.AlertWebhookURL != "" {
 		t.Errorf("set without webhook: %+v %v", v, err)
