@@ -389,13 +389,17 @@ func (c JobConfig) PollWait(polls int, now, deadline time.Time) int {
 // validateCallbackURL accepts an absolute http(s) URL without credentials.
 // Where it points is checked when the result is delivered (public addresses
 // only, as for inputs).
-func validateCallbackURL(raw string) error {
+func validateCallbackURL(raw string) error { return validateHookURL("callback_url", raw) }
+
+// validateHookURL is validateCallbackURL for field: every URL the server
+// posts signed callbacks to (callback_url, a budget's alert_webhook_url).
+func validateHookURL(field, raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case len(raw) > MaxCallbackURLBytes:
-		return Invalid("callback_url", "callback_url must be at most %d bytes", MaxCallbackURLBytes)
+		return Invalid(field, "%s must be at most %d bytes", field, MaxCallbackURLBytes)
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil:
-		return Invalid("callback_url", "callback_url must be an http or https URL without credentials")
+		return Invalid(field, "%s must be an http or https URL without credentials", field)
 	}
 	return nil
 }

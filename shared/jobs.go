@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -670,12 +671,8 @@ func (s *JobService) Notify(ctx context.Context, t JobTask) (JobTask, error) {
 	if err != nil {
 		return t, err
 	}
-	status, err := s.Callbacks.Post(ctx, j.CallbackURL, map[string]string{
-		"Content-Type":          "application/json",
-		CallbackSignatureHeader: SignCallback(s.Config.CallbackSecret, body),
-		"X-Mediatrail-Event":    "job." + string(j.Status),
-		"X-Mediatrail-Job-Id":   j.ID,
-	}, body)
+	status, err := postCallback(ctx, s.Callbacks, s.Config.CallbackSecret, j.CallbackURL, "job."+string(j.Status), body,
+		map[string]string{"X-Mediatrail-Job-Id": j.ID})
 	switch {
 	case ErrorCode(err) == EINVALID:
 		return t, &StepError{Code: EINVALID, Message: ErrorMessage(err), Err: err}
@@ -686,6 +683,20 @@ func (s *JobService) Notify(ctx context.Context, t JobTask) (JobTask, error) {
 	}
 	retry := status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 	return t, &StepError{Code: EUNPROCESSABLE, Message: fmt.Sprintf("the callback URL answered HTTP %d", status), Retryable: retry}
+}
+
+// postCallback posts the JSON body of event to rawURL through sender, signed
+// under secret (SignCallback) with the event named in X-Mediatrail-Event and
+// extra headers: the one way every signed callback leaves the server (job
+// results, budget alerts).
+func postCallback(ctx context.Context, sender CallbackSender, secret, rawURL, event string, body []byte, extra map[string]string) (int, error) {
+	header := map[string]string{
+		"Content-Type":          "application/json",
+		CallbackSignatureHeader: SignCallback(secret, body),
+		"X-Mediatrail-Event":    event,
+	}
+	maps.Copy(header, extra)
+	return sender.Post(ctx, rawURL, header, body)
 }
 
 // SignCallback is the X-Mediatrail-Signature value of body:

@@ -268,6 +268,7 @@ type SpanSummary struct {
 	Currency    string                `json:"currency"`
 	ByProvider  map[string]SpanTotals `json:"by_provider"`
 	ByMediaType map[string]SpanTotals `json:"by_media_type"`
+	Alerts      []BudgetAlert         `json:"alerts"` // TraceService.budgetAlerts
 	models      map[string]bool
 }
 
@@ -343,6 +344,8 @@ func (m SpanSummary) MarshalJSON() ([]byte, error) {
 type TraceService struct {
 	Spans    SpanStore
 	Currency string // of the summary; the price table's currency
+	// Alerts are the budget alerts a summary shows; nil shows none.
+	Alerts BudgetAlertLister
 }
 
 // List returns a page of the workspace's spans, newest first.
@@ -389,6 +392,11 @@ func (s *TraceService) Summary(ctx context.Context, workspaceID string, f SpanFi
 			return nil, err
 		}
 	}
+	alerts, err := s.budgetAlerts(ctx, workspaceID, f)
+	if err != nil {
+		return nil, err
+	}
+	sum.Alerts = alerts
 	return sum, nil
 }
 

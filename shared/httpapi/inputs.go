@@ -44,6 +44,7 @@ var routeInputs = map[string]Inputs{
 	"POST /api/v1/assets/cleanup":               jsonBody,
 	"PUT /api/v1/workspace/retention":           jsonBody,
 	"PUT /api/v1/workspace/budget":              jsonBody,
+	"GET /api/v1/workspace/budget":              {Query: []string{"execution_id", "agent_id"}},
 	"POST /api/v1/media/generate":               jsonBody,
 	"POST /api/v1/media/tts":                    jsonBody,
 	"POST /api/v1/media/stt":                    jsonBody,

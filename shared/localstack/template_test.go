@@ -293,7 +293,7 @@ var needs = map[string]access{
 	"WorkspaceRetentionGetFunction": {table: "read"},
 	"WorkspaceRetentionSetFunction": {table: "crud"},
 	"WorkspaceBudgetGetFunction":    {table: "read"},
-	"WorkspaceBudgetSetFunction":    {table: "crud"},
+	"WorkspaceBudgetSetFunction":    {table: "crud", other: []string{"secretsmanager:GetSecretValue"}}, // CALLBACK_SIGNING_SECRET
 	"CleanupFunction":               {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging"}},
 	"ReconcileFunction":             {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}, bucket: []string{"s3:ListBucket"}},
 	// Video jobs: the routes submit (signing input assets for the provider)
