@@ -25,10 +25,16 @@ const (
 	GSI1 = "GSI1" // WS#{ws}#EXEC#{execution} / ASSET#{id}
 	GSI2 = "GSI2" // WS#{ws}#AGENT#{agent} / ASSET#{id}
 	GSI3 = "GSI3" // WS#{ws}#TYPE#{type} / ASSET#{id}
-	GSI4 = "GSI4" // WS#{ws}#PROV#{provider} / ASSET#{id}
+	GSI4 = "GSI4" // WS#{ws}#PROV#{provider} / ASSET#{id}, SPAN#{id}
+	// Spans only (README "Table design": which index serves which filter).
+	GSI5 = "GSI5" // WS#{ws}#AGENT#{agent} / SPAN#{id}
+	GSI6 = "GSI6" // WS#{ws}#SESSION#{session} / SPAN#{id}
+	GSI7 = "GSI7" // WS#{ws}#MODEL#{model} / SPAN#{id}
+	GSI8 = "GSI8" // WS#{ws}#MEDIA#{media_type} / SPAN#{id}
+	GSI9 = "GSI9" // WS#{ws}#STATUS#{status} / SPAN#{id}
 )
 
-var gsiNames = []string{GSI1, GSI2, GSI3, GSI4}
+var gsiNames = []string{GSI1, GSI2, GSI3, GSI4, GSI5, GSI6, GSI7, GSI8, GSI9}
 
 func gsiPK(index string) string { return index + "PK" }
 func gsiSK(index string) string { return index + "SK" }

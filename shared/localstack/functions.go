@@ -43,6 +43,8 @@ var constructors = map[string]constructor{
 	"app.WorkspaceBudgetSet":    of(app.WorkspaceBudgetSet),
 	"app.TraceList":             of(app.TraceList),
 	"app.TraceSummary":          of(app.TraceSummary),
+	"app.TraceGet":              of(app.TraceGet),
+	"app.TraceSpanGet":          of(app.TraceSpanGet),
 	"static.APISpec":            of(static.APISpec),
 	"static.Console":            of(static.Console),
 	"media.Generate":            of(media.Generate),
