@@ -7,8 +7,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
+	"github.com/mediatrail/mediatrail/shared/dynamo"
+	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
 // Each span filter is served by its own index (README "Table design"); with
@@ -82,5 +86,43 @@ func TestSpanFiltersUseTheirIndex(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A table made before the span indexes (a `make run` .data of an older
+// version) gets them from CreateTable, and its spans are found through them.
+func TestCreateTableAddsMissingIndexes(t *testing.T) {
+	ctx := context.Background()
+	client := testenv.DynamoDB(t)
+	table := testenv.UniqueName("mediatrail")
+	old := dynamo.TableSchema(table)
+	old.GlobalSecondaryIndexes = old.GlobalSecondaryIndexes[:4]
+	old.AttributeDefinitions = old.AttributeDefinitions[:2+2*4]
+	if _, err := client.CreateTable(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	store := dynamo.New(client, table)
+	sp := &mediatrail.Span{ID: mediatrail.NewIDAt(base), WorkspaceID: "ws-1", TraceID: "t", Provider: "luma", Model: "ray-2",
+		MediaType: mediatrail.CapabilityVideoGen, Kind: mediatrail.SpanVideo, Status: mediatrail.SpanError, StartedAt: base, EndedAt: base}
+	if err := store.RecordFailure(ctx, sp, nil); err != nil {
+		t.Fatal(err)
+	}
+	// As the older version wrote it: no keys of the indexes it did not have.
+	_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "WS#ws-1"},
+			"SK": &types.AttributeValueMemberS{Value: "SPAN#" + sp.ID}},
+		UpdateExpression: aws.String("REMOVE GSI4PK, GSI4SK, GSI5PK, GSI5SK, GSI7PK, GSI7SK, GSI8PK, GSI8SK, GSI9PK, GSI9SK"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateTable(ctx, client, table); err != nil {
+		t.Fatal(err)
+	}
+	page, err := store.ListSpans(ctx, "ws-1", mediatrail.SpanFilter{Status: mediatrail.SpanError, Limit: 10})
+	if err != nil || len(page.Spans) != 1 {
+		t.Fatalf("status filter on an upgraded table: %v, %v", page, err)
 	}
 }
