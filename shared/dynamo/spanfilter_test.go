@@ -101,7 +101,9 @@ func TestCreateTableAddsMissingIndexes(t *testing.T) {
 	if _, err := client.CreateTable(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Cleanup(func() {
+		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 	store := dynamo.New(client, table)
 	sp := &mediatrail.Span{ID: mediatrail.NewIDAt(base), WorkspaceID: "ws-1", TraceID: "t", Provider: "luma", Model: "ray-2",
 		MediaType: mediatrail.CapabilityVideoGen, Kind: mediatrail.SpanVideo, Status: mediatrail.SpanError, StartedAt: base, EndedAt: base}
