@@ -522,16 +522,16 @@ func (f SpanFilter) matchesUsage(u SpanUsage) bool {
 // summaryPlan splits a summary of f into the counters to read (nil: none) and
 // the span filters to walk. Counters exist per provider × media type × model
 // × status × session for the workspace, each execution and each UTC day, so
-// they answer kind, provider, media type, model, status (level) and session
-// alone or together, with an execution or with dates for the whole days
-// inside them; the hours before the first whole day and after the last are
-// walked, at most a day of spans each. A trace or an agent, or an execution
-// within dates, has no counter: their spans are walked (one index partition:
-// the trace's, the agent's or the execution's spans, never the workspace's,
-// with the other filters as a FilterExpression on what it reads).
+// they answer kind, provider, media type, model and status (level) alone or
+// together, with an execution or with dates for the whole days inside them
+// (and count distinct sessions); the hours before the first whole day and
+// after the last are walked, at most a day of spans each. A trace, an agent
+// or a session, or an execution within dates, is walked instead: one index
+// partition holds its spans (never the workspace's), fewer than the counters
+// of every session would be, with the other filters as a FilterExpression.
 func summaryPlan(f SpanFilter) (*UsageScope, []SpanFilter) {
 	switch {
-	case f.TraceID != "" || f.AgentID != "" || (f.ExecutionID != "" && (!f.From.IsZero() || !f.To.IsZero())):
+	case f.TraceID != "" || f.AgentID != "" || f.SessionID != "" || (f.ExecutionID != "" && (!f.From.IsZero() || !f.To.IsZero())):
 		return nil, []SpanFilter{f}
 	case f.ExecutionID != "":
 		return &UsageScope{ExecutionID: f.ExecutionID}, nil
