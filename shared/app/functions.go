@@ -102,6 +102,18 @@ func TraceSummary(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
 	return e.Route(store, httpapi.TraceSummary(Traces(store))), nil
 }
 
+// TraceGet serves GET /api/v1/traces/{trace_id}.
+func TraceGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.GetTrace(Traces(store))), nil
+}
+
+// TraceSpanGet serves GET /api/v1/traces/spans/{span_id}.
+func TraceSpanGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.GetSpan(Traces(store))), nil
+}
+
 // Traces is the trace service over store, summing in the price table's currency.
 func Traces(store *dynamo.Store) *mediatrail.TraceService {
 	return &mediatrail.TraceService{Spans: store, Currency: mediatrail.DefaultPrices().Currency, Alerts: store}

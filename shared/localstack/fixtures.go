@@ -21,6 +21,9 @@ const (
 	FixtureCredentialID = "2HbvIAxZ5VhtrVbGf5CC7eOs6xS"
 	FixtureToolID       = FixtureCredentialID
 	FixtureJobID        = "2ouzp3QY5o6mZq9sN4wPeYbH1Ta"
+	// FixtureSpanID names a span, and its trace: a call that names no trace
+	// or execution is its own trace (trace_id = span id).
+	FixtureSpanID = "2ovBQ7cL3f5n6bXo9PqR8sTzUaW"
 )
 
 // SeedFixture creates, through the HTTP API at api (the stack's base URL)
@@ -47,6 +50,7 @@ func SeedFixture(ctx context.Context, api, key, dir string, event []byte) ([]byt
 		{FixtureCredentialID, "/api/v1/credentials", c.fromFixture("credential-create.json")},
 		{FixtureToolID, "/api/v1/media-tools", c.fromFixture("media-tool-create.json")},
 		{FixtureJobID, "/api/v1/media/jobs", c.job},
+		{FixtureSpanID, "/api/v1/traces", c.span},
 	}
 	for _, s := range seeds {
 		if !bytes.Contains(event, []byte(s.id)) || !strings.Contains(route.RouteKey, s.prefix) {
@@ -73,6 +77,17 @@ func (c *seeder) job(ctx context.Context) (string, error) {
 	err := c.call(ctx, http.MethodPost, "/api/v1/media/video_gen",
 		[]byte(`{"provider":"local","prompt":"a lighthouse at dusk, seeded for an events/ fixture"}`), &out)
 	return out.JobID, err
+}
+
+// span makes an image with the offline provider local and answers the id of
+// its span, which is also its trace's.
+func (c *seeder) span(ctx context.Context) (string, error) {
+	var out struct {
+		SpanID string `json:"span_id"`
+	}
+	err := c.call(ctx, http.MethodPost, "/api/v1/media/image_gen",
+		[]byte(`{"provider":"local","prompt":"a lighthouse at dusk, seeded for an events/ fixture"}`), &out)
+	return out.SpanID, err
 }
 
 // asset registers, uploads and completes a small text file.

@@ -42,6 +42,8 @@ var constructors = map[string]constructor{
 	"app.WorkspaceBudgetGet":    of(app.WorkspaceBudgetGet),
 	"app.TraceList":             of(app.TraceList),
 	"app.TraceSummary":          of(app.TraceSummary),
+	"app.TraceGet":              of(app.TraceGet),
+	"app.TraceSpanGet":          of(app.TraceSpanGet),
 	"static.APISpec":            of(static.APISpec),
 	"static.Console":            of(static.Console),
 	"media.Generate":            of(media.Generate),

@@ -274,6 +274,8 @@ var needs = map[string]access{
 	"AssetGetFunction":       {table: "read"},
 	"TraceListFunction":      {table: "read"},
 	"TraceSummaryFunction":   {table: "read"},
+	"TraceGetFunction":       {table: "read"},
+	"TraceSpanGetFunction":   {table: "read"},
 	"AssetSignedUrlFunction": {table: "read", objects: []string{"s3:GetObject"}},
 	"AssetDeleteFunction":    {table: "crud", objects: []string{"s3:DeleteObject"}},
 	// Multipart uploads: Register creates them (aborting when presigning
