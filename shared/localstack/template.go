@@ -44,14 +44,14 @@ type Template struct {
 	// buckets, sorted.
 	Tables, Buckets []string
 
-	resources  map[string]string // logical id → type
+	resources map[string]string // logical id → type
 	// conditionOf names the condition of each resource that has one: the
 	// resource exists only where it holds.
 	conditionOf map[string]string
-	names      map[string]string // logical id → FunctionName / Name / BucketName property
-	parameters map[string]string // defaults
-	conditions map[string]any
-	mappings   map[string]any
+	names       map[string]string // logical id → FunctionName / Name / BucketName property
+	parameters  map[string]string // defaults
+	conditions  map[string]any
+	mappings    map[string]any
 }
 
 // Function is one AWS::Serverless::Function, with Globals.Function merged in.
