@@ -44,7 +44,9 @@ func (r *methodRecorder) take() []string {
 // Both servers refuse an upload whose bytes do not match its checksum and
 // answer the checksum on HEAD: an object uploaded through a presigned PUT is
 // confirmed, SHA-256 included, by one HEAD, never by reading it back.
-func TestPresignedUploadConfirmedByHEAD(t *testing.T) { testenv.ForEachS3Backend(t, testPresignedUploadConfirmedByHEAD) }
+func TestPresignedUploadConfirmedByHEAD(t *testing.T) {
+	testenv.ForEachS3Backend(t, testPresignedUploadConfirmedByHEAD)
+}
 
 func testPresignedUploadConfirmedByHEAD(t *testing.T, b testenv.S3Backend) {
 	_, _, bucket := MustStore(t, b)

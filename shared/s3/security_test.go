@@ -12,7 +12,9 @@ import (
 // A stored active document (HTML, SVG, XML, script, PDF) must never be served
 // inline or with its own type from the storage origin, whatever the caller
 // asks: the signed response headers make it an opaque attachment.
-func TestSecurity_PresignGetServesOnlyPassiveTypesInline(t *testing.T) { testenv.ForEachS3Backend(t, testSecurity_PresignGetServesOnlyPassiveTypesInline) }
+func TestSecurity_PresignGetServesOnlyPassiveTypesInline(t *testing.T) {
+	testenv.ForEachS3Backend(t, testSecurity_PresignGetServesOnlyPassiveTypesInline)
+}
 
 func testSecurity_PresignGetServesOnlyPassiveTypesInline(t *testing.T, b testenv.S3Backend) {
 	store, _, _ := MustStore(t, b)

@@ -184,7 +184,9 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func TestPutFailureLeavesNothing(t *testing.T) { testenv.ForEachS3Backend(t, testPutFailureLeavesNothing) }
+func TestPutFailureLeavesNothing(t *testing.T) {
+	testenv.ForEachS3Backend(t, testPutFailureLeavesNothing)
+}
 
 func testPutFailureLeavesNothing(t *testing.T, b testenv.S3Backend) {
 	tests := []struct {
@@ -408,7 +410,9 @@ func testPresignGet(t *testing.T, b testenv.S3Backend) {
 	}
 }
 
-func TestPresignGetRefusesTamperedURL(t *testing.T) { testenv.ForEachS3Backend(t, testPresignGetRefusesTamperedURL) }
+func TestPresignGetRefusesTamperedURL(t *testing.T) {
+	testenv.ForEachS3Backend(t, testPresignGetRefusesTamperedURL)
+}
 
 func testPresignGetRefusesTamperedURL(t *testing.T, b testenv.S3Backend) {
 	store, _, _ := MustStore(t, b)
