@@ -160,3 +160,46 @@ func TestStackOnExternalStorage(t *testing.T) {
 		t.Errorf("GET signed URL: %d %q", code, got)
 	}
 }
+
+// The local versitygw listens on the port it is given (PORT+1 for make
+// run, StablePorts), so a signed link printed before a restart on the same
+// data still works after it.
+func TestSignedLinkSurvivesRestartOnStablePort(t *testing.T) {
+	port, err := localstack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := localstack.EmulatorOptions{CacheDir: filepath.Join(repoRoot(), ".cache"), DataDir: t.TempDir(),
+		DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB), S3Port: port}
+	start := func() *localstack.Emulators {
+		e, err := localstack.StartEmulators(testenv.Context(t), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("http://127.0.0.1:%d", port); e.S3URL != want {
+			t.Fatalf("S3 at %s, want %s", e.S3URL, want)
+		}
+		return e
+	}
+	e := start()
+	client := awss3.New(awss3.Options{Region: localstack.Region, BaseEndpoint: aws.String(e.S3URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(e.S3AccessKey, e.S3SecretKey, "")})
+	ctx := testenv.Context(t)
+	bucket, key := "stable", "link.txt"
+	if _, err := client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutObject(ctx, &awss3.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader("still here")}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := awss3.NewPresignClient(client).PresignGetObject(ctx, &awss3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Stop()
+	e = start()
+	defer e.Stop()
+	if code, _, body := fetch(t, link.URL); code != http.StatusOK || string(body) != "still here" {
+		t.Errorf("link after restart: %d %q", code, body)
+	}
+}
