@@ -86,6 +86,12 @@ func (t *Template) Resolve(l Locals) (*Deployment, error) {
 		resolver:      r,
 	}
 	for id, f := range t.Functions {
+		if exists, err := r.exists(id); err != nil || !exists {
+			if err != nil {
+				return nil, fmt.Errorf("%s: Condition: %w", id, err)
+			}
+			continue
+		}
 		name, err := r.physicalName(id)
 		if err != nil {
 			return nil, fmt.Errorf("%s: FunctionName: %w", id, err)

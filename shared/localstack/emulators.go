@@ -7,13 +7,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
 )
 
 // Emulators are the real local implementations of the AWS services we use:
@@ -26,6 +30,9 @@ type Emulators struct {
 	S3SecretKey string
 	// KMSURL is local-kms, seeded with one symmetric key: LocalKMSKeyID.
 	KMSURL string
+	// Storage is the external S3 service in use (EmulatorOptions.Storage),
+	// nil when S3URL is the versitygw these emulators started.
+	Storage *mediatrail.StorageConfig
 
 	procs    []*exec.Cmd
 	tempDirs []string
@@ -46,6 +53,10 @@ type EmulatorOptions struct {
 	DynamoDBPort, S3Port, KMSPort int
 	// S3WebhookURL, when set, receives versitygw's S3 event records.
 	S3WebhookURL string
+	// Storage, when its Endpoint is set, is an S3-compatible service to use
+	// instead of versitygw, which is then not started: S3Port and
+	// S3WebhookURL are unused (such a service notifies the stack of nothing).
+	Storage *mediatrail.StorageConfig
 	// Log receives the emulators' output (io.Discard when nil).
 	Log io.Writer
 }
@@ -60,8 +71,8 @@ const (
 )
 
 // StartEmulators starts DynamoDB Local (unless o.DynamoDBURL names a running
-// one) and versitygw, and waits until both answer. On error, whatever started
-// is stopped.
+// one), versitygw (unless o.Storage names an S3 service) and local-kms, and
+// waits until they answer. On error, whatever started is stopped.
 func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -72,29 +83,58 @@ func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err e
 			e.Stop()
 		}
 	}()
-	if o.S3Port == 0 {
-		if o.S3Port, err = FreePort(); err != nil {
-			return nil, err
-		}
-	}
 	if o.DynamoDBURL != "" {
 		e.DynamoDBURL = o.DynamoDBURL
 	} else if err := e.startDynamoDB(o); err != nil {
 		return nil, err
 	}
+	if o.Storage != nil && o.Storage.Endpoint != "" {
+		e.Storage = o.Storage
+		e.S3URL, e.S3AccessKey, e.S3SecretKey = o.Storage.Endpoint, o.Storage.AccessKeyID, o.Storage.SecretKey
+	} else if err := e.startVersitygw(o); err != nil {
+		return nil, err
+	}
+	if err := e.startKMS(o); err != nil {
+		return nil, err
+	}
 
+	waitCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := waitHTTP(waitCtx, e.DynamoDBURL, func(code int) bool { return code > 0 }); err != nil {
+		return nil, fmt.Errorf("DynamoDB Local did not start: %w", err)
+	}
+	if e.Storage == nil {
+		if err := waitHTTP(waitCtx, e.S3URL+"/health", func(code int) bool { return code == http.StatusOK }); err != nil {
+			return nil, fmt.Errorf("versitygw did not start: %w", err)
+		}
+	}
+	// local-kms answers any request (400 for one without an action) once up.
+	if err := waitHTTP(waitCtx, e.KMSURL, func(code int) bool { return code > 0 }); err != nil {
+		return nil, fmt.Errorf("local-kms did not start: %w", err)
+	}
+	return e, nil
+}
+
+// startVersitygw starts versitygw on o.S3Port, its data under o.DataDir/s3
+// or a temporary folder.
+func (e *Emulators) startVersitygw(o EmulatorOptions) (err error) {
+	if o.S3Port == 0 {
+		if o.S3Port, err = FreePort(); err != nil {
+			return err
+		}
+	}
 	vgw := filepath.Join(o.CacheDir, "bin", "versitygw")
 	if _, err := os.Stat(vgw); err != nil {
-		return nil, fmt.Errorf("versitygw is not installed in %s: run `make setup`", vgw)
+		return fmt.Errorf("versitygw is not installed in %s: run `make setup`", vgw)
 	}
 	s3Dir := filepath.Join(o.DataDir, "s3")
 	if o.DataDir == "" {
 		if s3Dir, err = os.MkdirTemp("", "mediatrail-s3-"); err != nil {
-			return nil, err
+			return err
 		}
 		e.tempDirs = append(e.tempDirs, s3Dir)
 	} else if err := os.MkdirAll(s3Dir, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	vgwArgs := []string{"--port", fmt.Sprintf("127.0.0.1:%d", o.S3Port), "--access", S3AccessKey,
 		"--secret", S3SecretKey, "--health", "/health",
@@ -106,26 +146,10 @@ func StartEmulators(ctx context.Context, o EmulatorOptions) (_ *Emulators, err e
 	}
 	vgwArgs = append(vgwArgs, "posix", s3Dir)
 	if err := e.start("", o.Log, vgw, vgwArgs...); err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
+		return fmt.Errorf("start versitygw: %w", err)
 	}
 	e.S3URL = fmt.Sprintf("http://127.0.0.1:%d", o.S3Port)
-	if err := e.startKMS(o); err != nil {
-		return nil, err
-	}
-
-	waitCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if err := waitHTTP(waitCtx, e.DynamoDBURL, func(code int) bool { return code > 0 }); err != nil {
-		return nil, fmt.Errorf("DynamoDB Local did not start: %w", err)
-	}
-	if err := waitHTTP(waitCtx, e.S3URL+"/health", func(code int) bool { return code == http.StatusOK }); err != nil {
-		return nil, fmt.Errorf("versitygw did not start: %w", err)
-	}
-	// local-kms answers any request (400 for one without an action) once up.
-	if err := waitHTTP(waitCtx, e.KMSURL, func(code int) bool { return code > 0 }); err != nil {
-		return nil, fmt.Errorf("local-kms did not start: %w", err)
-	}
-	return e, nil
+	return nil
 }
 
 // LocalKMSKeyID is the symmetric key local-kms is seeded with: the local
@@ -300,4 +324,37 @@ func waitHTTP(ctx context.Context, url string, ok func(int) bool) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// ExternalStorage reads from the shell's STORAGE_* variables, named as the
+// functions name them, the S3-compatible service a local stack keeps its
+// assets in instead of starting versitygw: nil when STORAGE_ENDPOINT is
+// unset. Such a service needs STORAGE_BUCKET and both keys; the region
+// defaults to Region and path-style addressing to true. STORAGE_PUBLIC_URL
+// is not read here: it is the template parameter StoragePublicUrl, which
+// applies to either server.
+func ExternalStorage(getenv func(string) string) (*mediatrail.StorageConfig, error) {
+	v := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	if v("STORAGE_ENDPOINT") == "" {
+		return nil, nil
+	}
+	c := &mediatrail.StorageConfig{Endpoint: v("STORAGE_ENDPOINT"), Region: v("STORAGE_REGION"), Bucket: v("STORAGE_BUCKET"),
+		AccessKeyID: v("STORAGE_ACCESS_KEY_ID"), SecretKey: v("STORAGE_SECRET_KEY"), ForcePathStyle: true}
+	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("STORAGE_ENDPOINT=%q: want the S3 API's base URL, such as http://127.0.0.1:9000", c.Endpoint)
+	}
+	if c.Bucket == "" || c.AccessKeyID == "" || c.SecretKey == "" {
+		return nil, errors.New("STORAGE_ENDPOINT names an external S3 service: set STORAGE_BUCKET, STORAGE_ACCESS_KEY_ID and STORAGE_SECRET_KEY too")
+	}
+	if c.Region == "" {
+		c.Region = Region
+	}
+	if s := v("STORAGE_FORCE_PATH_STYLE"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, fmt.Errorf("STORAGE_FORCE_PATH_STYLE=%q: want true or false", s)
+		}
+		c.ForcePathStyle = b
+	}
+	return c, nil
 }

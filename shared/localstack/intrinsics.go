@@ -507,6 +507,16 @@ func (r *resolver) sub(args any) (any, error) {
 	return out, firstErr
 }
 
+// exists reports whether resource id is deployed: it has no Condition, or
+// its Condition holds for the parameters.
+func (r *resolver) exists(id string) (bool, error) {
+	cond, ok := r.t.conditionOf[id]
+	if !ok {
+		return true, nil
+	}
+	return r.condition(cond)
+}
+
 // condition evaluates the named condition of the template.
 func (r *resolver) condition(name string) (bool, error) {
 	expr, ok := r.t.conditions[name]

@@ -59,6 +59,9 @@ type Config struct {
 	KMSURL string
 	// EndpointURL serves the Lambda Invoke and Step Functions APIs.
 	EndpointURL string
+	// Storage is the external S3 service at S3URL (Options.Storage); nil
+	// when S3URL is the local versitygw.
+	Storage *mediatrail.StorageConfig
 }
 
 // Env is the connection environment every function gets on top of its
@@ -66,7 +69,7 @@ type Config struct {
 // local services accept, and their endpoints, so that aws-sdk-go-v2 clients
 // work unchanged.
 func (c Config) Env() map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"AWS_REGION":                Region,
 		"AWS_DEFAULT_REGION":        Region,
 		"AWS_ACCESS_KEY_ID":         c.S3AccessKey,
@@ -81,6 +84,14 @@ func (c Config) Env() map[string]string {
 		"STORAGE_SECRET_KEY":        c.S3SecretKey,
 		"STORAGE_FORCE_PATH_STYLE":  "true",
 	}
+	if c.Storage != nil {
+		// The storage keys are the external service's; the local services
+		// keep accepting the local ones.
+		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = S3AccessKey, S3SecretKey
+		env["STORAGE_REGION"] = c.Storage.Region
+		env["STORAGE_FORCE_PATH_STYLE"] = strconv.FormatBool(c.Storage.ForcePathStyle)
+	}
+	return env
 }
 
 // Options configure Start. Only Root is required.
@@ -102,6 +113,11 @@ type Options struct {
 	// DynamoDBURL, when set (and Emulators is nil), is a running DynamoDB to
 	// use; versitygw is still started, wired to the stack's S3 events.
 	DynamoDBURL string
+	// Storage, when its Endpoint is set (and Emulators is nil), is an
+	// S3-compatible service to keep the assets in instead of a local
+	// versitygw, which is then not started (see ExternalStorage). Its Bucket
+	// stands for the template's bucket; no S3 event reaches the stack.
+	Storage *mediatrail.StorageConfig
 	// Runtime defaults to RuntimeRIE.
 	Runtime Runtime
 	// PoolSize bounds the RIE processes of each function, started on demand
@@ -228,7 +244,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.Emulators = o.Emulators; s.Emulators == nil {
 		s.Emulators, err = StartEmulators(ctx, EmulatorOptions{
 			CacheDir: o.CacheDir, DataDir: o.DataDir, DynamoDBURL: o.DynamoDBURL, Log: o.EmulatorLog, S3Port: o.S3Port,
-			S3WebhookURL: s.EndpointURL + s3WebhookPath,
+			S3WebhookURL: s.EndpointURL + s3WebhookPath, Storage: o.Storage,
 		})
 		if err != nil {
 			return nil, err
@@ -239,7 +255,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Config = Config{
 		DynamoDBURL: s.Emulators.DynamoDBURL, S3URL: s.Emulators.S3URL,
 		S3AccessKey: s.Emulators.S3AccessKey, S3SecretKey: s.Emulators.S3SecretKey, EndpointURL: s.EndpointURL,
-		KMSURL: s.Emulators.KMSURL,
+		KMSURL: s.Emulators.KMSURL, Storage: s.Emulators.Storage,
 	}
 	s.Deployment, err = s.Template.Resolve(Locals{
 		Region: Region, AccountID: AccountID, StackName: StackName, Table: o.Table, Bucket: o.Bucket, Parameters: o.Parameters,
@@ -343,6 +359,9 @@ func (o Options) withDefaults() Options {
 	if o.Table == "" {
 		o.Table = DefaultTable
 	}
+	if o.Storage != nil && o.Storage.Endpoint != "" && o.Emulators == nil {
+		o.Bucket = o.Storage.Bucket
+	}
 	if o.Bucket == "" {
 		o.Bucket = DefaultBucket
 	}
@@ -383,7 +402,9 @@ func (s *Stack) appEnv() map[string]string {
 	env := s.Config.Env()
 	env["TABLE_NAME"] = s.opts.Table
 	env["STORAGE_BUCKET"] = s.opts.Bucket
-	env["STORAGE_REGION"] = Region
+	if env["STORAGE_REGION"] == "" {
+		env["STORAGE_REGION"] = Region
+	}
 	return env
 }
 
@@ -419,7 +440,14 @@ func (s *Stack) createResources(ctx context.Context) error {
 		}
 	}
 	if len(s.Template.Buckets) > 0 {
-		if err := s3.EnsureBucket(ctx, s3.NewClient(a.AWS, app.StorageConfig(a.Config.Storage)), s.opts.Bucket); err != nil {
+		client := s3.NewClient(a.AWS, app.StorageConfig(a.Config.Storage))
+		if err := s3.EnsureBucket(ctx, client, s.opts.Bucket); err != nil && s.Config.Storage != nil {
+			// Keys of an external service may read and write a bucket
+			// without the right to create one: an existing bucket will do.
+			if _, herr := client.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: &s.opts.Bucket}); herr != nil {
+				return fmt.Errorf("external storage %s: bucket %q: %w", s.Config.S3URL, s.opts.Bucket, errors.Join(err, herr))
+			}
+		} else if err != nil {
 			return fmt.Errorf("create bucket: %w", err)
 		}
 	}

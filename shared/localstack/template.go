@@ -44,11 +44,14 @@ type Template struct {
 	// buckets, sorted.
 	Tables, Buckets []string
 
-	resources  map[string]string // logical id → type
-	names      map[string]string // logical id → FunctionName / Name / BucketName property
-	parameters map[string]string // defaults
-	conditions map[string]any
-	mappings   map[string]any
+	resources map[string]string // logical id → type
+	// conditionOf names the condition of each resource that has one: the
+	// resource exists only where it holds.
+	conditionOf map[string]string
+	names       map[string]string // logical id → FunctionName / Name / BucketName property
+	parameters  map[string]string // defaults
+	conditions  map[string]any
+	mappings    map[string]any
 }
 
 // Function is one AWS::Serverless::Function, with Globals.Function merged in.
@@ -196,6 +199,7 @@ func LoadTemplate(path string) (*Template, error) {
 		StateMachines: map[string]*StateMachine{},
 		APIs:          map[string]*HTTPAPI{},
 		resources:     map[string]string{},
+		conditionOf:   map[string]string{},
 		names:         map[string]string{},
 		parameters:    map[string]string{},
 		conditions:    cf.Conditions,
@@ -210,6 +214,9 @@ func LoadTemplate(path string) (*Template, error) {
 	}
 	for id, r := range raw.Resources {
 		t.resources[id] = r.Type
+		if r.Condition != "" {
+			t.conditionOf[id] = r.Condition
+		}
 		switch r.Type {
 		case typeTable:
 			t.Tables = append(t.Tables, id)
@@ -289,6 +296,7 @@ type rawTemplate struct {
 	}
 	Resources map[string]struct {
 		Type       string
+		Condition  string
 		Properties json.RawMessage
 	}
 }

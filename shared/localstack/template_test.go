@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -346,6 +347,10 @@ var needs = map[string]access{
 // workspaces/ prefix, or a named secret. Anything broader is an error.
 func granted(d *localstack.Deployment, f *localstack.DeployedFunction) (access, error) {
 	var g access
+	bucket := d.Locals.Bucket // the template's own, or the external one it was given
+	if b := d.Locals.Parameters["StorageBucket"]; b != "" {
+		bucket = b
+	}
 	var errs []error
 	for _, p := range f.Policies {
 		switch {
@@ -376,9 +381,9 @@ func granted(d *localstack.Deployment, f *localstack.DeployedFunction) (access, 
 					switch service, _, _ := strings.Cut(action, ":"); {
 					case strings.Contains(action, "*") || arn == "*":
 						errs = append(errs, fmt.Errorf("%s on %s: wildcard", action, arn))
-					case service == "s3" && arn == "arn:aws:s3:::"+d.Locals.Bucket+"/workspaces/*":
+					case service == "s3" && arn == "arn:aws:s3:::"+bucket+"/workspaces/*":
 						g.objects = append(g.objects, action)
-					case (action == "s3:ListBucket" || action == "s3:ListBucketMultipartUploads") && arn == "arn:aws:s3:::"+d.Locals.Bucket:
+					case (action == "s3:ListBucket" || action == "s3:ListBucketMultipartUploads") && arn == "arn:aws:s3:::"+bucket:
 						g.bucket = append(g.bucket, action)
 					case service == "secretsmanager" && strings.Contains(arn, ":secret:") && !strings.HasSuffix(arn, ":secret:-??????"),
 						action == "states:StartExecution" && strings.Contains(arn, ":stateMachine:"),
@@ -398,13 +403,29 @@ func granted(d *localstack.Deployment, f *localstack.DeployedFunction) (access, 
 	return g, errors.Join(errs...)
 }
 
-// Each function's policies name only the resources and actions it uses.
+// externalStorage are the template parameters of a deployment on an
+// S3-compatible service outside AWS (README "Storage backends").
+var externalStorage = map[string]string{
+	"StorageBucket": "ext-assets", "StorageEndpoint": "https://acct.r2.example", "StorageRegion": "auto",
+	"StorageForcePathStyle": "true", "StorageCredentialsSecret": "mediatrail/storage",
+}
+
+// Each function's policies name only the resources and actions it uses, on
+// the template's own bucket or on the external one it is given.
 func TestPoliciesAreLeastPrivilege(t *testing.T) {
-	d, err := loadTemplate(t).Resolve(localstack.Locals{Region: localstack.Region, AccountID: localstack.AccountID, StackName: "test",
-		Table: "tbl", Bucket: "bkt", Parameters: map[string]string{"ProviderSecretName": "mediatrail/providers"}})
-	if err != nil {
-		t.Fatal(err)
+	for name, storage := range map[string]map[string]string{"own bucket": nil, "external bucket": externalStorage} {
+		params := map[string]string{"ProviderSecretName": "mediatrail/providers"}
+		maps.Copy(params, storage)
+		d, err := loadTemplate(t).Resolve(localstack.Locals{Region: localstack.Region, AccountID: localstack.AccountID, StackName: "test",
+			Table: "tbl", Bucket: "bkt", Parameters: params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) { checkPolicies(t, d) })
 	}
+}
+
+func checkPolicies(t *testing.T, d *localstack.Deployment) {
 	for id, f := range d.Functions {
 		t.Run(id, func(t *testing.T) {
 			want, ok := needs[id]
@@ -547,5 +568,55 @@ Resources:
 		if _, err := granted(d, d.Functions[id]); err == nil {
 			t.Errorf("%s: excess not reported", id)
 		}
+	}
+}
+
+// Storage is configured by parameters alone: without them every function
+// uses the template's bucket through its role; with them, the external
+// bucket, endpoint and region, keys from the secret by dynamic reference,
+// and no bucket of the template's own (nor the function its events feed).
+func TestStorageParameters(t *testing.T) {
+	dynamic := func(key string) string {
+		return "{{resolve:secretsmanager:mediatrail/storage:SecretString:" + key + "}}"
+	}
+	for _, tc := range []struct {
+		name    string
+		params  map[string]string
+		env     map[string]string
+		cleanup bool
+	}{
+		{"own bucket", nil, map[string]string{"STORAGE_BUCKET": "bkt", "STORAGE_REGION": localstack.Region,
+			"STORAGE_FORCE_PATH_STYLE": "false"}, true},
+		{"external bucket", externalStorage, map[string]string{"STORAGE_BUCKET": "ext-assets", "STORAGE_ENDPOINT": "https://acct.r2.example",
+			"STORAGE_REGION": "auto", "STORAGE_FORCE_PATH_STYLE": "true",
+			"STORAGE_ACCESS_KEY_ID": dynamic("STORAGE_ACCESS_KEY_ID"), "STORAGE_SECRET_KEY": dynamic("STORAGE_SECRET_KEY")}, false},
+		{"AWS bucket of another stack", map[string]string{"StorageBucket": "shared-assets"}, map[string]string{
+			"STORAGE_BUCKET": "shared-assets", "STORAGE_REGION": localstack.Region, "STORAGE_FORCE_PATH_STYLE": "false"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			locals := testLocals
+			locals.Parameters = tc.params
+			d, err := loadTemplate(t).Resolve(locals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := d.Functions["CleanupFunction"]; ok != tc.cleanup {
+				t.Errorf("CleanupFunction deployed: %v, want %v", ok, tc.cleanup)
+			}
+			for id, f := range d.Functions {
+				if id == "CleanupFunction" {
+					continue // names the template's bucket itself (see AssetsBucket)
+				}
+				got := map[string]string{}
+				for k, v := range f.Env {
+					if strings.HasPrefix(k, "STORAGE_") && k != "STORAGE_PUBLIC_URL" {
+						got[k] = v
+					}
+				}
+				if !maps.Equal(got, tc.env) {
+					t.Errorf("%s: storage environment %v, want %v", id, got, tc.env)
+				}
+			}
+		})
 	}
 }
