@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 

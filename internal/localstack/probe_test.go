@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 

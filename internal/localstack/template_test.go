@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/goformation/v7"
 
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 

@@ -17,7 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/internal/localstack"
 )
 
 // fixtureRequest turns an API Gateway fixture of events/ into the HTTP request

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/internal/localstack"
 )
 
 // Globals merge into every function (the function's own variables win) and

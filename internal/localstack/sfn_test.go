@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 

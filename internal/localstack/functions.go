@@ -108,7 +108,7 @@ func FunctionConstructor(dir, name string) (string, error) {
 		return "", fmt.Errorf("%s: want one app.ColdStart(constructor) call, found %d", path, len(found))
 	}
 	if !slices.Contains(Constructors(), found[0]) {
-		return "", fmt.Errorf("%s: constructor %s is not in the local stack's table (shared/localstack/functions.go)", path, found[0])
+		return "", fmt.Errorf("%s: constructor %s is not in the local stack's table (internal/localstack/functions.go)", path, found[0])
 	}
 	return found[0], nil
 }

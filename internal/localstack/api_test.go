@@ -18,8 +18,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	openapi "github.com/mediatrail/mediatrail"
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
