@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"sync"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
@@ -117,4 +119,25 @@ func clone[T any](v *T) *T {
 		panic(err)
 	}
 	return out
+}
+
+var _ mediatrail.JobInventory = (*Jobs)(nil)
+
+// EachActiveJob visits every active job of every workspace, in id order.
+func (s *Jobs) EachActiveJob(_ context.Context, visit func(*mediatrail.MediaJob) error) error {
+	s.mu.Lock()
+	var active []*mediatrail.MediaJob
+	for _, j := range s.jobs {
+		if j.Active() {
+			active = append(active, clone(j))
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(active, func(a, b *mediatrail.MediaJob) int { return strings.Compare(a.ID, b.ID) })
+	for _, j := range active {
+		if err := visit(j); err != nil {
+			return err
+		}
+	}
+	return nil
 }
