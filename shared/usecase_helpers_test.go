@@ -51,7 +51,6 @@ func asset(t *testing.T, store *memory.Store, blobs *memory.Blobs, ws string, st
 	return a
 }
 
-
 // wantCode fails t unless err has code want ("" for no error).
 func wantCode(t *testing.T, err error, want string) {
 	t.Helper()
