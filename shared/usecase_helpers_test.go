@@ -68,3 +68,5 @@ func fieldOf(err error) string {
 	f, _ := e.Details["field"].(string)
 	return f
 }
+
+func errorsAs(err error, target **mediatrail.Error) bool { return errors.As(err, target) }

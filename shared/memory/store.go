@@ -415,6 +415,30 @@ func (s *Store) RecordMedia(_ context.Context, a *mediatrail.Asset, sp *mediatra
 	return nil
 }
 
+// complete stores done, the completion of a claim its token still holds.
+func (s *Store) complete(done *mediatrail.IdempotencyRecord) error {
+	s.lock()
+	defer s.mu.Unlock()
+	if !s.held(done) {
+		return mediatrail.Conflict("", "the claim is no longer held")
+	}
+	s.claims[key{done.WorkspaceID, done.Key}] = clone(done)
+	return nil
+}
+
+// finishJob writes a job's asset (when it has one) and releases its claim
+// (when its token still holds it).
+func (s *Store) finishJob(a *mediatrail.Asset, release *mediatrail.IdempotencyRecord) {
+	s.lock()
+	defer s.mu.Unlock()
+	if a != nil {
+		s.assets[key{a.WorkspaceID, a.ID}] = copyAsset(a)
+	}
+	if release != nil && s.held(release) {
+		delete(s.claims, key{release.WorkspaceID, release.Key})
+	}
+}
+
 func (s *Store) RecordFailure(_ context.Context, sp *mediatrail.Span, claim *mediatrail.IdempotencyRecord) error {
 	if err := s.fail("RecordFailure"); err != nil {
 		return err
