@@ -131,11 +131,17 @@ func TestStoreStep(t *testing.T) {
 		{name: "output unreachable", status: mediatrail.Job{State: mediatrail.JobCompleted, Result: &mediatrail.MediaResult{URL: "https://gone.example/v"}},
 			code: mediatrail.EPROVIDER, job: mediatrail.JobProcessing},
 		{name: "cancelled before the copy", status: done, next: mediatrail.NextDone, job: mediatrail.JobCancelled,
-			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error { return endJob(jobs, 1, mediatrail.JobCancelled) }},
+			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error {
+				return endJob(jobs, 1, mediatrail.JobCancelled)
+			}},
 		{name: "cancelled during the copy: the copy goes", status: done, next: mediatrail.NextDone, job: mediatrail.JobCancelled,
-			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error { return after(1, endJob(jobs, 1, mediatrail.JobCancelled)) }},
+			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error {
+				return after(1, endJob(jobs, 1, mediatrail.JobCancelled))
+			}},
 		{name: "a concurrent write after the copy", status: done, code: mediatrail.ECONFLICT, job: mediatrail.JobProcessing, blob: true,
-			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error { return after(1, endJob(jobs, 1, mediatrail.JobProcessing)) }},
+			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error {
+				return after(1, endJob(jobs, 1, mediatrail.JobProcessing))
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := newStudio()
@@ -228,9 +234,13 @@ func TestFailStep(t *testing.T) {
 			status: mediatrail.JobCancelled, errCode: mediatrail.EINTERNAL},
 		{name: "ended meanwhile", ended: true, status: mediatrail.JobCompleted},
 		{name: "moved once: failed after a second look", status: mediatrail.JobFailed, errCode: mediatrail.EINTERNAL, cancels: 2,
-			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error { return endJob(jobs, 1, mediatrail.JobProcessing) }},
+			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error {
+				return endJob(jobs, 1, mediatrail.JobProcessing)
+			}},
 		{name: "never holds still", code: mediatrail.ECONFLICT, status: mediatrail.JobProcessing, cancels: 5,
-			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error { return endJob(jobs, 100, mediatrail.JobProcessing) }},
+			race: func(jobs *memory.Jobs) func(*mediatrail.MediaJob) error {
+				return endJob(jobs, 100, mediatrail.JobProcessing)
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := newStudio()

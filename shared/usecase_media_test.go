@@ -59,8 +59,8 @@ func (p *studio) Submit(_ context.Context, req mediatrail.MediaRequest) (mediatr
 	return mediatrail.Job{ProviderJobID: "task-1", State: mediatrail.JobQueued}, p.submit
 }
 func (p *studio) Status(context.Context, string) (mediatrail.Job, error) { return p.status, nil }
-func (p *studio) Cancel(context.Context, string) error               { p.cancels++; return nil }
-func (p *studio) Get(string) (mediatrail.Provider, error)             { return p, nil }
+func (p *studio) Cancel(context.Context, string) error                   { p.cancels++; return nil }
+func (p *studio) Get(string) (mediatrail.Provider, error)                { return p, nil }
 
 func body(b []byte, ct string) *mediatrail.MediaResult {
 	return &mediatrail.MediaResult{Body: io.NopCloser(bytes.NewReader(b)), ContentType: ct, RequestID: "req-1", Model: "m1",
@@ -134,7 +134,9 @@ func TestGenerateStoresEachCapability(t *testing.T) {
 		input string // the content type of the input it got
 	}{
 		{name: "image", c: mediatrail.CapabilityImageGen, ct: "image/png", sent: "a cat",
-			in: func(*testing.T, *studioSetup) mediatrail.GenerateInput { return mediatrail.GenerateInput{Prompt: "a cat"} }},
+			in: func(*testing.T, *studioSetup) mediatrail.GenerateInput {
+				return mediatrail.GenerateInput{Prompt: "a cat"}
+			}},
 		{name: "image edit of an asset", c: mediatrail.CapabilityImageEdit, ct: "image/png", sent: "bluer", input: "image/png",
 			in: func(t *testing.T, x *studioSetup) mediatrail.GenerateInput {
 				return mediatrail.GenerateInput{Prompt: "bluer", InputAssetID: x.input(t, pngBytes, "image/png").ID}
@@ -144,7 +146,9 @@ func TestGenerateStoresEachCapability(t *testing.T) {
 				return mediatrail.GenerateInput{Prompt: "bluer", InputURL: "https://in.example/a.png?sig=1"}
 			}},
 		{name: "speech", c: mediatrail.CapabilityTTS, ct: "audio/wav", sent: "hello",
-			in: func(*testing.T, *studioSetup) mediatrail.GenerateInput { return mediatrail.GenerateInput{Prompt: "hello"} }},
+			in: func(*testing.T, *studioSetup) mediatrail.GenerateInput {
+				return mediatrail.GenerateInput{Prompt: "hello"}
+			}},
 		{name: "speech of a text file", c: mediatrail.CapabilityTTS, ct: "audio/wav", sent: "read me",
 			in: func(*testing.T, *studioSetup) mediatrail.GenerateInput {
 				return mediatrail.GenerateInput{InputURL: "https://in.example/script.txt"}
