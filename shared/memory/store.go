@@ -452,32 +452,48 @@ func (s *Store) RecordFailure(_ context.Context, sp *mediatrail.Span, claim *med
 	return nil
 }
 
-// spansOf are the workspace's spans, newest first (filters ignored).
-func (s *Store) spansOf(workspaceID string) []*mediatrail.Span {
+// AddSpan records sp as a media call would.
+func (s *Store) AddSpan(sp *mediatrail.Span) {
+	s.lock()
+	defer s.mu.Unlock()
+	s.spans = append(s.spans, clone(sp))
+}
+
+// spansOf are the workspace's spans that keep says to, newest first.
+func (s *Store) spansOf(workspaceID string, keep func(*mediatrail.Span) bool) []*mediatrail.Span {
 	s.lock()
 	defer s.mu.Unlock()
 	var out []*mediatrail.Span
 	for _, sp := range slices.Backward(s.spans) {
-		if sp.WorkspaceID == workspaceID {
+		if sp.WorkspaceID == workspaceID && keep(sp) {
 			out = append(out, clone(sp))
 		}
 	}
 	return out
 }
 
-// ListSpans answers every span of the workspace in one page.
+// inFilter reports whether sp matches f's filters (paging ignored).
+func inFilter(f mediatrail.SpanFilter) func(*mediatrail.Span) bool {
+	return func(sp *mediatrail.Span) bool {
+		return (f.ExecutionID == "" || sp.ExecutionID == f.ExecutionID) && (f.TraceID == "" || sp.TraceID == f.TraceID) &&
+			(f.Kind == "" || sp.Kind == f.Kind) && (f.From.IsZero() || !sp.StartedAt.Before(f.From)) && (f.To.IsZero() || !sp.StartedAt.After(f.To))
+	}
+}
+
+// ListSpans answers every matching span in one page.
 func (s *Store) ListSpans(_ context.Context, workspaceID string, f mediatrail.SpanFilter) (*mediatrail.SpanPage, error) {
 	if err := s.fail("ListSpans"); err != nil {
 		return nil, err
 	}
-	return &mediatrail.SpanPage{Spans: s.spansOf(workspaceID)}, nil
+	spans := s.spansOf(workspaceID, inFilter(f))
+	return &mediatrail.SpanPage{Spans: spans, Total: len(spans), Page: max(f.Page, 1), Limit: f.Limit}, nil
 }
 
 func (s *Store) EachSpan(_ context.Context, workspaceID string, f mediatrail.SpanFilter, visit func(*mediatrail.Span) error) error {
 	if err := s.fail("EachSpan"); err != nil {
 		return err
 	}
-	for _, sp := range s.spansOf(workspaceID) {
+	for _, sp := range s.spansOf(workspaceID, inFilter(f)) {
 		if err := visit(sp); err != nil {
 			return err
 		}
@@ -485,13 +501,18 @@ func (s *Store) EachSpan(_ context.Context, workspaceID string, f mediatrail.Spa
 	return nil
 }
 
-// SpanUsage answers one counter per span of the workspace (scope ignored).
-func (s *Store) SpanUsage(_ context.Context, workspaceID string, _ mediatrail.UsageScope) ([]mediatrail.SpanUsage, error) {
+// SpanUsage answers one counter per span in scope (the table keeps one per
+// day, provider, media type and model; their sums are the same).
+func (s *Store) SpanUsage(_ context.Context, workspaceID string, scope mediatrail.UsageScope) ([]mediatrail.SpanUsage, error) {
 	if err := s.fail("SpanUsage"); err != nil {
 		return nil, err
 	}
 	var out []mediatrail.SpanUsage
-	for _, sp := range s.spansOf(workspaceID) {
+	for _, sp := range s.spansOf(workspaceID, func(sp *mediatrail.Span) bool {
+		day := mediatrail.Day(sp.StartedAt)
+		return (scope.ExecutionID == "" || sp.ExecutionID == scope.ExecutionID) &&
+			(scope.FromDay.IsZero() || !day.Before(scope.FromDay)) && (scope.ToDay.IsZero() || !day.After(scope.ToDay))
+	}) {
 		out = append(out, mediatrail.UsageOf(sp))
 	}
 	return out, nil
