@@ -177,9 +177,9 @@ func TestStoreStep(t *testing.T) {
 	}
 }
 
-// endJob is a BeforeWrite hook that plays, times times, another step's
-// write leaving the job in status st.
-func endJob(jobs *memory.Jobs, times int, st mediatrail.JobState) func(*mediatrail.MediaJob) error {
+// playWrite is a BeforeWrite hook that plays, times times, another step's
+// write of the job: change applied, version bumped.
+func playWrite(jobs *memory.Jobs, times int, change func(*mediatrail.MediaJob)) func(*mediatrail.MediaJob) error {
 	return func(j *mediatrail.MediaJob) error {
 		if times == 0 {
 			return nil
@@ -189,11 +189,16 @@ func endJob(jobs *memory.Jobs, times int, st mediatrail.JobState) func(*mediatra
 		if err != nil {
 			return err
 		}
-		cur.Status = st
+		change(cur)
 		cur.Version++
 		jobs.Set(cur)
 		return nil
 	}
+}
+
+// endJob is playWrite leaving the job in status st.
+func endJob(jobs *memory.Jobs, times int, st mediatrail.JobState) func(*mediatrail.MediaJob) error {
+	return playWrite(jobs, times, func(j *mediatrail.MediaJob) { j.Status = st })
 }
 
 // after lets skip writes through before hook runs.
