@@ -19,8 +19,6 @@ type Deployment struct {
 	// S3Events are the S3 event sources of every function, with the bucket's
 	// local name.
 	S3Events []DeployedS3Event
-	// Authorizers are keyed by AuthorizerKey.
-	Authorizers map[string]*Authorizer
 
 	resolver *resolver
 }
@@ -57,16 +55,6 @@ type DeployedS3Event struct {
 	BucketName string
 }
 
-// Authorizer is an HTTP API authorizer with its Lambda function resolved.
-type Authorizer struct {
-	AuthorizerSpec
-	// Function is the logical id of a Lambda authorizer's function.
-	Function string
-}
-
-// AuthorizerKey identifies an authorizer across the template's HTTP APIs.
-func AuthorizerKey(api, name string) string { return api + "/" + name }
-
 // Resolve evaluates the template against l. It fails when an intrinsic
 // function cannot be resolved locally or a state machine definition has a
 // ${placeholder} without a substitution.
@@ -82,7 +70,6 @@ func (t *Template) Resolve(l Locals) (*Deployment, error) {
 		Template: t, Locals: l,
 		Functions:     map[string]*DeployedFunction{},
 		StateMachines: map[string]*DeployedStateMachine{},
-		Authorizers:   map[string]*Authorizer{},
 		resolver:      r,
 	}
 	for id, f := range t.Functions {
@@ -128,37 +115,7 @@ func (t *Template) Resolve(l Locals) (*Deployment, error) {
 		}
 		d.StateMachines[id] = &DeployedStateMachine{StateMachine: sm, Name: name, ARN: arn, Definition: def}
 	}
-	for apiID, api := range t.APIs {
-		for name, spec := range api.Authorizers {
-			a := &Authorizer{AuthorizerSpec: *spec}
-			if spec.FunctionARN != "" {
-				fn, err := d.authorizerFunction(r, spec.FunctionARN)
-				if err != nil {
-					return nil, fmt.Errorf("%s: authorizer %s: %w", apiID, name, err)
-				}
-				a.Function = fn
-			}
-			d.Authorizers[AuthorizerKey(apiID, name)] = a
-		}
-	}
 	return d, nil
-}
-
-func (d *Deployment) authorizerFunction(r *resolver, arn string) (string, error) {
-	if name, args, ok := decodeToken(arn); ok && name == "Fn::GetAtt" {
-		if id, _, err := r.getAttArgs(args); err == nil && d.Functions[id] != nil {
-			return id, nil
-		}
-	}
-	s, _, err := r.String(arn)
-	if err != nil {
-		return "", err
-	}
-	f, ok := d.Function(s)
-	if !ok {
-		return "", fmt.Errorf("FunctionArn %q is not a function of the template", s)
-	}
-	return f.LogicalID, nil
 }
 
 // Function finds a function as the Lambda API names it: by function name,

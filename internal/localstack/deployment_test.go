@@ -34,9 +34,6 @@ func TestResolveMergesGlobalsAndResolvesIntrinsics(t *testing.T) {
 		!strings.Contains(def, `"Resource": "arn:aws:lambda:us-east-1:000000000000:function:WorkerFunction"`) {
 		t.Errorf("definition not substituted: %s", def)
 	}
-	if a := d.Authorizers[localstack.AuthorizerKey("Api", "Gate")]; a == nil || a.Function != "AuthorizerFunction" {
-		t.Errorf("authorizer Gate = %+v", a)
-	}
 
 	// A parameter override flips the condition: the variable disappears
 	// (AWS::NoValue).

@@ -14,7 +14,8 @@
 //     as in-process handlers built by the shared/app constructor each main
 //     names (InProcess, for fast tests; the table is in functions.go).
 //   - Gateway emulates the API Gateway HTTP API (payload format 2.0) for the
-//     template's routes, with its Lambda and JWT authorizers and CORS.
+//     template's routes (selected by a net/http.ServeMux) and CORS; the
+//     template uses no authorizers, and none is emulated.
 //   - One local AWS endpoint serves the Lambda Invoke API, the Step Functions
 //     API subset (StartExecution, DescribeExecution, StopExecution, run by
 //     aws-local-stepfunctions in Node) and the S3 event webhook, which

@@ -1,21 +1,20 @@
 package localstack
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,13 +32,13 @@ const (
 )
 
 // Gateway emulates an API Gateway HTTP API with payload format 2.0: route
-// selection, the request event, Lambda and JWT authorizers, CORS, and the
-// mapping of the function's response (or failure) to HTTP.
+// selection, the request event, CORS, and the mapping of the function's
+// response (or failure) to HTTP. Authorizers are not emulated: the template
+// uses none (the functions authenticate API keys themselves), and
+// LoadTemplate refuses one that declares them.
 type Gateway struct {
 	Routes  []Route
 	Invoker Invoker
-	// Authorizers are keyed by AuthorizerKey(route.API, route.Authorizer).
-	Authorizers map[string]*Authorizer
 	// APIs supply the CORS configuration, by logical id.
 	APIs map[string]*HTTPAPI
 	// AccountID and Region appear in requestContext and route ARNs.
@@ -49,88 +48,153 @@ type Gateway struct {
 	Now func() time.Time
 	// Timeout is the integration timeout (IntegrationTimeout when zero).
 	Timeout time.Duration
+
+	once   sync.Once
+	routes *routes
 }
 
 type match struct {
 	route  Route
 	params map[string]string
-	score  int
 }
 
-// find picks the route API Gateway would: literal segments beat parameters,
-// parameters beat greedy {proxy+}, an exact method beats ANY, and $default
-// catches what nothing else matches.
-func (g *Gateway) find(method, path string) (match, bool) {
-	var found []match
-	var fallback *Route
-	for i, r := range g.Routes {
-		if r.Path == "$default" {
-			fallback = &g.Routes[i]
-			continue
-		}
-		if r.Method != method && r.Method != "ANY" {
-			continue
-		}
-		if params, score, ok := matchPath(r.Path, path); ok {
-			if r.Method == method {
-				score++
-			}
-			found = append(found, match{route: r, params: params, score: score})
-		}
-	}
-	if len(found) == 0 {
-		if fallback != nil {
-			return match{route: *fallback}, true
-		}
-		return match{}, false
-	}
-	sort.SliceStable(found, func(i, j int) bool { return found[i].score > found[j].score })
-	return found[0], true
+// routes is the gateway's routing table: a ServeMux of the routes' patterns
+// (see muxPattern) and the $default route, if any.
+type routes struct {
+	mux      *http.ServeMux
+	fallback *Route
+	err      error // a pattern the ServeMux refused
 }
 
-func matchPath(pattern, path string) (map[string]string, int, bool) {
-	ps := strings.Split(strings.Trim(pattern, "/"), "/")
-	xs := strings.Split(strings.Trim(path, "/"), "/")
-	params := map[string]string{}
-	score := 0
-	for i, p := range ps {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") {
-			if i >= len(xs) {
-				return nil, 0, false
-			}
-			rest, err := url.PathUnescape(strings.Join(xs[i:], "/"))
-			if err != nil {
-				return nil, 0, false
-			}
-			params[strings.TrimSuffix(strings.TrimPrefix(p, "{"), "+}")] = rest
-			return params, score, true
-		}
-		if i >= len(xs) || xs[i] == "" {
-			return nil, 0, false
-		}
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-			v, err := url.PathUnescape(xs[i])
-			if err != nil {
-				return nil, 0, false
-			}
-			params[strings.Trim(p, "{}")] = v
-			score += 2
-			continue
-		}
-		if p != xs[i] {
-			return nil, 0, false
-		}
-		score += 4
+// muxPattern is route r's ServeMux pattern: "METHOD /path" ("/path" for
+// ANY), a greedy {name+} as {name...}, and a path ending in "/" anchored
+// with {$} (a ServeMux pattern ending in "/" would match every path below it).
+func muxPattern(r Route) string {
+	path := strings.ReplaceAll(r.Path, "+}", "...}")
+	if strings.HasSuffix(path, "/") {
+		path += "{$}"
 	}
-	if len(ps) != len(xs) {
-		return nil, 0, false
+	if r.Method == "ANY" {
+		return path
 	}
-	return params, score, true
+	return r.Method + " " + path
+}
+
+// routeHandler records the route the ServeMux chose, with its parameters,
+// into the capture it serves.
+type routeHandler struct {
+	route  Route
+	params []string // the names of the pattern's wildcards
+}
+
+func (h routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, ok := w.(*capture)
+	if !ok {
+		return
+	}
+	m := match{route: h.route, params: map[string]string{}}
+	for _, name := range h.params {
+		m.params[name] = r.PathValue(name)
+	}
+	c.found = &m
+}
+
+// capture is the ResponseWriter route selection runs on: only a
+// routeHandler fills it; the ServeMux's own answers (404, 405, redirects to
+// a cleaned path) leave it empty.
+type capture struct {
+	found *match
+	h     http.Header
+}
+
+func (c *capture) Header() http.Header {
+	if c.h == nil {
+		c.h = http.Header{}
+	}
+	return c.h
+}
+func (c *capture) Write(b []byte) (int, error) { return len(b), nil }
+func (c *capture) WriteHeader(int)             {}
+
+// table builds the routing table once.
+func (g *Gateway) table() *routes {
+	g.once.Do(func() {
+		t := &routes{mux: http.NewServeMux()}
+		for i, r := range g.Routes {
+			if r.Path == "$default" {
+				t.fallback = &g.Routes[i]
+				continue
+			}
+			var params []string
+			for _, seg := range strings.Split(r.Path, "/") {
+				if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+					params = append(params, strings.TrimSuffix(strings.Trim(seg, "{}"), "+"))
+				}
+			}
+			if err := handle(t.mux, muxPattern(r), routeHandler{route: r, params: params}); err != nil {
+				t.err = fmt.Errorf("route %s: %w", r.RouteKey(), err)
+				break
+			}
+		}
+		g.routes = t
+	})
+	return g.routes
+}
+
+// handle is mux.Handle, answering the panic of a pattern it refuses
+// (malformed, or in conflict with another) as an error.
+func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
+}
+
+// find picks the route API Gateway would, through the ServeMux's
+// precedence: literal segments beat parameters, parameters beat greedy
+// {proxy+} (which needs at least one character), an exact method beats
+// ANY, and $default catches what nothing else matches. A path that matches
+// only with another method is not found (API Gateway answers 404, never
+// 405), and HEAD is not GET.
+func (g *Gateway) find(r *http.Request) (match, bool, error) {
+	t := g.table()
+	if t.err != nil {
+		return match{}, false, t.err
+	}
+	c := &capture{}
+	t.mux.ServeHTTP(c, r)
+	m := c.found
+	if m != nil && r.Method == http.MethodHead && m.route.Method == http.MethodGet {
+		m = nil
+	}
+	if m != nil && strings.HasSuffix(m.route.Path, "+}") && m.params[greedyName(m.route.Path)] == "" {
+		m = nil
+	}
+	switch {
+	case m != nil:
+		return *m, true, nil
+	case t.fallback != nil:
+		return match{route: *t.fallback}, true, nil
+	}
+	return match{}, false, nil
+}
+
+// greedyName is the name of path's trailing {name+} parameter.
+func greedyName(path string) string {
+	i := strings.LastIndex(path, "{")
+	return strings.TrimSuffix(path[i+1:], "+}")
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Match on the escaped path so an encoded "/" stays inside one segment.
-	m, ok := g.find(r.Method, r.URL.EscapedPath())
+	m, ok, err := g.find(r)
+	if err != nil {
+		g.logger().Error("routing table", "err", err)
+		writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
 	if !ok || (r.Method == http.MethodOptions && m.route.Method != http.MethodOptions) {
 		if cors := g.cors(m.route.API); cors != nil && r.Method == http.MethodOptions &&
 			r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -161,14 +225,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	if m.route.Authorizer != "" {
-		status, authz := g.authorize(ctx, m.route, ev)
-		if status != http.StatusOK {
-			writeGatewayError(w, status, http.StatusText(status))
-			return
-		}
-		ev.RequestContext.Authorizer = authz
-	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error")
@@ -362,178 +418,6 @@ func writeGatewayError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
-}
-
-// authorize runs the route's authorizer. It returns 200 and the authorizer
-// context to add to the event, or the status API Gateway answers with:
-// 401 when the identity is missing or invalid, 403 when access is denied,
-// 500 when a Lambda authorizer fails.
-func (g *Gateway) authorize(ctx context.Context, route Route, ev events.APIGatewayV2HTTPRequest) (int, *events.APIGatewayV2HTTPRequestContextAuthorizerDescription) {
-	a := g.Authorizers[AuthorizerKey(route.API, route.Authorizer)]
-	if a == nil {
-		g.logger().Error("route names an unknown authorizer", "route", route.RouteKey(), "authorizer", route.Authorizer)
-		return http.StatusInternalServerError, nil
-	}
-	identity, complete := identitySources(a.IdentitySources, ev)
-	if a.Function == "" {
-		if !complete || len(identity) == 0 {
-			return http.StatusUnauthorized, nil
-		}
-		return authorizeJWT(a, route.Scopes, identity[0], g.now())
-	}
-	if !complete {
-		return http.StatusUnauthorized, nil
-	}
-	req := events.APIGatewayV2CustomAuthorizerV2Request{
-		Version:        "2.0",
-		Type:           "REQUEST",
-		RouteArn:       "arn:aws:execute-api:" + g.Region + ":" + g.AccountID + ":local/$default/" + ev.RequestContext.HTTP.Method + ev.RawPath,
-		IdentitySource: identity, RouteKey: ev.RouteKey, RawPath: ev.RawPath, RawQueryString: ev.RawQueryString,
-		Cookies: ev.Cookies, Headers: ev.Headers, QueryStringParameters: ev.QueryStringParameters,
-		RequestContext: ev.RequestContext, PathParameters: ev.PathParameters, StageVariables: ev.StageVariables,
-	}
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return http.StatusInternalServerError, nil
-	}
-	out, err := g.Invoker.Invoke(ctx, a.Function, payload)
-	if err != nil {
-		g.logger().Error("authorizer failed", "function", a.Function, "err", err)
-		return http.StatusInternalServerError, nil
-	}
-	var resp struct {
-		IsAuthorized   *bool          `json:"isAuthorized"`
-		Context        map[string]any `json:"context"`
-		PolicyDocument *struct {
-			Statement []struct{ Effect string }
-		} `json:"policyDocument"`
-	}
-	if err := json.Unmarshal(out, &resp); err != nil {
-		return http.StatusInternalServerError, nil
-	}
-	allowed := false
-	switch {
-	case a.SimpleResponses && resp.IsAuthorized != nil:
-		allowed = *resp.IsAuthorized
-	case !a.SimpleResponses && resp.PolicyDocument != nil:
-		allowed = len(resp.PolicyDocument.Statement) > 0
-		for _, s := range resp.PolicyDocument.Statement {
-			allowed = allowed && strings.EqualFold(s.Effect, "Allow")
-		}
-	default:
-		g.logger().Error("authorizer returned a malformed response", "function", a.Function)
-		return http.StatusInternalServerError, nil
-	}
-	if !allowed {
-		return http.StatusForbidden, nil
-	}
-	if resp.Context == nil {
-		resp.Context = map[string]any{}
-	}
-	return http.StatusOK, &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: resp.Context}
-}
-
-func (g *Gateway) now() time.Time {
-	if g.Now != nil {
-		return g.Now()
-	}
-	return time.Now()
-}
-
-// identitySources evaluates selection expressions against the event; complete
-// is false when one of them is absent (API Gateway then answers 401).
-func identitySources(sources []string, ev events.APIGatewayV2HTTPRequest) ([]string, bool) {
-	var out []string
-	for _, s := range sources {
-		var v string
-		switch {
-		case strings.HasPrefix(s, "$request.header."):
-			v = ev.Headers[strings.ToLower(strings.TrimPrefix(s, "$request.header."))]
-		case strings.HasPrefix(s, "$request.querystring."):
-			v = ev.QueryStringParameters[strings.TrimPrefix(s, "$request.querystring.")]
-		default:
-			continue
-		}
-		if v == "" {
-			return nil, false
-		}
-		out = append(out, v)
-	}
-	return out, true
-}
-
-// authorizeJWT checks a bearer token's issuer, audience, lifetime and the
-// route's scopes and returns its claims as API Gateway passes them. The
-// signature is NOT verified: the local stack has no network access to fetch
-// the issuer's keys.
-func authorizeJWT(a *Authorizer, scopes []string, header string, now time.Time) (int, *events.APIGatewayV2HTTPRequestContextAuthorizerDescription) {
-	token := header
-	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
-		token = strings.TrimSpace(token[7:])
-	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return http.StatusUnauthorized, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return http.StatusUnauthorized, nil
-	}
-	var claims map[string]json.RawMessage
-	if json.Unmarshal(raw, &claims) != nil {
-		return http.StatusUnauthorized, nil
-	}
-	str := func(k string) string {
-		var s string
-		_ = json.Unmarshal(claims[k], &s)
-		return s
-	}
-	num := func(k string) (float64, bool) {
-		var f float64
-		return f, json.Unmarshal(claims[k], &f) == nil
-	}
-	if a.Issuer != "" && str("iss") != a.Issuer {
-		return http.StatusUnauthorized, nil
-	}
-	if exp, ok := num("exp"); !ok || now.After(time.Unix(int64(exp), 0)) {
-		return http.StatusUnauthorized, nil
-	}
-	if nbf, ok := num("nbf"); ok && now.Before(time.Unix(int64(nbf), 0)) {
-		return http.StatusUnauthorized, nil
-	}
-	if len(a.Audience) > 0 {
-		var aud []string
-		if s := str("aud"); s != "" {
-			aud = []string{s}
-		} else {
-			_ = json.Unmarshal(claims["aud"], &aud)
-		}
-		if c := str("client_id"); c != "" {
-			aud = append(aud, c)
-		}
-		if !slices.ContainsFunc(aud, func(s string) bool { return slices.Contains(a.Audience, s) }) {
-			return http.StatusUnauthorized, nil
-		}
-	}
-	granted := strings.Fields(str("scope"))
-	if len(granted) == 0 {
-		_ = json.Unmarshal(claims["scp"], &granted)
-	}
-	if len(scopes) > 0 && !slices.ContainsFunc(scopes, func(s string) bool { return slices.Contains(granted, s) }) {
-		return http.StatusForbidden, nil
-	}
-	out := map[string]string{}
-	for k, v := range claims {
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			out[k] = s
-		} else {
-			out[k] = string(bytes.TrimSpace(v))
-		}
-	}
-	return http.StatusOK, &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: out, Scopes: granted},
-	}
 }
 
 // preflight answers a CORS preflight request as API Gateway does for an API

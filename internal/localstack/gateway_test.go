@@ -122,3 +122,48 @@ func TestInProcessReportsFunctionErrorsAsLambdaDoes(t *testing.T) {
 		}
 	}
 }
+
+// TestGatewayAnswers404AsAPIGatewayDoes: a path that exists only under
+// another method is 404, never the ServeMux's 405; HEAD is not GET; a
+// greedy parameter needs a value; without $default nothing else matches;
+// routes the ServeMux cannot hold together fail the request, not the process.
+func TestGatewayAnswers404AsAPIGatewayDoes(t *testing.T) {
+	routes := []localstack.Route{
+		{Method: "GET", Path: "/", Function: "Root"},
+		{Method: "GET", Path: "/items/{id}", Function: "Param"},
+		{Method: "ANY", Path: "/files/{rest+}", Function: "Greedy"},
+	}
+	inv := localstack.InProcess{}
+	for _, r := range routes {
+		inv[r.Function] = routeEcho(r.Function)
+	}
+	g := &localstack.Gateway{Routes: routes, Invoker: inv}
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		want         string
+	}{
+		{"GET", "/", 200, "Root GET / "},
+		{"GET", "/items/1", 200, "Param GET /items/{id} 1"},
+		{"POST", "/items/1", 404, `{"message":"Not Found"}`},
+		{"HEAD", "/items/1", 404, ""},
+		{"GET", "/files/", 404, `{"message":"Not Found"}`},
+		{"GET", "/files/a", 200, "Greedy ANY /files/{rest+} a"},
+		{"GET", "/other", 404, `{"message":"Not Found"}`},
+		{"GET", "/items/1/../2", 404, `{"message":"Not Found"}`},
+	} {
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if w.Code != tc.status || tc.method != "HEAD" && strings.TrimSpace(w.Body.String()) != strings.TrimSpace(tc.want) {
+			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.path, w.Code, w.Body.String(), tc.status, tc.want)
+		}
+	}
+	clash := &localstack.Gateway{Logger: slog.New(slog.DiscardHandler), Invoker: inv, Routes: []localstack.Route{
+		{Method: "GET", Path: "/a/{x}", Function: "Param"}, {Method: "ANY", Path: "/a/b", Function: "Param"},
+	}}
+	w := httptest.NewRecorder()
+	clash.ServeHTTP(w, httptest.NewRequest("GET", "/a/b", nil))
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("conflicting routes: %d", w.Code)
+	}
+}

@@ -279,7 +279,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Routes: s.Template.Routes, Invoker: invokerFunc(func(ctx context.Context, id string, payload []byte) ([]byte, error) {
 			return s.invoke(ctx, "api", id, payload)
 		}),
-		Authorizers: s.Deployment.Authorizers, APIs: s.Template.APIs,
+		APIs:      s.Template.APIs,
 		AccountID: AccountID, Region: Region, Logger: o.Logger,
 	})
 	mark("servers")

@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -73,10 +74,6 @@ type Route struct {
 	Function string // logical id
 	// API is the logical id of the HTTP API.
 	API string
-	// Authorizer names an authorizer of the API; "" means none.
-	Authorizer string
-	// Scopes are the JWT scopes the route requires (any one of them).
-	Scopes []string
 }
 
 // RouteKey is API Gateway's "METHOD /path" ("$default" for the default route).
@@ -132,26 +129,9 @@ type StateMachine struct {
 
 // HTTPAPI is an AWS::Serverless::HttpApi (or the implicit one).
 type HTTPAPI struct {
-	LogicalID         string
-	Authorizers       map[string]*AuthorizerSpec
-	DefaultAuthorizer string
+	LogicalID string
 	// CORS is nil when the API has no CorsConfiguration.
 	CORS *CORS
-}
-
-// AuthorizerSpec is an HTTP API authorizer as the template declares it.
-type AuthorizerSpec struct {
-	Name string
-	// FunctionARN is set for Lambda (REQUEST) authorizers, unresolved.
-	FunctionARN string
-	// SimpleResponses selects the {isAuthorized, context} response format.
-	SimpleResponses bool
-	// Issuer and Audience are set for JWT authorizers.
-	Issuer   string
-	Audience []string
-	// IdentitySources are selection expressions such as
-	// "$request.header.Authorization".
-	IdentitySources []string
 }
 
 // CORS is an HTTP API's CorsConfiguration.
@@ -305,10 +285,7 @@ type rawEvent struct {
 
 type rawHTTPAPIEvent struct {
 	ApiId, Method, Path string
-	Auth                *struct {
-		Authorizer          string
-		AuthorizationScopes []string
-	}
+	Auth                *struct{ Authorizer string }
 }
 
 type rawS3Event struct {
@@ -422,18 +399,8 @@ func (t *Template) loadEvents(f *Function, evs map[string]rawEvent) error {
 				api = &HTTPAPI{LogicalID: r.API}
 				t.APIs[r.API] = api
 			}
-			r.Authorizer = api.DefaultAuthorizer
-			if h.Auth != nil {
-				if h.Auth.Authorizer != "" {
-					r.Authorizer = h.Auth.Authorizer
-				}
-				r.Scopes = h.Auth.AuthorizationScopes
-			}
-			if r.Authorizer == "NONE" {
-				r.Authorizer = ""
-			}
-			if r.Authorizer != "" && api.Authorizers[r.Authorizer] == nil {
-				return fmt.Errorf("event %s: authorizer %q is not declared on %s", name, r.Authorizer, r.API)
+			if h.Auth != nil && h.Auth.Authorizer != "" && h.Auth.Authorizer != "NONE" {
+				return fmt.Errorf("event %s: %w", name, errAuthorizers)
 			}
 			f.Routes = append(f.Routes, r)
 		case "S3":
@@ -535,20 +502,15 @@ func parseStatements(raw json.RawMessage) ([]Statement, error) {
 
 type rawHTTPAPI struct {
 	Auth *struct {
-		Authorizers map[string]struct {
-			FunctionArn           string
-			EnableSimpleResponses bool
-			Identity              *struct{ Headers, QueryStrings []string }
-			JwtConfiguration      *struct {
-				Issuer   string     `json:"issuer"`
-				Audience stringList `json:"audience"`
-			}
-			IdentitySource string
-		}
+		Authorizers       map[string]json.RawMessage
 		DefaultAuthorizer string
 	}
 	CorsConfiguration json.RawMessage
 }
+
+// errAuthorizers refuses a template the gateway would serve without its
+// authorizers.
+var errAuthorizers = errors.New("HTTP API authorizers are not emulated (template.yaml uses none; its functions check API keys)")
 
 func (t *Template) loadAPIs(cf *cloudformation.Template, raw rawTemplate) error {
 	for id := range cf.GetAllServerlessHttpApiResources() {
@@ -556,32 +518,9 @@ func (t *Template) loadAPIs(cf *cloudformation.Template, raw rawTemplate) error 
 		if err := json.Unmarshal(raw.Resources[id].Properties, &r); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
-		api := &HTTPAPI{LogicalID: id, Authorizers: map[string]*AuthorizerSpec{}}
-		if r.Auth != nil {
-			api.DefaultAuthorizer = r.Auth.DefaultAuthorizer
-			for name, a := range r.Auth.Authorizers {
-				spec := &AuthorizerSpec{Name: name, FunctionARN: a.FunctionArn, SimpleResponses: a.EnableSimpleResponses}
-				switch {
-				case a.JwtConfiguration != nil:
-					spec.Issuer, spec.Audience = a.JwtConfiguration.Issuer, a.JwtConfiguration.Audience
-					spec.IdentitySources = []string{"$request.header.Authorization"}
-					if a.IdentitySource != "" {
-						spec.IdentitySources = []string{a.IdentitySource}
-					}
-				case a.FunctionArn != "":
-					if a.Identity != nil {
-						for _, h := range a.Identity.Headers {
-							spec.IdentitySources = append(spec.IdentitySources, "$request.header."+h)
-						}
-						for _, q := range a.Identity.QueryStrings {
-							spec.IdentitySources = append(spec.IdentitySources, "$request.querystring."+q)
-						}
-					}
-				default:
-					return fmt.Errorf("%s: authorizer %s is neither JWT nor Lambda", id, name)
-				}
-				api.Authorizers[name] = spec
-			}
+		api := &HTTPAPI{LogicalID: id}
+		if r.Auth != nil && (len(r.Auth.Authorizers) > 0 || r.Auth.DefaultAuthorizer != "") {
+			return fmt.Errorf("%s: %w", id, errAuthorizers)
 		}
 		cors, err := parseCORS(r.CorsConfiguration)
 		if err != nil {

@@ -126,15 +126,11 @@ func TestRoutesMapToFunctions(t *testing.T) {
 
 // Each fixture of events/ is the event its function receives: API Gateway
 // payload 2.0 for a route of its own, an S3 event its subscription accepts,
-// an authorizer request, or (Step Functions tasks) a JSON object.
+// or (Step Functions tasks) a JSON object.
 func TestFixturesFitTheirFunctions(t *testing.T) {
 	for _, path := range templates() {
 		tmpl := load(t, path)
 		d := resolve(t, tmpl)
-		authorizers := map[string]bool{}
-		for _, a := range d.Authorizers {
-			authorizers[a.Function] = true
-		}
 		for id, f := range tmpl.Functions {
 			t.Run(filepath.Base(filepath.Dir(path))+"/"+id, func(t *testing.T) {
 				raw, err := os.ReadFile(filepath.Join(tmpl.Dir(), "events", f.Name+".json"))
@@ -167,11 +163,6 @@ func TestFixturesFitTheirFunctions(t *testing.T) {
 						if !accepted || r.EventSource != "aws:s3" || strings.HasPrefix(r.EventName, "s3:") {
 							t.Errorf("record %s %q is not one the function's S3 events deliver", r.EventName, r.S3.Object.Key)
 						}
-					}
-				case authorizers[id]:
-					var ev events.APIGatewayV2CustomAuthorizerV2Request
-					if err := json.Unmarshal(raw, &ev); err != nil || ev.Type != "REQUEST" || ev.Version != "2.0" {
-						t.Errorf("not an HTTP API authorizer request: %v", err)
 					}
 				default:
 					var task map[string]any
@@ -545,5 +536,32 @@ Resources:
 		if _, err := granted(d, d.Functions[id]); err == nil {
 			t.Errorf("%s: excess not reported", id)
 		}
+	}
+}
+
+// A template whose HTTP API or route names an authorizer is refused: the
+// gateway would serve its routes unauthenticated.
+func TestTemplateWithAuthorizersIsRefused(t *testing.T) {
+	for name, api := range map[string]string{
+		"authorizers": "      Auth:\n        Authorizers:\n          Gate: { FunctionArn: arn:aws:lambda:us-east-1:1:function:x }\n",
+		"route":       "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			route := "{ ApiId: !Ref Api, Method: GET, Path: /x }"
+			if api == "" {
+				route = "{ ApiId: !Ref Api, Method: GET, Path: /x, Auth: { Authorizer: Gate } }"
+			}
+			path := filepath.Join(t.TempDir(), "template.yaml")
+			yaml := "Transform: AWS::Serverless-2016-10-31\nResources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n" + api +
+				"      CorsConfiguration: { AllowOrigins: [\"*\"] }\n" +
+				"  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n      Handler: bootstrap\n      Runtime: provided.al2023\n" +
+				"      Events:\n        Get:\n          Type: HttpApi\n          Properties: " + route + "\n"
+			if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := localstack.LoadTemplate(path); err == nil || !strings.Contains(err.Error(), "authorizers are not emulated") {
+				t.Fatalf("LoadTemplate: %v", err)
+			}
+		})
 	}
 }
