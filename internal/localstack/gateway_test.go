@@ -23,6 +23,15 @@ func routeEcho(name string) lambda.Handler {
 	})
 }
 
+// echoes serves each route's function with routeEcho.
+func echoes(routes []localstack.Route) localstack.InProcess {
+	inv := localstack.InProcess{}
+	for _, r := range routes {
+		inv[r.Function] = routeEcho(r.Function)
+	}
+	return inv
+}
+
 func TestGatewayPicksTheRouteAPIGatewayWould(t *testing.T) {
 	routes := []localstack.Route{
 		{Method: "GET", Path: "/items/{id}", Function: "Param"},
@@ -32,10 +41,7 @@ func TestGatewayPicksTheRouteAPIGatewayWould(t *testing.T) {
 		{Method: "GET", Path: "/files/readme", Function: "Readme"},
 		{Method: "ANY", Path: "$default", Function: "Default"},
 	}
-	inv := localstack.InProcess{}
-	for _, r := range routes {
-		inv[r.Function] = routeEcho(r.Function)
-	}
+	inv := echoes(routes)
 	g := &localstack.Gateway{Routes: routes, Invoker: inv}
 	cases := []struct{ method, path, want string }{
 		{"GET", "/items/new", "Literal GET /items/new "},
@@ -133,10 +139,7 @@ func TestGatewayAnswers404AsAPIGatewayDoes(t *testing.T) {
 		{Method: "GET", Path: "/items/{id}", Function: "Param"},
 		{Method: "ANY", Path: "/files/{rest+}", Function: "Greedy"},
 	}
-	inv := localstack.InProcess{}
-	for _, r := range routes {
-		inv[r.Function] = routeEcho(r.Function)
-	}
+	inv := echoes(routes)
 	g := &localstack.Gateway{Routes: routes, Invoker: inv}
 	for _, tc := range []struct {
 		method, path string
