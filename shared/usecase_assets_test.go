@@ -151,12 +151,7 @@ func TestAssetServiceRefusals(t *testing.T) {
 			return s.Delete(ctx, "ws-a", "nope")
 		}, mediatrail.EINVALID},
 		{"delete survives a failing blob store", func(t *testing.T, s *mediatrail.AssetService, store *memory.Store, blobs *memory.Blobs) error {
-			blobs.Fail = func(op, _ string) error {
-				if op == "Delete" {
-					return errBoom
-				}
-				return nil
-			}
+			blobs.Fail = blobFailOn("Delete", errBoom)
 			a := asset(t, store, blobs, "ws-a", mediatrail.StatusReady, 0, true)
 			if err := s.Delete(ctx, "ws-a", a.ID); err != nil {
 				return err
@@ -199,34 +194,19 @@ func TestAssetServiceRefusals(t *testing.T) {
 		}, mediatrail.EINVALID},
 		{"parts that do not form the upload abort it", func(t *testing.T, s *mediatrail.AssetService, store *memory.Store, blobs *memory.Blobs) error {
 			a := asset(t, store, blobs, "ws-a", mediatrail.StatusPending, 0, false)
-			blobs.Fail = func(op, _ string) error {
-				if op == "CompleteUpload" {
-					return mediatrail.Unprocessable("", "part too small")
-				}
-				return nil
-			}
+			blobs.Fail = blobFailOn("CompleteUpload", mediatrail.Unprocessable("", "part too small"))
 			_, err := s.Complete(ctx, "ws-a", a.ID, mediatrail.CompleteInput{UploadID: "u", Parts: []mediatrail.CompletedPart{{PartNumber: 1, ETag: "e"}}})
 			return err
 		}, mediatrail.EUNPROCESSABLE},
 		{"multipart store failing on complete", func(t *testing.T, s *mediatrail.AssetService, store *memory.Store, blobs *memory.Blobs) error {
 			a := asset(t, store, blobs, "ws-a", mediatrail.StatusPending, 0, false)
-			blobs.Fail = func(op, _ string) error {
-				if op == "CompleteUpload" {
-					return errBoom
-				}
-				return nil
-			}
+			blobs.Fail = blobFailOn("CompleteUpload", errBoom)
 			_, err := s.Complete(ctx, "ws-a", a.ID, mediatrail.CompleteInput{UploadID: "u", Parts: []mediatrail.CompletedPart{{PartNumber: 1, ETag: "e"}}})
 			return err
 		}, mediatrail.EINTERNAL},
 		{"presigning a part fails: upload aborted", func(t *testing.T, s *mediatrail.AssetService, store *memory.Store, blobs *memory.Blobs) error {
 			s.Uploads = mediatrail.UploadConfig{MultipartThreshold: 8 << 20, PartSize: 5 << 20}
-			blobs.Fail = func(op, _ string) error {
-				if op == "PresignPart" {
-					return errBoom
-				}
-				return nil
-			}
+			blobs.Fail = blobFailOn("PresignPart", errBoom)
 			_, err := s.Register(ctx, "ws-a", mediatrail.RegisterInput{FileName: "a.bin", ContentType: "application/octet-stream", Size: ptr[int64](9 << 20), SHA256: sum(nil)})
 			if blobs.Uploads() != 0 {
 				t.Error("upload left open")

@@ -37,12 +37,7 @@ func TestBlobRemovedDecisions(t *testing.T) {
 		{name: "record names another blob", status: mediatrail.StatusReady, otherKey: true, want: mediatrail.RemovalOtherBlob},
 		{name: "tombstone finished", status: mediatrail.StatusDeleted, want: mediatrail.RemovalDeleteFinished, gone: true},
 		{name: "blob re-created", status: mediatrail.StatusReady, blob: true, want: mediatrail.RemovalBlobExists},
-		{name: "HEAD fails", status: mediatrail.StatusReady, blobFail: func(op, _ string) error {
-			if op == "Stat" {
-				return errBoom
-			}
-			return nil
-		}, code: mediatrail.EINTERNAL},
+		{name: "HEAD fails", status: mediatrail.StatusReady, blobFail: blobFailOn("Stat", errBoom), code: mediatrail.EINTERNAL},
 		{name: "pending upload still open", status: mediatrail.StatusPending, want: mediatrail.RemovalUploadOpen},
 		{name: "pending upload expired", status: mediatrail.StatusPending, age: time.Hour, want: mediatrail.RemovalRecordDeleted, gone: true},
 		{name: "ready record follows its blob", status: mediatrail.StatusReady, want: mediatrail.RemovalRecordDeleted, gone: true},
@@ -106,12 +101,7 @@ func TestBlobCreatedDecisions(t *testing.T) {
 		{name: "pending record wants it", status: mediatrail.StatusPending, want: mediatrail.CreationWanted, kept: true},
 		{name: "ready record wants it", status: mediatrail.StatusReady, want: mediatrail.CreationWanted, kept: true},
 		{name: "gone already", noBlob: true, want: mediatrail.CreationGone},
-		{name: "tags unreadable", blobFail: func(op, _ string) error {
-			if op == "Tags" {
-				return errBoom
-			}
-			return nil
-		}, code: mediatrail.EINTERNAL, kept: true},
+		{name: "tags unreadable", blobFail: blobFailOn("Tags", errBoom), code: mediatrail.EINTERNAL, kept: true},
 		{name: "media output being recorded", tags: []mediatrail.Tag{mediatrail.RetentionTag(30)}, want: mediatrail.CreationNotUpload, kept: true},
 		{name: "upload URL outlived its asset", tags: upload, want: mediatrail.CreationUploadDeleted},
 	} {

@@ -29,6 +29,17 @@ func failOn(op string, n int, err error) func(string) error {
 	}
 }
 
+// blobFailOn is an injection hook for memory.Blobs.Fail failing every call
+// of op with err.
+func blobFailOn(op string, err error) func(string, string) error {
+	return func(got, _ string) error {
+		if got == op {
+			return err
+		}
+		return nil
+	}
+}
+
 // assets is an AssetService over fresh in-memory stores.
 func assets() (*mediatrail.AssetService, *memory.Store, *memory.Blobs) {
 	store, blobs := &memory.Store{}, &memory.Blobs{Now: fixedNow, Verifies: true}
