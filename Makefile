@@ -59,8 +59,8 @@ test: setup vet fuzz
 # Offline: no emulator. `make fuzz FUZZTIME=10m` for a longer hunt.
 FUZZTIME ?= 5s
 FUZZ_TARGETS := ./shared/dynamo:FuzzCursor ./shared/providers/local:FuzzParseOperations \
-	./shared/localstack:FuzzTranslateVersitygwEvent ./shared:FuzzParseStorageKey \
-	./shared/providers:FuzzParseRetryAfter ./shared/s3:FuzzContentDisposition ./shared/localstack:FuzzMatchPath
+	./internal/localstack:FuzzTranslateVersitygwEvent ./shared:FuzzParseStorageKey \
+	./shared/providers:FuzzParseRetryAfter ./shared/s3:FuzzContentDisposition ./internal/localstack:FuzzMatchPath
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		out=$$($(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" 2>&1) || \

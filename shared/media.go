@@ -142,7 +142,7 @@ type GenerateInput struct {
 
 // GenerateOutput is the answer of a media call.
 type GenerateOutput struct {
-	Status      string         `json:"status"` // completed (processing once videos run as jobs)
+	Status      string         `json:"status"` // completed, or processing for a video job (job_id)
 	JobID       string         `json:"job_id,omitempty"`
 	AssetID     string         `json:"asset_id"`
 	AssetURL    string         `json:"asset_url"` // signed URL of our copy, fresh on every answer

@@ -15,7 +15,7 @@
 //   - app/static: the contract and the review console; no AWS client.
 //
 // The local stack runs the same constructors in-process (its registry by
-// function name lives in shared/localstack, never in a Lambda).
+// function name lives in internal/localstack, never in a Lambda).
 package app
 
 import (

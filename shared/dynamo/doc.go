@@ -1,4 +1,6 @@
-// Package dynamo implements mediatrail.AssetStore and mediatrail.KeyStore on one
+// Package dynamo implements the domain's stores (assets, API keys, spans and their
+// usage counters, idempotency keys, video jobs, credentials, media tools,
+// budgets, settings and reconciliation checkpoints) on one
 // DynamoDB table (single-table design, on-demand billing). TableSchema is the one
 // definition of keys and indexes; CreateTable builds it for local set-up and
 // tests, template.yaml declares the same for deployment.
