@@ -13,12 +13,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,10 +41,18 @@ import (
 
 func main() {
 	sizes := flag.String("mib", "64,1024", "video sizes to store, in MiB, comma-separated")
+	memprofile := flag.String("memprofile", "", "write the allocations of the runs (pprof) to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *sizes); err != nil {
+	if *memprofile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
+	err := run(ctx, *sizes)
+	if err == nil && *memprofile != "" {
+		err = writeProfile(*memprofile)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "videobench:", err)
 		os.Exit(1)
 	}
@@ -144,6 +154,18 @@ func run(ctx context.Context, sizes string) error {
 		}
 	}
 	return nil
+}
+
+// writeProfile writes the allocations so far: what Store allocates per part
+// is what grows the heap between collections (go tool pprof -sample_index
+// alloc_space).
+func writeProfile(path string) error {
+	runtime.GC() // the profile is as of the last collection
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(pprof.Lookup("allocs").WriteTo(f, 0), f.Close())
 }
 
 func slicesMax(xs []int64) int64 {
