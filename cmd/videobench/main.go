@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -132,16 +131,14 @@ func run(ctx context.Context, sizes string) error {
 				return err
 			}
 		}
-		runtime.GC()
-		debug.FreeOSMemory()
-		resetPeakRSS()
-		before := peakRSS()
+		testenv.StartPeakRSS()
+		before := testenv.PeakRSS()
 		start := time.Now()
 		if task, err = a.Jobs.Store(ctx, task); err != nil {
 			return err
 		}
 		elapsed := time.Since(start)
-		peak := peakRSS()
+		peak := testenv.PeakRSS()
 		v, err := a.Jobs.Get(ctx, "bench", task.JobID)
 		if err != nil || v.Asset == nil {
 			return fmt.Errorf("job %s after Store: %+v %v", task.JobID, v, err)
@@ -174,22 +171,4 @@ func slicesMax(xs []int64) int64 {
 		m = max(m, x)
 	}
 	return m
-}
-
-// resetPeakRSS resets VmHWM to the current RSS (Linux 4.0+).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS is VmHWM in bytes.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
