@@ -94,6 +94,14 @@ N ?= 10000,100000
 bench-reconcile: setup
 	@$(LOCALSTACK) exec -- $(GO) run ./cmd/reconcilebench -n $(N)
 
+# Runs bench, bench-cold, bench-video, bench-reconcile and load one after the
+# other and writes BENCHMARKS.md (each figure, its baseline, ratio and goal,
+# the machine, the command reproducing it). Sizes are shortened so that the
+# whole takes about half an hour on this shared 2-core machine: 20,000
+# assets and spans, 3 cold starts, 2,000 and 20,000 objects, 10 s load phases.
+bench-all: setup
+	@$(GO) run ./cmd/benchall -out BENCHMARKS.md -bench-assets 20000 -runs 3 -mib 64,1024 -n 2000,20000 -duration 10s -clients 20,100
+
 # Peak RSS of each media function of the local provider for the largest input
 # it admits, next to its MemorySize in template.yaml; fails above it.
 bench-media: setup
