@@ -116,7 +116,11 @@ func machine() string {
 			model = m[1]
 		}
 	}
-	return fmt.Sprintf("%d CPUs (nproc), %s/%s, %s, %s", runtime.NumCPU(), runtime.GOOS, arch(), model, runtime.Version())
+	load := "unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	return fmt.Sprintf("%d CPUs (nproc), %s/%s, %s, %s; load average at the end %s", runtime.NumCPU(), runtime.GOOS, arch(), model, runtime.Version(), load)
 }
 
 // arch is `uname -m`.
