@@ -15,10 +15,12 @@ func TestReaders(t *testing.T) {
 		want []string // "name=measured:met" of each figure
 	}{
 		{"bench", readBench, `BenchmarkPresignGet 	 109	 22298544 ns/op	 73546 URLs/s	 20000 client-URLs/s	 13600 ns/URL	 3.720 x-PresignClient	 2546444 B/op
-BenchmarkListDepth/deep-2         	     200	   1234 ns/op	         1.160 deep/first
-BenchmarkTraceSummary/large-2         	     200	   1234 ns/op	         1.6 large/small`,
+BenchmarkListDepth/deep_page-2         	     200	   1234 ns/op	         1.160 deep/first
+BenchmarkTraceSummary/all/ws-large-2    	     200	   2270195 ns/op	         0.8039 large/small
+BenchmarkTraceSummary/days/ws-large-2         	     200	   1234 ns/op	         1.6 large/small`,
 			[]string{"presigned GET URLs per second, one core=73546/s:true", "presign speed-up over s3.PresignClient=73546/s:true",
-				"list page 90% deep vs first page=deep page:true", "trace summary, large workspace vs 100 spans=large:false"}},
+				"list page 90% deep vs first page (deep_page)=deep page:true", "trace summary (all/ws-large), large workspace vs 100 spans=large:true",
+				"trace summary (days/ws-large), large workspace vs 100 spans=large:false"}},
 		{"cold", readCold, `function                  size (MB)  size/base    init (ms)  init/base
 hello-world                    5.10       1.00         10.0       1.00
 asset-get                      8.39       1.65         14.2       1.42
@@ -59,5 +61,15 @@ nothing lost? 120 acknowledged, 10 of them deleted, 110 checked (listed, downloa
 				t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// replay splits a saved run at the headings benchall printed.
+func TestReplay(t *testing.T) {
+	steps := []*step{{make: []string{"bench"}}, {make: []string{"load"}}}
+	total := replay(steps, "setup\n== make bench BENCH_ASSETS=20\nb1\nb2\n== took 3s\n== make load DURATION=1s\nl1\n")
+	if steps[0].out != "b1\nb2\n" || steps[1].out != "l1\n" || steps[0].took.Seconds() != 3 || total.Seconds() != 3 ||
+		strings.Join(steps[0].make, " ") != "bench BENCH_ASSETS=20" {
+		t.Fatalf("got %+v %+v, total %s", *steps[0], *steps[1], total)
 	}
 }
