@@ -38,9 +38,9 @@ var configKeys = map[string]map[mediatrail.Capability][]string{
 		mediatrail.CapabilityImageEdit: {"search_prompt", "grow_mask", "negative_prompt", "seed", "style_preset", "output_format"},
 	},
 	"fal": {
-		mediatrail.CapabilityImageGen: falImageKeys,
-		mediatrail.CapabilityImageEdit: append(slices.Clone(falImageKeys), "strength", "input_key"),
-		mediatrail.CapabilityVideoGen:  falVideoKeys,
+		mediatrail.CapabilityImageGen:       falImageKeys,
+		mediatrail.CapabilityImageEdit:      append(slices.Clone(falImageKeys), "strength", "input_key"),
+		mediatrail.CapabilityVideoGen:       falVideoKeys,
 		mediatrail.CapabilityVideoFromImage: append(slices.Clone(falVideoKeys), "input_key"),
 	},
 	"pika": {
@@ -48,9 +48,9 @@ var configKeys = map[string]map[mediatrail.Capability][]string{
 		mediatrail.CapabilityVideoFromImage: append(slices.Clone(falVideoKeys), "input_key"),
 	},
 	"replicate": {
-		mediatrail.CapabilityImageGen: replicateImageKeys,
-		mediatrail.CapabilityImageEdit: append(slices.Clone(replicateImageKeys), "strength", "prompt_strength", "input_key"),
-		mediatrail.CapabilityVideoGen:  replicateVideoKeys,
+		mediatrail.CapabilityImageGen:       replicateImageKeys,
+		mediatrail.CapabilityImageEdit:      append(slices.Clone(replicateImageKeys), "strength", "prompt_strength", "input_key"),
+		mediatrail.CapabilityVideoGen:       replicateVideoKeys,
 		mediatrail.CapabilityVideoFromImage: append(slices.Clone(replicateVideoKeys), "input_key"),
 	},
 	"runway": {
