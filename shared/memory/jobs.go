@@ -118,3 +118,15 @@ func clone[T any](v *T) *T {
 	}
 	return out
 }
+
+// RecordCallback replaces the job's callback record; its version stays.
+func (s *Jobs) RecordCallback(_ context.Context, workspaceID, id string, d *mediatrail.CallbackDelivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[key{workspaceID, id}]
+	if !ok {
+		return mediatrail.NotFound("", "job not found")
+	}
+	j.Callback = clone(d)
+	return nil
+}
