@@ -197,6 +197,9 @@ func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in
 	if err != nil {
 		return nil, err
 	}
+	if err := s.ownInput(ctx, ws, &in); err != nil {
+		return nil, err
+	}
 	choice, err := s.provider(ctx, ws, c, &in)
 	if err != nil {
 		return nil, err
@@ -292,6 +295,9 @@ func (s *MediaService) provider(ctx context.Context, ws string, c Capability, in
 	if !slices.Contains(choice.Provider.Capabilities(), c) {
 		return ProviderChoice{}, UnsupportedCapability(choice.Provider.Name(), c)
 	}
+	if err := checkConfig(choice.Provider, c, in.Config); err != nil {
+		return ProviderChoice{}, err
+	}
 	in.Provider = choice.Provider.Name()
 	return choice, nil
 }
@@ -381,8 +387,8 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	case in.InputAssetID != "" && !ValidID(in.InputAssetID):
 		return "", Invalid("input_asset_id", "input_asset_id must be a 27-character KSUID")
 	case in.InputURL != "":
-		if u, err := url.Parse(in.InputURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", Invalid("input_url", "input_url must be an http or https URL")
+		if err := validateInputURL(in.InputURL); err != nil {
+			return "", err
 		}
 	}
 	// TTS speaks its prompt, or the text of its input (a script an agent wrote).
@@ -774,7 +780,7 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 	md := scrubbed(res.Metadata)
 	md["provider"], md["media_type"] = m.provider.Name(), string(m.capability)
 	for k, v := range map[string]string{"prompt": req.Prompt, "model": m.span.Model, "provider_request_id": res.RequestID,
-		"tool_id": m.span.ToolID, "credential_id": m.span.CredentialID} {
+		"tool_id": m.span.ToolID, "credential_id": m.span.CredentialID, "input_asset_id": m.in.InputAssetID} {
 		if v != "" {
 			md[k] = v
 		}

@@ -292,6 +292,8 @@ func (p *poster) Post(_ context.Context, _ string, h map[string]string, _ []byte
 	return p.status, p.err
 }
 
+func (p *poster) CheckCallback(context.Context, string) error { return nil }
+
 // TestNotifyStep: the callback is posted signed once the job ended; what
 // the receiver answers decides whether the workflow retries.
 func TestNotifyStep(t *testing.T) {

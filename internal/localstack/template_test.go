@@ -303,7 +303,7 @@ var needs = map[string]access{
 		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue"}},
 	"VideoFailFunction": {table: "crud", objects: []string{"s3:AbortMultipartUpload", "s3:DeleteObject"},
 		bucket: []string{"s3:ListBucketMultipartUploads"}, other: []string{"kms:Decrypt", "secretsmanager:GetSecretValue"}},
-	"VideoNotifyFunction": {table: "read", objects: []string{"s3:GetObject"}, other: []string{"secretsmanager:GetSecretValue"}},
+	"VideoNotifyFunction": {table: "crud", objects: []string{"s3:GetObject"}, other: []string{"secretsmanager:GetSecretValue"}},
 	// The media tools over MCP: every media capability (videos included) and
 	// the asset tools (read, sign, delete).
 	"McpFunction": {table: "crud", objects: providerAccess.objects,

@@ -161,6 +161,8 @@ func (h *hookRecorder) Post(_ context.Context, rawURL string, header map[string]
 	return h.status, nil
 }
 
+func (h *hookRecorder) CheckCallback(context.Context, string) error { return nil }
+
 // TestBudgetAlerts: charging a limited counter past 80% and then 100%
 // records each crossing once, posts each to the alert webhook signed as job
 // callbacks are, and shows them in GET budget and in the trace summary

@@ -44,6 +44,13 @@ type jobView struct {
 	Error             *struct{ Code, Message string }
 	Message           string `json:"message"`
 	ProviderCancelled *bool  `json:"provider_cancelled"`
+	Callback          *struct {
+		Status        string     `json:"status"`
+		Attempts      int        `json:"attempts"`
+		LastError     string     `json:"last_error"`
+		LastAttemptAt *time.Time `json:"last_attempt_at"`
+		DeliveredAt   *time.Time `json:"delivered_at"`
+	} `json:"callback"`
 }
 
 // callbacks records what a callback_url receives.

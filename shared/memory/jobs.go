@@ -155,3 +155,15 @@ func (s *Jobs) EachActiveJob(_ context.Context, visit func(*mediatrail.MediaJob)
 	}
 	return nil
 }
+
+// RecordCallback replaces the job's callback record; its version stays.
+func (s *Jobs) RecordCallback(_ context.Context, workspaceID, id string, d *mediatrail.CallbackDelivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[key{workspaceID, id}]
+	if !ok {
+		return mediatrail.NotFound("", "job not found")
+	}
+	j.Callback = clone(d)
+	return nil
+}
