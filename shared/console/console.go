@@ -126,9 +126,11 @@ func StorageOrigins(s mediatrail.StorageConfig) []string {
 }
 
 // Handler serves GET /console and GET /console/{proxy+} (API Gateway HTTP
-// API payload 2.0). /console redirects to /console/ so that the page's
-// relative links resolve under it; /console/ is index.html; the build's
-// files are under /console/assets/{hash}/. Anything else is 404.
+// API payload 2.0). /console redirects to /console/index.html so that the
+// page's relative links resolve under /console/ (not to /console/: whether a
+// greedy {proxy+} matches an empty child is not something to depend on);
+// /console/, where it arrives, is the page too; the build's files are under
+// /console/assets/{hash}/. Anything else is 404.
 func (c *Console) Handler() func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		resp := c.serve(ev)
@@ -146,7 +148,7 @@ func (c *Console) serve(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HT
 	if rest == "" {
 		if !strings.HasSuffix(ev.RawPath, "/") {
 			r := c.text(http.StatusMovedPermanently, "moved")
-			r.Headers["Location"] = path.Base(ev.RawPath) + "/"
+			r.Headers["Location"] = path.Base(ev.RawPath) + "/index.html"
 			return r
 		}
 		return c.answer(http.StatusOK, "text/html; charset=utf-8", "no-cache", c.index)

@@ -41,7 +41,7 @@ func TestRoutes(t *testing.T) {
 		contentType, cache        string
 		location                  string
 	}{
-		{"root redirects under itself", "GET", "/console", "", 301, "text/plain", "no-store", "console/"},
+		{"root redirects under itself", "GET", "/console", "", 301, "text/plain", "no-store", "console/index.html"},
 		{"root with slash is the page", "GET", "/console/", "", 200, "text/html", "no-cache", ""},
 		{"index by name", "GET", "/console/index.html", "index.html", 200, "text/html", "no-cache", ""},
 		{"script of this build", "GET", "/console/" + assets + "app.js", assets + "app.js", 200, "text/javascript", "public, max-age=31536000, immutable", ""},

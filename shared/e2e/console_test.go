@@ -242,14 +242,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	job := activeJob(t, st, ws, run.exec)
 	svg := svgAsset(t, st, key)
 
-	// The console's own answers: the page never cached, with its CSP.
-	resp, err := http.Get(st.URL + "/console/")
+	// The console's own answers: the page (where /console redirects) never
+	// cached, with its CSP.
+	resp, err := http.Get(st.URL + "/console")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-cache" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
-		t.Fatalf("GET /console/: %d %v", resp.StatusCode, resp.Header)
+		t.Fatalf("GET /console: %d %v", resp.StatusCode, resp.Header)
 	}
 
 	t.Log("sign in: a wrong key is refused with a clear message")
