@@ -30,6 +30,13 @@ const (
 
 var gsiNames = []string{GSI1, GSI2, GSI3, GSI4}
 
+// GSI5 finds a workspace's assets by the SHA-256 of their bytes (provenance
+// look-ups): GSI5PK = WS#{ws}#SHA#{sha256}, GSI5SK = ASSET#{id}. It projects
+// the keys only, so an asset's status changes never write it: it costs one
+// index write when the asset is created, and a look-up reads the records it
+// names consistently from the table.
+const GSI5 = "GSI5"
+
 func gsiPK(index string) string { return index + "PK" }
 func gsiSK(index string) string { return index + "SK" }
 
@@ -63,6 +70,18 @@ func TableSchema(table string) *dynamodb.CreateTableInput {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		})
 	}
+	in.AttributeDefinitions = append(in.AttributeDefinitions,
+		types.AttributeDefinition{AttributeName: aws.String(gsiPK(GSI5)), AttributeType: types.ScalarAttributeTypeS},
+		types.AttributeDefinition{AttributeName: aws.String(gsiSK(GSI5)), AttributeType: types.ScalarAttributeTypeS},
+	)
+	in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+		IndexName: aws.String(GSI5),
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(gsiPK(GSI5)), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(gsiSK(GSI5)), KeyType: types.KeyTypeRange},
+		},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+	})
 	return in
 }
 
