@@ -8,6 +8,8 @@ DYNAMODB_LOCAL_NPM="amplify-dynamodb-simulator@2.9.30"   # bundles DynamoDB Loca
 VERSITYGW_MODULE="github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 RIE_MODULE="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
 LOCAL_KMS_MODULE="github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6"
+# SeaweedFS: the storage suite's second S3 server (shared/testenv.S3Backends).
+SEAWEEDFS_MODULE="github.com/seaweedfs/seaweedfs@v0.0.0-20261109003541-7506e5f91cd6"
 # Node tools (aws-local-stepfunctions, asl-validator, the MCP Inspector) are pinned by tools/node/package-lock.json.
 
 CACHE="$PWD/.cache"
@@ -68,6 +70,19 @@ if [ ! -x "$CACHE/bin/local-kms" ] || [ ! -f "$kms_stamp" ]; then
   rm -f "$CACHE"/bin/local-kms.*.ok
   GOBIN="$CACHE/bin" go install "$LOCAL_KMS_MODULE"
   touch "$kms_stamp"
+fi
+
+# weed (SeaweedFS): its go.mod has replace directives, which `go install
+# module@version` refuses, so it is built inside the downloaded module, as its
+# own main module. Several minutes on two cores the first time.
+weed_stamp="$CACHE/bin/weed.$(echo "$SEAWEEDFS_MODULE" | sed 's/.*@//').ok"
+if [ ! -x "$CACHE/bin/weed" ] || [ ! -f "$weed_stamp" ]; then
+  echo "setup: building SeaweedFS ($SEAWEEDFS_MODULE), several minutes the first time..."
+  rm -f "$CACHE"/bin/weed.*.ok
+  weed_src=$(go mod download -json "$SEAWEEDFS_MODULE" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  test -d "$weed_src/weed"
+  (cd "$weed_src" && go build -o "$CACHE/bin/weed" ./weed)
+  touch "$weed_stamp"
 fi
 
 # Node tools, installed exactly as locked (npm ci) into .cache/node; reinstalled

@@ -24,14 +24,40 @@ const (
 // AssetTypes lists every asset type, in a stable order.
 var AssetTypes = []AssetType{AssetImage, AssetAudio, AssetVideo, AssetText, AssetFile}
 
-// ParseAssetType returns the type named s, or EINVALID.
+// ParseAssetType returns the type named s, or the type of the assets a
+// media_type (a capability or one of its aliases, see ParseCapability) makes:
+// tts, audio and speech are audio, stt and transcription text. EINVALID for
+// anything else.
 func ParseAssetType(s string) (AssetType, error) {
 	for _, t := range AssetTypes {
 		if string(t) == s {
 			return t, nil
 		}
 	}
-	return "", Invalid("type", "type must be one of image, audio, video, text, file")
+	if c, err := ParseCapability(s); err == nil {
+		return c.AssetType(), nil
+	}
+	return "", Invalid("type", "type must be one of image, audio, video, text, file (or a media_type such as tts or transcription)")
+}
+
+// ParseAssetTypes reads a filter's type and media_type, which may name the
+// same type in different words but must not disagree; zero when both are "".
+func ParseAssetTypes(typ, mediaType string) (AssetType, error) {
+	var out AssetType
+	for _, s := range []string{typ, mediaType} {
+		if s == "" {
+			continue
+		}
+		t, err := ParseAssetType(s)
+		switch {
+		case err != nil:
+			return "", err
+		case out != "" && t != out:
+			return "", Invalid("type", "type and media_type disagree")
+		}
+		out = t
+	}
+	return out, nil
 }
 
 // AssetTypeFor derives the asset type from a MIME content type.

@@ -3,9 +3,11 @@ package mediatrail
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,11 +28,14 @@ var AlertThresholds = []int{80, 100}
 // Budget is a workspace's spending limits, in the price table's currency. A
 // nil limit is no limit.
 type Budget struct {
-	WorkspaceID      string    `json:"-"`
-	MonthlyUSD       *float64  `json:"monthly_usd"`
-	PerExecutionUSD  *float64  `json:"per_execution_usd"`
-	PerAgentDailyUSD *float64  `json:"per_agent_daily_usd"`
-	UpdatedAt        time.Time `json:"updated_at,omitzero"`
+	WorkspaceID      string   `json:"-"`
+	MonthlyUSD       *float64 `json:"monthly_usd"`
+	PerExecutionUSD  *float64 `json:"per_execution_usd"`
+	PerAgentDailyUSD *float64 `json:"per_agent_daily_usd"`
+	// AlertWebhookURL receives each new BudgetAlert, signed as job
+	// callbacks are (BudgetService.notify); "" for none.
+	AlertWebhookURL string    `json:"alert_webhook_url"`
+	UpdatedAt       time.Time `json:"updated_at,omitzero"`
 }
 
 // limit returns the limit of name, or nil.
@@ -59,6 +64,9 @@ func (b *Budget) validate() error {
 		if v := b.limit(name); v != nil && !(*v >= 0 && *v <= maxBudgetUSD) {
 			return Invalid(name, "%s must be a number from 0 to %g, or null for no limit", name, float64(maxBudgetUSD))
 		}
+	}
+	if b.AlertWebhookURL != "" {
+		return validateHookURL("alert_webhook_url", b.AlertWebhookURL)
 	}
 	return nil
 }
@@ -137,14 +145,18 @@ type BudgetRefusal struct {
 func (r *BudgetRefusal) Error() string { return "budget: " + r.Spend.Limit + " would be exceeded" }
 
 // BudgetAlert records that spend crossed Threshold percent of a limit in a
-// period: once per limit, scope and threshold.
+// period: once per limit, scope and threshold. It is shown by GET
+// /api/v1/workspace/budget, by /api/v1/traces/summary and the console, and
+// posted to the budget's alert_webhook_url.
 type BudgetAlert struct {
 	WorkspaceID string `json:"-"`
 	SpendScope
-	Threshold int       `json:"threshold_percent"`
-	LimitUSD  float64   `json:"limit_usd"`
-	SpentUSD  float64   `json:"spent_usd"`
-	At        time.Time `json:"at"`
+	Threshold int     `json:"threshold"` // percent of the limit: one of AlertThresholds
+	LimitUSD  float64 `json:"limit_usd"`
+	// SpentUSD is what the counter had been charged when the crossing was
+	// seen.
+	SpentUSD float64   `json:"spent_usd"`
+	At       time.Time `json:"crossed_at"`
 }
 
 // BudgetStore keeps budgets, spend counters, holds and alerts. Spent is
@@ -167,7 +179,13 @@ type BudgetStore interface {
 	ReleaseExpired(ctx context.Context, workspaceID string, now time.Time) (int, error)
 	// RecordAlert stores a; false if that alert was already recorded.
 	RecordAlert(ctx context.Context, a *BudgetAlert) (bool, error)
-	// ListAlerts returns the workspace's alerts from from on, newest first.
+	BudgetAlertLister
+}
+
+// BudgetAlertLister reads recorded budget alerts.
+type BudgetAlertLister interface {
+	// ListAlerts returns the workspace's alerts of from's month and later,
+	// newest month first.
 	ListAlerts(ctx context.Context, workspaceID string, from time.Time) ([]BudgetAlert, error)
 }
 
@@ -178,8 +196,12 @@ type BudgetService struct {
 	Store  BudgetStore
 	Now    func() time.Time
 	Logger *slog.Logger
-	// Alerts receives newly recorded alerts (a signed webhook); nil: none.
-	Alerts func(ctx context.Context, a *BudgetAlert)
+	// CallbackSecret signs alert webhooks as job callbacks are signed
+	// (CALLBACK_SIGNING_SECRET); without it alert_webhook_url is refused.
+	CallbackSecret string
+	// Callbacks delivers alert webhooks, under callback_url's address
+	// policy; nil delivers none.
+	Callbacks CallbackSender
 }
 
 func (s *BudgetService) now() time.Time {
@@ -209,20 +231,38 @@ type SpendReport struct {
 }
 
 // SetBudgetInput is the body of PUT /api/v1/workspace/budget. Absent or
-// null limits are no limits.
+// null limits are no limits; an absent alert_webhook_url is none.
 type SetBudgetInput struct {
 	MonthlyUSD       *float64 `json:"monthly_usd"`
 	PerExecutionUSD  *float64 `json:"per_execution_usd"`
 	PerAgentDailyUSD *float64 `json:"per_agent_daily_usd"`
+	AlertWebhookURL  *string  `json:"alert_webhook_url"`
 }
 
-// Set replaces the workspace's limits. EINVALID for a negative or absurd
-// limit.
+// Set replaces the workspace's limits and alert webhook. EINVALID for a
+// negative or absurd limit, and for a webhook URL that is not an http(s)
+// URL without credentials or that this server could not sign (no
+// CALLBACK_SIGNING_SECRET: an unsigned alert would be worthless to its
+// receiver).
 func (s *BudgetService) Set(ctx context.Context, ws string, in SetBudgetInput) (*BudgetView, error) {
 	b := &Budget{WorkspaceID: ws, MonthlyUSD: in.MonthlyUSD, PerExecutionUSD: in.PerExecutionUSD,
 		PerAgentDailyUSD: in.PerAgentDailyUSD, UpdatedAt: s.now()}
+	if in.AlertWebhookURL != nil {
+		b.AlertWebhookURL = *in.AlertWebhookURL
+	}
 	if err := b.validate(); err != nil {
 		return nil, err
+	}
+	if b.AlertWebhookURL != "" && s.CallbackSecret == "" {
+		return nil, Invalid("alert_webhook_url", "alert webhooks are not configured on this server (CALLBACK_SIGNING_SECRET is not set)")
+	}
+	if b.AlertWebhookURL != "" && s.Callbacks != nil {
+		if err := s.Callbacks.CheckCallback(ctx, b.AlertWebhookURL); err != nil {
+			if ErrorCode(err) == EINVALID { // the sender names callback_url
+				return nil, Invalid("alert_webhook_url", "alert_webhook_url must be a public http(s) address")
+			}
+			return nil, err
+		}
 	}
 	if err := s.Store.PutBudget(ctx, b); err != nil {
 		return nil, err
@@ -291,7 +331,13 @@ func (s *BudgetService) Reserve(ctx context.Context, ws string, c BudgetCall) er
 			continue
 		}
 		if amount > *l {
-			return budgetExceeded(sc, *l, Spend{SpendScope: sc}, amount)
+			// No hold could ever admit it; the counter is read only so
+			// that the refusal says what is left.
+			spend, err := s.Store.SpendOf(ctx, ws, []SpendScope{sc})
+			if err != nil {
+				return err
+			}
+			return budgetExceeded(sc, *l, spend[0], amount)
 		}
 		h.Scopes = append(h.Scopes, HeldScope{SpendScope: sc, Room: roundTo(*l-amount, 12)})
 	}
@@ -375,12 +421,73 @@ func (s *BudgetService) checkAlerts(ctx context.Context, ws string, at time.Time
 			if err != nil {
 				return err
 			}
-			if recorded && s.Alerts != nil {
-				s.Alerts(ctx, a)
+			if recorded && b.AlertWebhookURL != "" {
+				s.notify(ctx, b.AlertWebhookURL, a)
 			}
 		}
 	}
 	return nil
+}
+
+// budgetAlerts are the alerts a summary of f shows: those crossed within
+// its dates (without date_from, since the start of this month, so that the
+// month's alerts are always in view), and of its execution when it names
+// one, newest first. A trace or a span kind does not narrow them: alerts are events of
+// the workspace's counters, not of spans.
+func (s *TraceService) budgetAlerts(ctx context.Context, ws string, f SpanFilter) ([]BudgetAlert, error) {
+	alerts := []BudgetAlert{}
+	if s.Alerts == nil {
+		return alerts, nil
+	}
+	from := f.From
+	if from.IsZero() {
+		now := time.Now().UTC()
+		from = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	all, err := s.Alerts.ListAlerts(ctx, ws, from)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range all {
+		if a.At.Before(from) || (!f.To.IsZero() && a.At.After(f.To)) || (f.ExecutionID != "" && a.ExecutionID != f.ExecutionID) {
+			continue
+		}
+		alerts = append(alerts, a)
+	}
+	slices.SortStableFunc(alerts, func(a, b BudgetAlert) int { return b.At.Compare(a.At) })
+	return alerts, nil
+}
+
+// BudgetAlertEvent is the event of an alert webhook (X-Mediatrail-Event).
+const BudgetAlertEvent = "budget.alert"
+
+// BudgetAlertBody is what an alert webhook delivers.
+type BudgetAlertBody struct {
+	Event       string       `json:"event"` // BudgetAlertEvent
+	WorkspaceID string       `json:"workspace_id"`
+	Data        *BudgetAlert `json:"data"`
+}
+
+// notify posts a newly recorded alert to url, signed as job callbacks are
+// (postCallback). Delivery is one attempt, bounded by the caller's
+// deadline: the alert itself is recorded and shown whatever happens here,
+// and a failure is only logged.
+func (s *BudgetService) notify(ctx context.Context, url string, a *BudgetAlert) {
+	if s.Callbacks == nil || s.CallbackSecret == "" {
+		s.logger().Warn("budget alert webhook not sent: callbacks are not configured", "workspace", a.WorkspaceID)
+		return
+	}
+	body, err := json.Marshal(BudgetAlertBody{Event: BudgetAlertEvent, WorkspaceID: a.WorkspaceID, Data: a})
+	if err == nil {
+		var status int
+		status, err = postCallback(ctx, s.Callbacks, s.CallbackSecret, url, BudgetAlertEvent, body, nil)
+		if err == nil && (status < 200 || status > 299) {
+			err = fmt.Errorf("the webhook answered HTTP %d", status)
+		}
+	}
+	if err != nil {
+		s.logger().Warn("budget alert webhook failed", "workspace", a.WorkspaceID, "limit", a.Limit, "threshold", a.Threshold, "err", err)
+	}
 }
 
 // EstimateCall prices a call before it runs, from what the request says:

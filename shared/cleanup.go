@@ -258,16 +258,9 @@ func (in *BulkCleanupInput) filter() (AssetFilter, error) {
 			return f, err
 		}
 	}
-	typ := cmp.Or(in.Type, in.MediaType)
-	if in.Type != "" && in.MediaType != "" && in.Type != in.MediaType {
-		return f, Invalid("type", "type and media_type disagree")
-	}
-	if typ != "" {
-		t, err := ParseAssetType(typ)
-		if err != nil {
-			return f, err
-		}
-		f.Type = t
+	var err error
+	if f.Type, err = ParseAssetTypes(in.Type, in.MediaType); err != nil {
+		return f, err
 	}
 	if in.CreatedBefore != nil {
 		f.CreatedBefore = in.CreatedBefore.UTC()

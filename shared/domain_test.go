@@ -268,3 +268,36 @@ func TestSecurity_ServedAs(t *testing.T) {
 		})
 	}
 }
+
+// A filter's type and media_type name asset types, or what a media_type
+// (a capability or an alias) makes; in different words they may agree.
+func TestParseAssetTypes(t *testing.T) {
+	for _, tt := range []struct {
+		typ, mediaType string
+		want           mediatrail.AssetType
+		wantErr        bool
+	}{
+		{"", "", "", false},
+		{"image", "", mediatrail.AssetImage, false},
+		{"", "audio", mediatrail.AssetAudio, false},
+		{"", "speech", mediatrail.AssetAudio, false},
+		{"", "tts", mediatrail.AssetAudio, false},
+		{"", "transcription", mediatrail.AssetText, false},
+		{"", "stt", mediatrail.AssetText, false},
+		{"", "image_edit", mediatrail.AssetImage, false},
+		{"", "video_from_img", mediatrail.AssetVideo, false},
+		{"audio", "speech", mediatrail.AssetAudio, false},
+		{"text", "transcription", mediatrail.AssetText, false},
+		{"audio", "video", "", true},
+		{"", "music", "", true},
+		{"IMAGE", "", "", true},
+	} {
+		got, err := mediatrail.ParseAssetTypes(tt.typ, tt.mediaType)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseAssetTypes(%q, %q) = %q, %v; want %q (error %v)", tt.typ, tt.mediaType, got, err, tt.want, tt.wantErr)
+		}
+		if err != nil && mediatrail.ErrorCode(err) != mediatrail.EINVALID {
+			t.Errorf("ParseAssetTypes(%q, %q): code %s", tt.typ, tt.mediaType, mediatrail.ErrorCode(err))
+		}
+	}
+}

@@ -38,6 +38,9 @@ type MediaJob struct {
 	CredentialID string `json:"credential_id,omitempty"`
 	// CallbackURL receives the result when the job ends (Notify).
 	CallbackURL string `json:"callback_url,omitempty"`
+	// Callback is what became of the delivery to CallbackURL (nil
+	// without one): each attempt records itself (JobStore.RecordCallback).
+	Callback *CallbackDelivery `json:"callback,omitempty"`
 	// ProviderJobID is the provider's opaque handle (Provider.Status). It
 	// never leaves the service.
 	ProviderJobID string `json:"provider_job_id"`
@@ -101,6 +104,11 @@ type JobStore interface {
 	// or asset exists.
 	FinishJob(ctx context.Context, j *MediaJob, sp *Span, a *Asset, release *IdempotencyRecord) error
 
+	// RecordCallback replaces the callback record of job id, which has
+	// ended, and nothing else: the job's version stays. ENOTFOUND if there
+	// is no such job.
+	RecordCallback(ctx context.Context, workspaceID, id string, d *CallbackDelivery) error
+
 	// ListJobs returns the workspace's jobs matching f, newest first, by a
 	// Query on the workspace's JOB# items (never a Scan). EINVALID for a limit
 	// outside 1..MaxLimit or a malformed or foreign cursor.
@@ -123,7 +131,36 @@ type CallbackSender interface {
 	// EINVALID for a refused URL or address; any other error means the URL
 	// could not be reached and may be tried again.
 	Post(ctx context.Context, rawURL string, header map[string]string, body []byte) (int, error)
+
+	// CheckCallback tells at submission whether Post may send to rawURL
+	// under the policy (where its host resolves now): EINVALID if not.
+	CheckCallback(ctx context.Context, rawURL string) error
 }
+
+// CallbackDelivery is what became of a job's callback, as GET
+// /api/v1/media/jobs/{id} shows it.
+type CallbackDelivery struct {
+	// Status is one of the Callback* states.
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"`
+	// LastError says why the last attempt failed ("" once delivered).
+	LastError     string     `json:"last_error"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+	DeliveredAt   *time.Time `json:"delivered_at"`
+}
+
+// Callback delivery states.
+const (
+	CallbackPending   = "pending"   // the job has not ended, or no attempt was made yet
+	CallbackRetrying  = "retrying"  // an attempt failed; the workflow tries again
+	CallbackDelivered = "delivered" // the URL answered 2xx
+	CallbackFailed    = "failed"    // refused, or no attempt left
+)
+
+// MaxCallbackAttempts is how often Notify runs for one job at most: once
+// and the Retry of the state machine's Notify state (a test keeps them
+// equal). The last failed attempt is recorded as failed.
+const MaxCallbackAttempts = 7
 
 // What a workflow does after a step (JobTask.Next).
 const (
@@ -273,10 +310,12 @@ type JobView struct {
 	Error       *SpanFailure `json:"error,omitempty"`
 	Message     string       `json:"message,omitempty"`
 	CallbackURL string       `json:"callback_url,omitempty"` // without its query
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
-	DeadlineAt  time.Time    `json:"deadline_at"`
-	CompletedAt *time.Time   `json:"completed_at,omitempty"`
+	// Callback is the delivery of the callback, when there is one.
+	Callback    *CallbackDelivery `json:"callback,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	DeadlineAt  time.Time         `json:"deadline_at"`
+	CompletedAt *time.Time        `json:"completed_at,omitempty"`
 	// ProviderCancelled answers a cancel: whether the provider stopped the
 	// job too (Luma cannot).
 	ProviderCancelled *bool `json:"provider_cancelled,omitempty"`
@@ -387,15 +426,20 @@ func (c JobConfig) PollWait(polls int, now, deadline time.Time) int {
 }
 
 // validateCallbackURL accepts an absolute http(s) URL without credentials.
-// Where it points is checked when the result is delivered (public addresses
-// only, as for inputs).
-func validateCallbackURL(raw string) error {
+// Where it points is checked at submission (CallbackSender.CheckCallback)
+// and again when the result is delivered (public addresses only, as for
+// inputs).
+func validateCallbackURL(raw string) error { return validateHookURL("callback_url", raw) }
+
+// validateHookURL is validateCallbackURL for field: every URL the server
+// posts signed callbacks to (callback_url, a budget's alert_webhook_url).
+func validateHookURL(field, raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case len(raw) > MaxCallbackURLBytes:
-		return Invalid("callback_url", "callback_url must be at most %d bytes", MaxCallbackURLBytes)
+		return Invalid(field, "%s must be at most %d bytes", field, MaxCallbackURLBytes)
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil:
-		return Invalid("callback_url", "callback_url must be an http or https URL without credentials")
+		return Invalid(field, "%s must be an http or https URL without credentials", field)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,5 +144,34 @@ func TestWorkflowTimeoutMatchesStateMachine(t *testing.T) {
 	}
 	if mediatrail.MaxJobDeadline >= mediatrail.WorkflowTimeout {
 		t.Errorf("MaxJobDeadline %s must stay under WorkflowTimeout %s", mediatrail.MaxJobDeadline, mediatrail.WorkflowTimeout)
+	}
+}
+
+// MaxCallbackAttempts is one run of Notify and its retries in the state
+// machine, so that the last attempt is the one recorded as failed.
+func TestMaxCallbackAttemptsMatchesStateMachine(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "statemachines", "video-job.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asl struct {
+		States map[string]struct {
+			Retry []struct {
+				ErrorEquals []string
+				MaxAttempts int
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &asl); err != nil {
+		t.Fatal(err)
+	}
+	retries := -1
+	for _, r := range asl.States["Notify"].Retry {
+		if slices.Contains(r.ErrorEquals, "States.ALL") {
+			retries = r.MaxAttempts
+		}
+	}
+	if retries+1 != mediatrail.MaxCallbackAttempts {
+		t.Errorf("Notify runs %d times, MaxCallbackAttempts is %d", retries+1, mediatrail.MaxCallbackAttempts)
 	}
 }

@@ -39,23 +39,7 @@ func TestCancelDecisions(t *testing.T) {
 			Capability: mediatrail.CapabilityVideoGen, Provider: "runway", ProviderJobID: "task-1", SpanID: mediatrail.NewIDAt(now),
 			CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute), DeadlineAt: now.Add(time.Hour)}
 	}
-	// moved plays another step's write of the job before Cancel's.
-	moved := func(jobs *memory.Jobs, times int, change func(*mediatrail.MediaJob)) func(*mediatrail.MediaJob) error {
-		return func(j *mediatrail.MediaJob) error {
-			if times == 0 {
-				return nil
-			}
-			times--
-			cur, err := jobs.FindJob(context.Background(), j.WorkspaceID, j.ID)
-			if err != nil {
-				return err
-			}
-			change(cur)
-			cur.Version++
-			jobs.Set(cur)
-			return nil
-		}
-	}
+	moved := playWrite
 	poll := func(j *mediatrail.MediaJob) { j.Polls++ }
 	complete := func(j *mediatrail.MediaJob) { j.Status = mediatrail.JobCompleted }
 	cancel := func(j *mediatrail.MediaJob) { j.Status = mediatrail.JobCancelled }
@@ -158,19 +142,7 @@ func TestPollDecisions(t *testing.T) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	id := mediatrail.NewIDAt(now)
 	running := mediatrail.Job{State: mediatrail.JobProcessing, Progress: 0.5}
-	bump := func(jobs *memory.Jobs, times int, status mediatrail.JobState) func(*mediatrail.MediaJob) error {
-		return func(j *mediatrail.MediaJob) error {
-			if times == 0 {
-				return nil
-			}
-			times--
-			cur, _ := jobs.FindJob(context.Background(), j.WorkspaceID, j.ID)
-			cur.Status = status
-			cur.Version++
-			jobs.Set(cur)
-			return nil
-		}
-	}
+	bump := endJob
 	for _, tc := range []struct {
 		name     string
 		answers  []mediatrail.Job

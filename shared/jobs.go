@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -53,6 +54,13 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 	if in.CallbackURL != "" && s.Config.CallbackSecret == "" {
 		return nil, Invalid("callback_url", "callbacks are not configured on this server (CALLBACK_SIGNING_SECRET is not set)")
 	}
+	// A URL the policy refuses (a private address) is refused now, not
+	// found out when the job ends.
+	if in.CallbackURL != "" && s.Callbacks != nil {
+		if err := s.Callbacks.CheckCallback(ctx, in.CallbackURL); err != nil {
+			return nil, err
+		}
+	}
 	var claim *IdempotencyRecord
 	var replay *GenerateOutput
 	var err error
@@ -68,6 +76,9 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 		ExecutionID: in.ExecutionID, AgentID: in.AgentID, ParentSpanID: in.ParentSpanID, CallbackURL: in.CallbackURL, SpanID: cmp.Or(in.spanID, NewIDAt(now)),
 		ToolID: in.ToolID, CredentialID: in.credentialID,
 		CreatedAt: now, UpdatedAt: now, DeadlineAt: now.Add(cmp.Or(s.Config.Deadline, DefaultJobDeadline)),
+	}
+	if in.CallbackURL != "" {
+		j.Callback = &CallbackDelivery{Status: CallbackPending}
 	}
 	span := s.Media.newSpan(ws, p.Name(), c, in, j.SpanID, now)
 	j.TraceID = span.TraceID
@@ -245,6 +256,7 @@ func summary(j *MediaJob) *JobView {
 		ID: j.ID, JobID: j.ID, Status: j.Status, MediaType: j.Capability, Provider: j.Provider, Model: j.Model,
 		Prompt: j.Prompt, ExecutionID: j.ExecutionID, AgentID: j.AgentID, TraceID: j.TraceID, Progress: j.Progress,
 		Polls: j.Polls, SpanID: j.SpanID, Cost: j.Cost, Error: j.Error, Message: j.Note, CallbackURL: withoutQuery(j.CallbackURL),
+		Callback:  j.Callback,
 		CreatedAt: j.CreatedAt.UTC(), UpdatedAt: j.UpdatedAt.UTC(), DeadlineAt: j.DeadlineAt.UTC(),
 	}
 	if !j.EndedAt.IsZero() {
@@ -649,7 +661,8 @@ type CallbackBody struct {
 // X-Mediatrail-Signature: sha256=<hex HMAC-SHA256 of the body under the
 // callback secret>. Delivery is at least once; the workflow retries
 // failures (refused addresses and 4xx answers other than 408 and 429 are not
-// retried).
+// retried). Every attempt is recorded on the job (JobStore.RecordCallback):
+// delivered, retrying, or failed when it is not retried or was the last.
 func (s *JobService) Notify(ctx context.Context, t JobTask) (JobTask, error) {
 	j, err := s.load(ctx, t)
 	if err != nil || j == nil {
@@ -659,33 +672,79 @@ func (s *JobService) Notify(ctx context.Context, t JobTask) (JobTask, error) {
 	if j.CallbackURL == "" || j.Active() {
 		return out, nil
 	}
+	if j.Callback != nil && j.Callback.Status == CallbackDelivered {
+		return out, nil // a duplicate run: delivered already
+	}
 	if s.Config.CallbackSecret == "" || s.Callbacks == nil {
-		return t, &StepError{Code: EUNAVAILABLE, Message: "callbacks are not configured on this server (CALLBACK_SIGNING_SECRET is not set)"}
+		return t, s.recordCallback(ctx, j, &StepError{Code: EUNAVAILABLE, Message: "callbacks are not configured on this server (CALLBACK_SIGNING_SECRET is not set)"})
 	}
 	v, err := s.view(ctx, j)
 	if err != nil {
 		return t, err
 	}
+	v.Callback = nil // what the receiver is being told is its own delivery
 	body, err := json.Marshal(CallbackBody{Event: "job." + string(j.Status), Data: v})
 	if err != nil {
 		return t, err
 	}
-	status, err := s.Callbacks.Post(ctx, j.CallbackURL, map[string]string{
-		"Content-Type":          "application/json",
-		CallbackSignatureHeader: SignCallback(s.Config.CallbackSecret, body),
-		"X-Mediatrail-Event":    "job." + string(j.Status),
-		"X-Mediatrail-Job-Id":   j.ID,
-	}, body)
+	status, err := postCallback(ctx, s.Callbacks, s.Config.CallbackSecret, j.CallbackURL, "job."+string(j.Status), body,
+		map[string]string{"X-Mediatrail-Job-Id": j.ID})
+	var failure *StepError
 	switch {
 	case ErrorCode(err) == EINVALID:
-		return t, &StepError{Code: EINVALID, Message: ErrorMessage(err), Err: err}
+		failure = &StepError{Code: EINVALID, Message: ErrorMessage(err), Err: err}
 	case err != nil:
-		return t, &StepError{Code: EUNAVAILABLE, Message: "the callback URL could not be reached", Retryable: true, Err: err}
-	case status >= 200 && status < 300:
-		return out, nil
+		failure = &StepError{Code: EUNAVAILABLE, Message: "the callback URL could not be reached", Retryable: true, Err: err}
+	case status < 200 || status >= 300:
+		retry := status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+		failure = &StepError{Code: EUNPROCESSABLE, Message: fmt.Sprintf("the callback URL answered HTTP %d", status), Retryable: retry}
 	}
-	retry := status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
-	return t, &StepError{Code: EUNPROCESSABLE, Message: fmt.Sprintf("the callback URL answered HTTP %d", status), Retryable: retry}
+	if err := s.recordCallback(ctx, j, failure); err != nil {
+		return t, err
+	}
+	return out, nil
+}
+
+// recordCallback records an attempt to deliver j's callback, which failed
+// unless failure is nil, and returns failure (nil when delivered). A failure
+// of the recording itself is logged only: the delivery matters more than
+// its record.
+func (s *JobService) recordCallback(ctx context.Context, j *MediaJob, failure *StepError) error {
+	now := s.now()
+	d := &CallbackDelivery{Status: CallbackDelivered, LastAttemptAt: &now}
+	if j.Callback != nil {
+		d.Attempts = j.Callback.Attempts
+	}
+	d.Attempts++
+	switch {
+	case failure == nil:
+		d.DeliveredAt = &now
+	case failure.Retryable && d.Attempts < MaxCallbackAttempts:
+		d.Status, d.LastError = CallbackRetrying, failure.Message
+	default:
+		d.Status, d.LastError = CallbackFailed, failure.Message
+	}
+	if err := s.Jobs.RecordCallback(ctx, j.WorkspaceID, j.ID, d); err != nil {
+		s.logger().Error("record callback delivery", "workspace", j.WorkspaceID, "job", j.ID, "err", err)
+	}
+	if failure == nil {
+		return nil
+	}
+	return failure
+}
+
+// postCallback posts the JSON body of event to rawURL through sender, signed
+// under secret (SignCallback) with the event named in X-Mediatrail-Event and
+// extra headers: the one way every signed callback leaves the server (job
+// results, budget alerts).
+func postCallback(ctx context.Context, sender CallbackSender, secret, rawURL, event string, body []byte, extra map[string]string) (int, error) {
+	header := map[string]string{
+		"Content-Type":          "application/json",
+		CallbackSignatureHeader: SignCallback(secret, body),
+		"X-Mediatrail-Event":    event,
+	}
+	maps.Copy(header, extra)
+	return sender.Post(ctx, rawURL, header, body)
 }
 
 // SignCallback is the X-Mediatrail-Signature value of body:

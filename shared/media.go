@@ -146,7 +146,7 @@ type GenerateInput struct {
 
 // GenerateOutput is the answer of a media call.
 type GenerateOutput struct {
-	Status      string         `json:"status"` // completed (processing once videos run as jobs)
+	Status      string         `json:"status"` // completed, or processing for a video job (job_id)
 	JobID       string         `json:"job_id,omitempty"`
 	AssetID     string         `json:"asset_id"`
 	AssetURL    string         `json:"asset_url"` // signed URL of our copy, fresh on every answer
@@ -199,6 +199,9 @@ func (s *MediaService) prices() *PriceTable {
 func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in GenerateInput) (*GenerateOutput, error) {
 	c, err := in.validate(c)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.ownInput(ctx, ws, &in); err != nil {
 		return nil, err
 	}
 	choice, err := s.provider(ctx, ws, c, &in)
@@ -296,6 +299,9 @@ func (s *MediaService) provider(ctx context.Context, ws string, c Capability, in
 	if !slices.Contains(choice.Provider.Capabilities(), c) {
 		return ProviderChoice{}, UnsupportedCapability(choice.Provider.Name(), c)
 	}
+	if err := checkConfig(choice.Provider, c, in.Config); err != nil {
+		return ProviderChoice{}, err
+	}
 	in.Provider = choice.Provider.Name()
 	return choice, nil
 }
@@ -385,8 +391,8 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	case in.InputAssetID != "" && !ValidID(in.InputAssetID):
 		return "", Invalid("input_asset_id", "input_asset_id must be a 27-character KSUID")
 	case in.InputURL != "":
-		if u, err := url.Parse(in.InputURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", Invalid("input_url", "input_url must be an http or https URL")
+		if err := validateInputURL(in.InputURL); err != nil {
+			return "", err
 		}
 	}
 	// TTS speaks its prompt, or the text of its input (a script an agent wrote).
@@ -783,7 +789,7 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 	md := scrubbed(res.Metadata)
 	md["provider"], md["media_type"] = m.provider.Name(), string(m.capability)
 	for k, v := range map[string]string{"prompt": req.Prompt, "model": m.span.Model, "provider_request_id": res.RequestID,
-		"tool_id": m.span.ToolID, "credential_id": m.span.CredentialID} {
+		"tool_id": m.span.ToolID, "credential_id": m.span.CredentialID, "input_asset_id": m.in.InputAssetID} {
 		if v != "" {
 			md[k] = v
 		}

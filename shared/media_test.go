@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,59 @@ func TestSpanJSONCarriesSDKNames(t *testing.T) {
 	}
 	if attrs, ok := m["attributes"].(map[string]any); !ok || attrs == nil {
 		t.Errorf("attributes = %v, want {}", m["attributes"])
+	}
+}
+
+// keyedStub is stubProvider naming the config keys it takes
+// (mediatrail.ConfigKeyed).
+type keyedStub struct{ stubProvider }
+
+func (p keyedStub) ConfigKeys(c mediatrail.Capability) []string {
+	if c == mediatrail.CapabilityTTS {
+		return []string{"voice", "speed"}
+	}
+	return nil
+}
+
+func (p keyedStub) Get(name string) (mediatrail.Provider, error) {
+	if _, err := p.stubProvider.Get(name); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Config keys a provider does not take, and malformed asset input URLs, are
+// refused before anything is called; the answer lists the allowed keys.
+func TestGenerateRefusesUnknownConfigAndAssetURLs(t *testing.T) {
+	svc := &mediatrail.MediaService{Providers: keyedStub{}}
+	for _, tc := range []struct {
+		name    string
+		route   mediatrail.Capability
+		in      mediatrail.GenerateInput
+		field   string
+		allowed []string
+	}{
+		{"a typo", mediatrail.CapabilityTTS, mediatrail.GenerateInput{Provider: "stub", Prompt: "hi", Config: map[string]any{"voise": "x", "speed": 1}},
+			"config.voise", []string{"speed", "voice"}},
+		{"a key of another capability", mediatrail.CapabilityImageGen, mediatrail.GenerateInput{Provider: "stub", Prompt: "a fox", Config: map[string]any{"voice": "x"}},
+			"config.voice", []string{}},
+		{"the generic route with an alias", "", mediatrail.GenerateInput{Provider: "stub", MediaType: "speech", Prompt: "hi", Config: map[string]any{"size": "1x1"}},
+			"config.size", []string{"speed", "voice"}},
+		{"asset URL without an id", mediatrail.CapabilitySTT, mediatrail.GenerateInput{Provider: "stub", InputURL: "asset://nope"}, "input_url", nil},
+		{"asset URL with a path", mediatrail.CapabilitySTT, mediatrail.GenerateInput{Provider: "stub", InputURL: "asset://" + mediatrail.NewID() + "/x"}, "input_url", nil},
+		{"asset URL with a query", mediatrail.CapabilitySTT, mediatrail.GenerateInput{Provider: "stub", InputURL: "asset://" + mediatrail.NewID() + "?a=1"}, "input_url", nil},
+	} {
+		_, err := svc.Generate(context.Background(), "ws", tc.route, tc.in)
+		var e *mediatrail.Error
+		if !errors.As(err, &e) || e.Code != mediatrail.EINVALID || e.Details["field"] != tc.field {
+			t.Errorf("%s: error %v, want %s on field %s", tc.name, err, mediatrail.EINVALID, tc.field)
+			continue
+		}
+		if tc.allowed == nil {
+			continue
+		}
+		if got, _ := e.Details["allowed"].([]string); !slices.Equal(got, tc.allowed) {
+			t.Errorf("%s: allowed %v, want %v (%s)", tc.name, e.Details["allowed"], tc.allowed, e.Message)
+		}
 	}
 }

@@ -2,6 +2,9 @@ package mediatrail_test
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
@@ -69,5 +72,40 @@ func TestEstimate(t *testing.T) {
 		if math.Abs(got.Amount-tc.amount) > 1e-12 || got.Unit != tc.unit || got.Priced != tc.priced || got.Source != tc.source || got.Currency != "USD" {
 			t.Errorf("%s: got %+v, want amount %v unit %q source %q priced %v", tc.name, got, tc.amount, tc.unit, tc.source, tc.priced)
 		}
+	}
+}
+
+// Every model the README names has a price row: a call to it is never
+// unpriced (counted at 0). Each name must still be in the README, so the
+// list follows it.
+func TestModelsNamedInREADMEArePriced(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ provider, named, model string }{
+		{"runway", "gen4.5", "gen4.5"},
+		{"runway", "veo3.1", "veo3.1"},
+		{"runway", "gen4_turbo", "gen4_turbo"},
+		{"replicate", "minimax/video-01", "minimax/video-01"},
+		{"fal", "fal-ai/kling-video/", "fal-ai/kling-video/v2.1/standard/text-to-video"},
+		{"fal", "fal-ai/kling-video/", "fal-ai/kling-video/v2.1/master/image-to-video"},
+		{"fal", "fal-ai/pika/v2.2/", "fal-ai/pika/v2.2/text-to-video"},
+		{"luma", "ray-2", "ray-2"},
+	} {
+		t.Run(c.provider+"/"+c.model, func(t *testing.T) {
+			if !strings.Contains(string(readme), c.named) {
+				t.Fatalf("README no longer names %s: update this list", c.named)
+			}
+			cost := mediatrail.DefaultPrices().Estimate(mediatrail.Billable{Provider: c.provider, Model: c.model, Seconds: 5, Images: 1})
+			if !cost.Priced || cost.Amount <= 0 {
+				t.Errorf("%s %s: %+v, want a price", c.provider, c.model, cost)
+			}
+		})
+	}
+	// A specific prefix wins over the general one listed after it.
+	master := mediatrail.DefaultPrices().Estimate(mediatrail.Billable{Provider: "fal", Model: "fal-ai/kling-video/v2.1/master/image-to-video", Seconds: 5})
+	if master.UnitPrice != 0.28 {
+		t.Errorf("kling master unit price %v, want 0.28", master.UnitPrice)
 	}
 }

@@ -23,8 +23,8 @@ type ProvenanceStore interface {
 	FindAssetsBySHA256(ctx context.Context, workspaceID, sha string) ([]*Asset, error)
 	// FindAsset returns an asset in any status. ENOTFOUND if there is none.
 	FindAsset(ctx context.Context, workspaceID, id string) (*Asset, error)
-	// FindSpan returns a span. ENOTFOUND if there is none.
-	FindSpan(ctx context.Context, workspaceID, id string) (*Span, error)
+	// GetSpan returns a span. ENOTFOUND if there is none.
+	GetSpan(ctx context.Context, workspaceID, id string) (*Span, error)
 }
 
 // ProvenanceQuery is what POST /api/v1/provenance asks about: a file's bytes,
@@ -180,7 +180,7 @@ func (s *ProvenanceService) byID(ctx context.Context, ws, id, spanID, by string,
 		return nil, err
 	}
 	if spanID != "" {
-		sp, err := s.Store.FindSpan(ctx, ws, spanID)
+		sp, err := s.Store.GetSpan(ctx, ws, spanID)
 		switch {
 		case err == nil && sp.AssetID == id:
 			return &Provenance{MatchedBy: by, AssetID: id, Deleted: true, Span: sp, WorkspaceID: ws,
@@ -201,7 +201,7 @@ func (s *ProvenanceService) answer(ctx context.Context, a *Asset, by string) (*P
 		p.Asset, p.Deleted = nil, true
 	}
 	if a.SpanID != "" {
-		sp, err := s.Store.FindSpan(ctx, a.WorkspaceID, a.SpanID)
+		sp, err := s.Store.GetSpan(ctx, a.WorkspaceID, a.SpanID)
 		switch {
 		case err == nil:
 			p.Span = sp

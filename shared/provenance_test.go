@@ -45,7 +45,7 @@ func (s *provenanceStore) FindAsset(_ context.Context, ws, id string) (*mediatra
 	return nil, mediatrail.NotFound("id", "asset not found")
 }
 
-func (s *provenanceStore) FindSpan(_ context.Context, ws, id string) (*mediatrail.Span, error) {
+func (s *provenanceStore) GetSpan(_ context.Context, ws, id string) (*mediatrail.Span, error) {
 	if sp := s.spans[id]; sp != nil && ws == s.ws {
 		return sp, nil
 	}

@@ -29,11 +29,24 @@ var Capabilities = []Capability{
 	CapabilityVideoGen, CapabilityVideoFromImage,
 }
 
-// ParseCapability returns the capability named s. It accepts the SDK's alias
-// video_from_img for video_from_image; anything else unknown is EINVALID.
+// CapabilityAliases are the other names media_type takes, each standing for
+// one capability: the SDK's video_from_img, and the broad words of the SDK's
+// README (api.md, "Round 2"). They are accepted wherever a media_type is
+// read, in requests and in filters; answers always carry the capability.
+var CapabilityAliases = map[string]Capability{
+	"video_from_img": CapabilityVideoFromImage,
+	"image":          CapabilityImageGen,
+	"video":          CapabilityVideoGen,
+	"audio":          CapabilityTTS,
+	"speech":         CapabilityTTS,
+	"transcription":  CapabilitySTT,
+}
+
+// ParseCapability returns the capability named s, or the one an alias
+// (CapabilityAliases) stands for; anything else is EINVALID.
 func ParseCapability(s string) (Capability, error) {
-	if s == "video_from_img" {
-		return CapabilityVideoFromImage, nil
+	if c, ok := CapabilityAliases[s]; ok {
+		return c, nil
 	}
 	for _, c := range Capabilities {
 		if string(c) == s {
@@ -44,7 +57,8 @@ func ParseCapability(s string) (Capability, error) {
 }
 
 func invalidCapability() *Error {
-	return Invalid("media_type", "media_type must be one of tts, stt, image_gen, image_edit, video_gen, video_from_image")
+	return Invalid("media_type", "media_type must be one of tts, stt, image_gen, image_edit, video_gen, video_from_image "+
+		"(or the aliases image, video, audio, speech, transcription, video_from_img)")
 }
 
 // Async reports whether the capability runs as a provider job (Provider.Submit)

@@ -3,8 +3,13 @@ package mediatrail
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // SpanKind groups spans by the media they make: stt and tts are speech.
@@ -50,6 +55,42 @@ const (
 	SpanCancelled SpanStatus = "cancelled"
 )
 
+// SpanLevels are the SDK's span levels. A media span's level follows from its
+// status, one to one: completed is info, cancelled warning, error error. So a
+// level filter is a status filter.
+var spanLevels = map[string]SpanStatus{"info": SpanCompleted, "warning": SpanCancelled, "error": SpanError}
+
+// SpanStatuses lists every status, in a stable order.
+var SpanStatuses = []SpanStatus{SpanCompleted, SpanError, SpanCancelled}
+
+// Level is the SDK level of a span of status s.
+func (s SpanStatus) Level() string {
+	for l, st := range spanLevels {
+		if st == s {
+			return l
+		}
+	}
+	return ""
+}
+
+// ParseSpanStatus returns the status named s, or EINVALID.
+func ParseSpanStatus(s string) (SpanStatus, error) {
+	for _, st := range SpanStatuses {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	return "", Invalid("status", "status must be one of completed, error, cancelled")
+}
+
+// ParseSpanLevel returns the status a level stands for, or EINVALID.
+func ParseSpanLevel(s string) (SpanStatus, error) {
+	if st, ok := spanLevels[s]; ok {
+		return st, nil
+	}
+	return "", Invalid("level", "level must be one of info, warning, error")
+}
+
 // SpanFailure is the error a failed call answered: the client-facing code and
 // message, never internals.
 type SpanFailure struct {
@@ -82,15 +123,18 @@ type Span struct {
 	TraceID     string `json:"trace_id"`
 	// ParentID is the caller's span this one runs under, when the caller
 	// said (GenerateInput.ParentSpanID).
-	ParentID    string     `json:"parent_id,omitempty"`
-	ExecutionID string     `json:"execution_id"`
-	AgentID     string     `json:"agent_id"`
-	Name        string     `json:"name"` // "media.tts", "media.image_gen", ...
-	Kind        SpanKind   `json:"kind"`
-	MediaType   Capability `json:"media_type"`
-	Provider    string     `json:"provider"`
-	Model       string     `json:"model"`
-	Prompt      string     `json:"prompt"`
+	ParentID    string `json:"parent_id,omitempty"`
+	ExecutionID string `json:"execution_id"`
+	AgentID     string `json:"agent_id"`
+	// SessionID is the caller's conversation (the SDK's chat session) the
+	// call belongs to, when the caller said (GenerateInput.SessionID).
+	SessionID string     `json:"session_id,omitempty"`
+	Name      string     `json:"name"` // "media.tts", "media.image_gen", ...
+	Kind      SpanKind   `json:"kind"`
+	MediaType Capability `json:"media_type"`
+	Provider  string     `json:"provider"`
+	Model     string     `json:"model"`
+	Prompt    string     `json:"prompt"`
 	// Input names what the call worked on: the input asset, or the caller's
 	// input URL without its query string (which may hold credentials).
 	InputAssetID string `json:"input_asset_id,omitempty"`
@@ -144,7 +188,8 @@ func (s *Span) Truncated() *Span {
 
 // MarshalJSON writes times in RFC 3339 UTC, never a null attributes object, and
 // the PromptRails SDK's names besides ours: cost (the amount), model_name,
-// error_type and error_message, created_at (= started_at).
+// level (from status), error_type and error_message, created_at (= started_at),
+// and unpriced (a completed call the price table had no price for).
 func (s Span) MarshalJSON() ([]byte, error) {
 	type plain Span
 	p := plain(s)
@@ -156,22 +201,34 @@ func (s Span) MarshalJSON() ([]byte, error) {
 		plain
 		Cost         float64   `json:"cost"`
 		ModelName    string    `json:"model_name"`
+		Level        string    `json:"level"`
+		Unpriced     bool      `json:"unpriced"`
 		ErrorType    string    `json:"error_type,omitempty"`
 		ErrorMessage string    `json:"error_message,omitempty"`
 		CreatedAt    time.Time `json:"created_at"`
-	}{plain: p, Cost: s.Cost.Amount, ModelName: s.Model, CreatedAt: p.StartedAt}
+	}{plain: p, Cost: s.Cost.Amount, ModelName: s.Model, Level: s.Status.Level(), Unpriced: s.Unpriced(), CreatedAt: p.StartedAt}
 	if s.Error != nil {
 		sdk.ErrorType, sdk.ErrorMessage = s.Error.Code, s.Error.Message
 	}
 	return json.Marshal(sdk)
 }
 
-// SpanFilter selects spans of one workspace. Zero fields do not filter.
+// SpanFilter selects spans of one workspace: every non-zero field must
+// match. Every field is served by a key or an index (see the stores).
 type SpanFilter struct {
 	ExecutionID string
 	TraceID     string
 	Kind        SpanKind
 	From, To    time.Time // inclusive bounds on StartedAt
+	Status      SpanStatus
+	// Level is the SDK's name for a status (ParseSpanLevel); List and
+	// Summary turn it into Status, EINVALID when both are given and differ.
+	Level     string
+	Provider  string
+	MediaType Capability
+	Model     string // the SDK's model_name
+	AgentID   string
+	SessionID string
 
 	// Paging (listings only): Cursor (from a previous page) or Page (1-based).
 	Limit  int
@@ -188,19 +245,27 @@ type SpanPage struct {
 	NextCursor string
 }
 
-// SpanTotals add up a set of spans.
+// SpanTotals add up a set of spans. Unpriced counts the completed calls the
+// price table had no price for (their cost is 0, not known).
 type SpanTotals struct {
 	Count                int     `json:"count"`
 	Errors               int     `json:"errors"`
+	Unpriced             int     `json:"unpriced"`
 	Cost                 float64 `json:"cost"`
 	DurationMs           int64   `json:"duration_ms"`
 	MediaDurationSeconds float64 `json:"media_duration_seconds"`
 }
 
+// Unpriced reports whether s is a completed call without a price.
+func (s *Span) Unpriced() bool { return s.Status == SpanCompleted && !s.Cost.Priced }
+
 func (t *SpanTotals) add(s *Span) {
 	t.Count++
 	if s.Status == SpanError {
 		t.Errors++
+	}
+	if s.Unpriced() {
+		t.Unpriced++
 	}
 	t.Cost += s.Cost.Amount
 	t.DurationMs += s.DurationMs
@@ -211,25 +276,32 @@ func (t *SpanTotals) add(s *Span) {
 func (t *SpanTotals) Merge(o SpanTotals) {
 	t.Count += o.Count
 	t.Errors += o.Errors
+	t.Unpriced += o.Unpriced
 	t.Cost += o.Cost
 	t.DurationMs += o.DurationMs
 	t.MediaDurationSeconds += o.MediaDurationSeconds
 }
 
-// SpanUsage is the totals of the spans of one provider, media type (with its
-// kind) and model within a UsageScope: a counter that the store changes in the
-// same transaction that writes each span, so that summaries never read spans.
+// SpanUsage is the totals of the spans of one combination of provider, media
+// type (with its kind), model, status and session within a UsageScope: a
+// counter that the store changes in the same transaction that writes each
+// span, so that summaries never read spans. Keeping status and session in the
+// combination lets counters answer those filters and count distinct sessions
+// (and models) exactly: a summary reads one counter per combination in use,
+// never one per span.
 type SpanUsage struct {
 	Provider  string
 	MediaType Capability
 	Kind      SpanKind
 	Model     string
+	Status    SpanStatus
+	SessionID string
 	SpanTotals
 }
 
 // UsageOf is what span s adds to the counters of its scopes.
 func UsageOf(s *Span) SpanUsage {
-	u := SpanUsage{Provider: s.Provider, MediaType: s.MediaType, Kind: s.Kind, Model: s.Model}
+	u := SpanUsage{Provider: s.Provider, MediaType: s.MediaType, Kind: s.Kind, Model: s.Model, Status: s.Status, SessionID: s.SessionID}
 	u.add(s)
 	return u
 }
@@ -262,35 +334,25 @@ func roundTo(v float64, digits int) float64 {
 }
 
 // SpanSummary is the totals of the spans matching a filter, overall, by
-// provider and by media type.
+// provider and by media type, with the distinct models and sessions seen.
 type SpanSummary struct {
 	SpanTotals
 	Currency    string                `json:"currency"`
 	ByProvider  map[string]SpanTotals `json:"by_provider"`
 	ByMediaType map[string]SpanTotals `json:"by_media_type"`
+	Alerts      []BudgetAlert         `json:"alerts"` // TraceService.budgetAlerts
 	models      map[string]bool
+	sessions    map[string]bool
 }
 
 // NewSpanSummary returns an empty summary in currency.
 func NewSpanSummary(currency string) *SpanSummary {
-	return &SpanSummary{Currency: currency, ByProvider: map[string]SpanTotals{}, ByMediaType: map[string]SpanTotals{}, models: map[string]bool{}}
+	return &SpanSummary{Currency: currency, ByProvider: map[string]SpanTotals{}, ByMediaType: map[string]SpanTotals{},
+		models: map[string]bool{}, sessions: map[string]bool{}}
 }
 
 // Add counts s in the summary.
-func (m *SpanSummary) Add(s *Span) {
-	m.SpanTotals.add(s)
-	for _, g := range []struct {
-		group map[string]SpanTotals
-		key   string
-	}{{m.ByProvider, s.Provider}, {m.ByMediaType, string(s.MediaType)}} {
-		t := g.group[g.key]
-		t.add(s)
-		g.group[g.key] = t
-	}
-	if s.Model != "" {
-		m.models[s.Provider+"/"+s.Model] = true
-	}
-}
+func (m *SpanSummary) Add(s *Span) { m.AddUsage(UsageOf(s)) }
 
 // AddUsage counts the spans of a counter in the summary.
 func (m *SpanSummary) AddUsage(u SpanUsage) {
@@ -306,6 +368,9 @@ func (m *SpanSummary) AddUsage(u SpanUsage) {
 	if u.Model != "" {
 		m.models[u.Provider+"/"+u.Model] = true
 	}
+	if u.SessionID != "" {
+		m.sessions[u.SessionID] = true
+	}
 }
 
 func roundedTotals(group map[string]SpanTotals) map[string]SpanTotals {
@@ -318,7 +383,8 @@ func roundedTotals(group map[string]SpanTotals) map[string]SpanTotals {
 }
 
 // MarshalJSON rounds the sums and adds the SDK's names (total_traces, total_cost,
-// error_count, avg_duration_ms, unique_models, total_tokens).
+// error_count, avg_duration_ms, unique_models, unique_sessions, total_tokens:
+// media calls report no tokens, so 0) and unpriced_count.
 func (m SpanSummary) MarshalJSON() ([]byte, error) {
 	m.SpanTotals.round()
 	m.ByProvider, m.ByMediaType = roundedTotals(m.ByProvider), roundedTotals(m.ByMediaType)
@@ -329,25 +395,39 @@ func (m SpanSummary) MarshalJSON() ([]byte, error) {
 	type plain SpanSummary
 	return json.Marshal(struct {
 		plain
-		TotalTraces   int     `json:"total_traces"`
-		TotalCost     float64 `json:"total_cost"`
-		ErrorCount    int     `json:"error_count"`
-		AvgDurationMs float64 `json:"avg_duration_ms"`
-		UniqueModels  int     `json:"unique_models"`
-		TotalTokens   int     `json:"total_tokens"`
-	}{plain(m), m.Count, m.Cost, m.Errors, avg, len(m.models), 0})
+		TotalTraces    int     `json:"total_traces"`
+		TotalCost      float64 `json:"total_cost"`
+		ErrorCount     int     `json:"error_count"`
+		AvgDurationMs  float64 `json:"avg_duration_ms"`
+		UniqueModels   int     `json:"unique_models"`
+		UniqueSessions int     `json:"unique_sessions"`
+		UnpricedCount  int     `json:"unpriced_count"`
+		TotalTokens    int     `json:"total_tokens"`
+	}{plain(m), m.Count, m.Cost, m.Errors, avg, len(m.models), len(m.sessions), m.Unpriced, 0})
 }
 
-// TraceService holds the trace use cases: listing and summing the spans of the
-// caller's workspace.
+// TraceService holds the trace use cases: listing, reading and summing the
+// spans of the caller's workspace.
 type TraceService struct {
 	Spans    SpanStore
 	Currency string // of the summary; the price table's currency
+	// Alerts are the budget alerts a summary shows; nil shows none.
+	Alerts BudgetAlertLister
 }
+
+// MaxTraceSpans bounds the spans Trace returns: the newest ones of a larger
+// trace; all are listed with ?trace_id= on the paged list.
+const MaxTraceSpans = 1000
+
+// MaxSummaryWalk bounds the spans a summary reads where no counter answers (a
+// trace, an agent, an execution within dates, the partial days of a date
+// range): beyond it the summary is EINVALID, asking for a narrower filter,
+// rather than a request that reads without end.
+const MaxSummaryWalk = 50_000
 
 // List returns a page of the workspace's spans, newest first.
 func (s *TraceService) List(ctx context.Context, workspaceID string, f SpanFilter) (*SpanPage, error) {
-	if err := f.validate(); err != nil {
+	if err := f.normalize(); err != nil {
 		return nil, err
 	}
 	if f.Limit == 0 {
@@ -359,12 +439,44 @@ func (s *TraceService) List(ctx context.Context, workspaceID string, f SpanFilte
 	return s.Spans.ListSpans(ctx, workspaceID, f)
 }
 
+// Span returns the span id of the workspace; ENOTFOUND if there is none (in
+// this workspace).
+func (s *TraceService) Span(ctx context.Context, workspaceID, id string) (*Span, error) {
+	if !ValidID(id) {
+		return nil, Errorf(ENOTFOUND, "span not found")
+	}
+	return s.Spans.GetSpan(ctx, workspaceID, id)
+}
+
+// Trace returns the spans of trace traceID, oldest first: the newest
+// MaxTraceSpans of a larger trace. ENOTFOUND if the workspace has none.
+func (s *TraceService) Trace(ctx context.Context, workspaceID, traceID string) ([]*Span, error) {
+	if !ValidRef(traceID) {
+		return nil, Errorf(ENOTFOUND, "trace not found")
+	}
+	var spans []*Span
+	enough := errors.New("enough spans")
+	err := s.Spans.EachSpan(ctx, workspaceID, SpanFilter{TraceID: traceID}, func(sp *Span) error {
+		if spans = append(spans, sp); len(spans) == MaxTraceSpans {
+			return enough
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, enough) {
+		return nil, err
+	}
+	if len(spans) == 0 {
+		return nil, Errorf(ENOTFOUND, "trace not found")
+	}
+	slices.Reverse(spans) // EachSpan walks newest first
+	return spans, nil
+}
+
 // Summary adds up the spans matching f (paging fields are ignored) from the
 // usage counters (see summaryPlan), reading spans only where no counter
-// answers: a trace, an execution within dates, and the part of a date range
-// that does not cover whole UTC days.
+// answers, at most MaxSummaryWalk of them.
 func (s *TraceService) Summary(ctx context.Context, workspaceID string, f SpanFilter) (*SpanSummary, error) {
-	if err := f.validate(); err != nil {
+	if err := f.normalize(); err != nil {
 		return nil, err
 	}
 	sum := NewSpanSummary(s.Currency)
@@ -375,13 +487,17 @@ func (s *TraceService) Summary(ctx context.Context, workspaceID string, f SpanFi
 			return nil, err
 		}
 		for _, u := range usage {
-			if f.Kind == "" || u.Kind == f.Kind {
+			if f.matchesUsage(u) {
 				sum.AddUsage(u)
 			}
 		}
 	}
+	walked := 0
 	for _, w := range walks {
 		err := s.Spans.EachSpan(ctx, workspaceID, w, func(sp *Span) error {
+			if walked++; walked > MaxSummaryWalk {
+				return Invalid("date_from", "more than %d spans match without a counter to sum them; narrow the filter with date_from and date_to", MaxSummaryWalk)
+			}
 			sum.Add(sp)
 			return nil
 		})
@@ -389,20 +505,41 @@ func (s *TraceService) Summary(ctx context.Context, workspaceID string, f SpanFi
 			return nil, err
 		}
 	}
+	alerts, err := s.budgetAlerts(ctx, workspaceID, f)
+	if err != nil {
+		return nil, err
+	}
+	sum.Alerts = alerts
 	return sum, nil
+}
+
+// matchesUsage reports whether the spans of counter u match f's filters on
+// the combination a counter is kept for (the scope answers the rest).
+func (f SpanFilter) matchesUsage(u SpanUsage) bool {
+	for _, c := range []struct{ want, got string }{
+		{string(f.Kind), string(u.Kind)}, {f.Provider, u.Provider}, {string(f.MediaType), string(u.MediaType)},
+		{f.Model, u.Model}, {string(f.Status), string(u.Status)}, {f.SessionID, u.SessionID},
+	} {
+		if c.want != "" && c.want != c.got {
+			return false
+		}
+	}
+	return true
 }
 
 // summaryPlan splits a summary of f into the counters to read (nil: none) and
 // the span filters to walk. Counters exist per provider × media type × model
-// for the workspace, each execution and each UTC day, so they answer no
-// filter, kind, execution (with kind), and dates (with kind) for the whole
-// days inside them; the hours before the first whole day and after the last
-// are walked, at most a day of spans each. A trace, or an execution within
-// dates, has no counter: their spans are walked (one index partition: the
-// trace's or the execution's spans, never the workspace's).
+// × status × session for the workspace, each execution and each UTC day, so
+// they answer kind, provider, media type, model and status (level) alone or
+// together, with an execution or with dates for the whole days inside them
+// (and count distinct sessions); the hours before the first whole day and
+// after the last are walked, at most a day of spans each. A trace, an agent
+// or a session, or an execution within dates, is walked instead: one index
+// partition holds its spans (never the workspace's), fewer than the counters
+// of every session would be, with the other filters as a FilterExpression.
 func summaryPlan(f SpanFilter) (*UsageScope, []SpanFilter) {
 	switch {
-	case f.TraceID != "" || (f.ExecutionID != "" && (!f.From.IsZero() || !f.To.IsZero())):
+	case f.TraceID != "" || f.AgentID != "" || f.SessionID != "" || (f.ExecutionID != "" && (!f.From.IsZero() || !f.To.IsZero())):
 		return nil, []SpanFilter{f}
 	case f.ExecutionID != "":
 		return &UsageScope{ExecutionID: f.ExecutionID}, nil
@@ -440,8 +577,15 @@ func summaryPlan(f SpanFilter) (*UsageScope, []SpanFilter) {
 	return scope, walks
 }
 
-func (f SpanFilter) validate() error {
-	for _, ref := range []struct{ name, v string }{{"execution_id", f.ExecutionID}, {"trace_id", f.TraceID}} {
+// maxModelBytes bounds a model_name filter (models are free text).
+const maxModelBytes = 256
+
+// normalize validates f and turns Level into Status.
+func (f *SpanFilter) normalize() error {
+	for _, ref := range []struct{ name, v string }{
+		{"execution_id", f.ExecutionID}, {"trace_id", f.TraceID}, {"agent_id", f.AgentID},
+		{"session_id", f.SessionID}, {"provider", f.Provider},
+	} {
 		if err := validateRefField(ref.name, ref.v, false); err != nil {
 			return err
 		}
@@ -450,6 +594,31 @@ func (f SpanFilter) validate() error {
 		if _, err := ParseSpanKind(string(f.Kind)); err != nil {
 			return err
 		}
+	}
+	if f.MediaType != "" {
+		c, err := ParseCapability(string(f.MediaType))
+		if err != nil {
+			return Invalid("media_type", "media_type must be one of tts, stt, image_gen, image_edit, video_gen, video_from_image")
+		}
+		f.MediaType = c
+	}
+	if f.Status != "" {
+		if _, err := ParseSpanStatus(string(f.Status)); err != nil {
+			return err
+		}
+	}
+	if f.Level != "" {
+		st, err := ParseSpanLevel(f.Level)
+		if err != nil {
+			return err
+		}
+		if f.Status != "" && f.Status != st {
+			return Invalid("level", "level %s is status %s, which contradicts status %s", f.Level, st, f.Status)
+		}
+		f.Status, f.Level = st, ""
+	}
+	if len(f.Model) > maxModelBytes || !utf8.ValidString(f.Model) || strings.ContainsFunc(f.Model, unicode.IsControl) {
+		return Invalid("model_name", "model_name must be at most %d bytes of text", maxModelBytes)
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		return Invalid("date_to", "date_to must not be earlier than date_from")

@@ -158,6 +158,9 @@ type SpanStore interface {
 	// for a malformed or foreign cursor.
 	ListSpans(ctx context.Context, workspaceID string, f SpanFilter) (*SpanPage, error)
 
+	// GetSpan returns span id of the workspace; ENOTFOUND if it has none.
+	GetSpan(ctx context.Context, workspaceID, id string) (*Span, error)
+
 	// EachSpan calls visit for every span matching f (paging fields ignored),
 	// newest first, until visit returns an error, which EachSpan returns.
 	EachSpan(ctx context.Context, workspaceID string, f SpanFilter, visit func(*Span) error) error

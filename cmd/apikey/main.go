@@ -28,9 +28,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 )
 
 // keyStore is what the commands need of the table.

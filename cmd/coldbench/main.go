@@ -33,7 +33,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mediatrail/mediatrail/shared/localstack"
+	"github.com/mediatrail/mediatrail/internal/localstack"
 )
 
 // baseline names the hello-world bootstrap among the functions.

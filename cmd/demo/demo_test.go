@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/probe"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )

@@ -26,8 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 )
 
 // fixtureAPIKey opens workspace demo in the stack the demo starts itself.

@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/mediatrail/mediatrail/cmd/load/internal/noop"
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 )
 
 // target is the stack the load drives, with its two fresh workspaces.

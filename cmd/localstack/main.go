@@ -40,9 +40,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/providers"
 )
 
@@ -145,8 +145,13 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	storage, err := localstack.ExternalStorage(os.Getenv)
+	if err != nil {
+		return err
+	}
 	s, err := localstack.Start(ctx, localstack.Options{
 		Root: r, DataDir: data, Runtime: runtime, GatewayAddr: fmt.Sprintf("127.0.0.1:%d", port), S3Port: s3Port,
+		Storage: storage, Parameters: storageParameters(os.Getenv),
 		APIKeys: keys, Env: passthroughEnv(),
 		// The stack's own records (each invocation, ...) repeat what the
 		// request view shows; VERBOSE=1 shows them.
@@ -185,6 +190,12 @@ func run(ctx context.Context, args []string) error {
 	fmt.Printf("  console:    %s/console   (sign in with an API key below)\n", s.URL)
 	fmt.Printf("  AWS APIs:   AWS_ENDPOINT_URL_LAMBDA=%s AWS_ENDPOINT_URL_SFN=%s\n", s.EndpointURL, s.EndpointURL)
 	fmt.Printf("  DynamoDB:   %s   S3: %s   (emulator log: .data/emulators.log)\n", s.Config.DynamoDBURL, s.Config.S3URL)
+	if storage != nil {
+		fmt.Printf("  storage:    external, bucket %s (STORAGE_ENDPOINT; no S3 events reach the stack: make reconcile repairs)\n", s.Bucket)
+	}
+	if p := storageParameters(os.Getenv)["StoragePublicUrl"]; p != "" {
+		fmt.Printf("  signed URLs: %s   (STORAGE_PUBLIC_URL)\n", p)
+	}
 	fmt.Printf("  also:       %d state machines, %d S3 notifications\n", len(s.Deployment.StateMachines), len(s.Deployment.S3Events))
 	if demoKey != "" {
 		fmt.Printf("  demo key:   %s   (workspace demo; set API_KEYS=key=workspace,... to use your own)\n", demoKey)
@@ -449,8 +460,14 @@ func startFresh(ctx context.Context, r string) (*localstack.Stack, error) {
 		logf.Close()
 		return nil, err
 	}
+	storage, err := localstack.ExternalStorage(os.Getenv)
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
 	s, err := localstack.Start(ctx, localstack.Options{
 		Root: r, DataDir: data, Runtime: localstack.RuntimeRIE, S3Port: s3Port, APIKeys: map[string]string{fixtureAPIKey: fixtureWorkspace}, Env: passthroughEnv(),
+		Storage: storage, Parameters: storageParameters(os.Getenv),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		FunctionLog: newRequestView(os.Stderr, os.Getenv), EmulatorLog: logf,
 	})
@@ -542,6 +559,17 @@ func passthroughEnv() map[string]string {
 		}
 	}
 	return env
+}
+
+// storageParameters are the template parameters the shell sets for storage:
+// STORAGE_PUBLIC_URL, the origin written into signed URLs (StoragePublicUrl),
+// for the local versitygw or an external service alike.
+func storageParameters(getenv func(string) string) map[string]string {
+	p := map[string]string{}
+	if v := strings.TrimSpace(getenv("STORAGE_PUBLIC_URL")); v != "" {
+		p["StoragePublicUrl"] = v
+	}
+	return p
 }
 
 // execCmd runs args with the emulators' endpoints in its environment and

@@ -35,9 +35,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/providers/local"
 )
 

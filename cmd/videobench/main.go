@@ -15,13 +15,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,10 +44,18 @@ import (
 
 func main() {
 	sizes := flag.String("mib", "64,1024", "video sizes to store, in MiB, comma-separated")
+	memprofile := flag.String("memprofile", "", "write the allocations of the runs (pprof) to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *sizes); err != nil {
+	if *memprofile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
+	err := run(ctx, *sizes)
+	if err == nil && *memprofile != "" {
+		err = writeProfile(*memprofile)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "videobench:", err)
 		os.Exit(1)
 	}
@@ -126,16 +135,14 @@ func run(ctx context.Context, sizes string) error {
 				return err
 			}
 		}
-		runtime.GC()
-		debug.FreeOSMemory()
-		resetPeakRSS()
-		before := peakRSS()
+		testenv.StartPeakRSS()
+		before := testenv.PeakRSS()
 		start := time.Now()
 		if task, err = a.Jobs.Store(ctx, task); err != nil {
 			return err
 		}
 		elapsed := time.Since(start)
-		peak := peakRSS()
+		peak := testenv.PeakRSS()
 		v, err := a.Jobs.Get(ctx, "bench", task.JobID)
 		if err != nil || v.Asset == nil {
 			return fmt.Errorf("job %s after Store: %+v %v", task.JobID, v, err)
@@ -173,28 +180,22 @@ func carriesProvenance(ctx context.Context, client *awss3.Client, bucket string,
 	return nil
 }
 
+// writeProfile writes the allocations so far: what Store allocates per part
+// is what grows the heap between collections (go tool pprof -sample_index
+// alloc_space).
+func writeProfile(path string) error {
+	runtime.GC() // the profile is as of the last collection
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(pprof.Lookup("allocs").WriteTo(f, 0), f.Close())
+}
+
 func slicesMax(xs []int64) int64 {
 	m := xs[0]
 	for _, x := range xs {
 		m = max(m, x)
 	}
 	return m
-}
-
-// resetPeakRSS resets VmHWM to the current RSS (Linux 4.0+).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS is VmHWM in bytes.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

@@ -5,8 +5,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/app/media"
 )
 
 func main() {
-	lambda.Start(app.ColdStart(app.WorkspaceBudgetSet))
+	lambda.Start(app.ColdStart(media.WorkspaceBudgetSet))
 }

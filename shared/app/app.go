@@ -15,19 +15,17 @@
 //   - app/static: the contract and the review console; no AWS client.
 //
 // The local stack runs the same constructors in-process (its registry by
-// function name lives in shared/localstack, never in a Lambda).
+// function name lives in internal/localstack, never in a Lambda).
 package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
@@ -82,20 +80,16 @@ func Build[H any](ctx context.Context, getenv func(string) string, build Constru
 	return build(ctx, e)
 }
 
-// Load reads the configuration from getenv and loads the AWS configuration.
-// The AWS SDK reads its own variables (credentials, ...) from the process;
-// the region and service endpoints are taken from getenv.
-func Load(ctx context.Context, getenv func(string) string) (*Env, error) {
+// Load reads the configuration from getenv and builds the AWS configuration
+// (awsConfig): the region, service endpoints and credentials are taken from
+// getenv, credentials from the process when getenv has none.
+func Load(_ context.Context, getenv func(string) string) (*Env, error) {
 	cfg, err := mediatrail.LoadConfig(getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region(getenv)))
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
 	logger := obs.NewLogger(os.Stderr)
-	return &Env{Getenv: getenv, Config: cfg, AWS: awsCfg, Logger: logger, Metrics: obs.NewRecorder(os.Stdout, logger)}, nil
+	return &Env{Getenv: getenv, Config: cfg, AWS: awsConfig(getenv), Logger: logger, Metrics: obs.NewRecorder(os.Stdout, logger)}, nil
 }
 
 // LimitMemory gives the Go heap a soft limit of three quarters of the

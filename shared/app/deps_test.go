@@ -35,6 +35,20 @@ var forbidden = []string{
 	"github.com/modelcontextprotocol",
 }
 
+// forbiddenEverywhere are what no function links: the SDK's default
+// credential chain (config.LoadDefaultConfig) and the STS, SSO and sign-in
+// clients it brings, about 1.9 MB of every bootstrap for credential sources a
+// Lambda function never has (app.awsConfig reads the runtime's own).
+var forbiddenEverywhere = []string{
+	"github.com/aws/aws-sdk-go-v2/config",
+	"github.com/aws/aws-sdk-go-v2/service/sts",
+	"github.com/aws/aws-sdk-go-v2/service/sso",
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc",
+	"github.com/aws/aws-sdk-go-v2/service/signin",
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds",
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds",
+}
+
 // lean reports whether functions/<name> is an asset, trace, workspace or
 // cleanup function: one that reaches the table and the bucket only.
 func lean(name string) bool {
@@ -46,7 +60,8 @@ func lean(name string) bool {
 	return name == "cleanup"
 }
 
-// The asset, trace and workspace functions link none of the media path: what
+// No function links the SDK's default credential chain, and the asset, trace
+// and workspace functions link none of the media path: what
 // `go list` resolves for each bootstrap as `make build` builds it
 // (linux/arm64, -tags lambda.norpc) holds no forbidden package. A media
 // function is the control: it must link a provider, or the check sees nothing.
@@ -66,6 +81,11 @@ func TestLeanFunctions(t *testing.T) {
 		name, deps := strings.TrimPrefix(fields[0], prefix), fields[1:]
 		if name == "media-tts" {
 			control = linksAny(deps, "github.com/mediatrail/mediatrail/shared/providers") != ""
+		}
+		for _, f := range forbiddenEverywhere {
+			if dep := linksAny(deps, f); dep != "" {
+				t.Errorf("functions/%s links %s", name, dep)
+			}
 		}
 		if !lean(name) {
 			continue

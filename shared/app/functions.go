@@ -87,11 +87,8 @@ func WorkspaceBudgetGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error
 	return e.Route(store, httpapi.GetWorkspaceBudget(e.Budget(store))), nil
 }
 
-// WorkspaceBudgetSet serves PUT /api/v1/workspace/budget.
-func WorkspaceBudgetSet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
-	store := e.Table()
-	return e.Route(store, httpapi.SetWorkspaceBudget(e.Budget(store))), nil
-}
+// WorkspaceBudgetSet (PUT /api/v1/workspace/budget) lives in app/media: it
+// reads the provider secret for CALLBACK_SIGNING_SECRET.
 
 // WorkspaceSettingsGet serves GET /api/v1/workspace/settings.
 func WorkspaceSettingsGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
@@ -123,9 +120,21 @@ func TraceSummary(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
 	return e.Route(store, httpapi.TraceSummary(Traces(store))), nil
 }
 
+// TraceGet serves GET /api/v1/traces/{trace_id}.
+func TraceGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.GetTrace(Traces(store))), nil
+}
+
+// TraceSpanGet serves GET /api/v1/traces/spans/{span_id}.
+func TraceSpanGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.GetSpan(Traces(store))), nil
+}
+
 // Traces is the trace service over store, summing in the price table's currency.
 func Traces(store *dynamo.Store) *mediatrail.TraceService {
-	return &mediatrail.TraceService{Spans: store, Currency: mediatrail.DefaultPrices().Currency}
+	return &mediatrail.TraceService{Spans: store, Currency: mediatrail.DefaultPrices().Currency, Alerts: store}
 }
 
 // CleanupService deletes assets for the cleanup route, the bucket's removal

@@ -16,7 +16,8 @@ import (
 var _ mediatrail.BudgetStore = (*Store)(nil)
 
 // Budget items, all under PK WS#{ws}:
-//   - the limits: attributes budget_* of the workspace's SETTINGS item;
+//   - the limits and the alert webhook: attributes budget_* of the
+//     workspace's SETTINGS item;
 //   - spend counters SPEND#{scope key} (SpendScope.Key): spent (charged by
 //     the transaction that writes each span, spendUpdates), reserved (held
 //     by calls still running) and committed = spent + reserved, the one
@@ -42,6 +43,9 @@ const (
 
 // budgetAttrs are the limits' attributes on the settings item.
 var budgetAttrs = []string{"budget_" + mediatrail.LimitMonthly, "budget_" + mediatrail.LimitPerExecution, "budget_" + mediatrail.LimitPerAgentDaily}
+
+// attrAlertWebhook is the budget's alert_webhook_url on the settings item.
+const attrAlertWebhook = "budget_alert_webhook_url"
 
 func budgetLimits(b *mediatrail.Budget) []*float64 {
 	return []*float64{b.MonthlyUSD, b.PerExecutionUSD, b.PerAgentDailyUSD}
@@ -74,14 +78,18 @@ func (s *Store) FindBudget(ctx context.Context, workspaceID string) (*mediatrail
 	if _, ok := out.Item["budget_updated_at"]; ok {
 		b.UpdatedAt = r.time("budget_updated_at")
 	}
+	if _, ok := out.Item[attrAlertWebhook]; ok {
+		b.AlertWebhookURL = r.str(attrAlertWebhook)
+	}
 	if r.err != nil {
 		return nil, fmt.Errorf("dynamo: decode budget: %w", r.err)
 	}
 	return b, nil
 }
 
-// PutBudget sets the limits on the settings item, removing those that are
-// nil and keeping the item's other settings.
+// PutBudget sets the limits and the alert webhook on the settings item,
+// removing those that are nil or empty and keeping the item's other
+// settings.
 func (s *Store) PutBudget(ctx context.Context, b *mediatrail.Budget) error {
 	if !mediatrail.ValidRef(b.WorkspaceID) {
 		return mediatrail.Invalid("workspace_id", "workspace_id is not a valid reference")
@@ -98,6 +106,13 @@ func (s *Store) PutBudget(ctx context.Context, b *mediatrail.Budget) error {
 		}
 		values[fmt.Sprintf(":l%d", i)] = decimal(*l, 12)
 		set = append(set, fmt.Sprintf("%s = :l%d", name, i))
+	}
+	names["#hook"] = attrAlertWebhook
+	if b.AlertWebhookURL == "" {
+		remove = append(remove, "#hook")
+	} else {
+		values[":hook"] = str(b.AlertWebhookURL)
+		set = append(set, "#hook = :hook")
 	}
 	expr := "SET " + strings.Join(set, ", ")
 	if len(remove) > 0 {

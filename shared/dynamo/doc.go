@@ -1,4 +1,6 @@
-// Package dynamo implements mediatrail.AssetStore and mediatrail.KeyStore on one
+// Package dynamo implements the domain's stores (assets, API keys, spans and their
+// usage counters, idempotency keys, video jobs, credentials, media tools,
+// budgets, settings and reconciliation checkpoints) on one
 // DynamoDB table (single-table design, on-demand billing). TableSchema is the one
 // definition of keys and indexes; CreateTable builds it for local set-up and
 // tests, template.yaml declares the same for deployment.
@@ -53,9 +55,9 @@
 //	GSI2  GSI2PK = WS#{ws}#TRACE#{trace}      GSI2SK = SPAN#{id}
 //	GSI3  GSI3PK = WS#{ws}#KIND#{kind}        GSI3SK = SPAN#{id}
 //
-// Assets with a sha256 also have GSI5 (keys only, see GSI5):
+// Assets with a sha256 also have GSI10 (keys only, see GSI10):
 //
-//	GSI5  GSI5PK = WS#{ws}#SHA#{sha256}       GSI5SK = ASSET#{id}
+//	GSI10 GSI10PK = WS#{ws}#SHA#{sha256}     GSI10SK = ASSET#{id}
 //
 // An item has a GSI's keys only when that field is non-empty. Items of both
 // kinds share GSI1's partitions, so every query bounds the sort key inside its

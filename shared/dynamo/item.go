@@ -129,8 +129,8 @@ func marshalAsset(a *mediatrail.Asset) (map[string]types.AttributeValue, error) 
 		}
 	}
 	if a.SHA256 != "" {
-		item[gsiPK(GSI5)] = str(shaPK(a.WorkspaceID, a.SHA256))
-		item[gsiSK(GSI5)] = str(assetSK(a.ID))
+		item[gsiPK(GSI10)] = str(shaPK(a.WorkspaceID, a.SHA256))
+		item[gsiSK(GSI10)] = str(assetSK(a.ID))
 	}
 	for name, v := range map[string]string{
 		attrID:          a.ID,

@@ -146,6 +146,32 @@ func (s *Store) UpdateJob(ctx context.Context, j *mediatrail.MediaJob) error {
 	return nil
 }
 
+// RecordCallback sets the job's callback attribute alone, on condition that
+// the job exists: the version other writers condition on stays.
+func (s *Store) RecordCallback(ctx context.Context, workspaceID, id string, d *mediatrail.CallbackDelivery) error {
+	if !mediatrail.ValidRef(workspaceID) || !mediatrail.ValidID(id) {
+		return errJobNotFound()
+	}
+	v, err := attributevalue.MarshalWithOptions(d, spanCodec)
+	if err != nil {
+		return fmt.Errorf("dynamo: marshal callback of job %s: %w", id, err)
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: jobKey(workspaceID, id),
+		UpdateExpression:          aws.String("SET #callback = :callback"),
+		ConditionExpression:       aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames:  map[string]string{"#callback": "callback", "#pk": attrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":callback": v},
+	})
+	if _, failed := conditionFailed(err, 0); failed {
+		return errJobNotFound()
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: record callback of job %s: %w", id, err)
+	}
+	return nil
+}
+
 // FinishJob writes, in one TransactWriteItems: the ended job (on condition
 // activeAt j.Version), its span with its usage counters and, when set, the
 // ready asset with its counters (both on condition that they are new) and the

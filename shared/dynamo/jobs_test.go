@@ -164,3 +164,26 @@ func TestEnumerateActiveJobs(t *testing.T) {
 		t.Errorf("visit error: %v after %d visits", err, n)
 	}
 }
+
+// RecordCallback sets the callback record alone: the version other writers
+// condition on stays; another workspace's or an unknown job is ENOTFOUND.
+func TestRecordCallback(t *testing.T) {
+	e := newEnv(t)
+	ctx := testenv.Context(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	j := newJob("ws-callback", now)
+	j.CallbackURL, j.Callback = "https://hooks.example/x", &mediatrail.CallbackDelivery{Status: mediatrail.CallbackPending}
+	if err := e.store.CreateJob(ctx, j, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := &mediatrail.CallbackDelivery{Status: mediatrail.CallbackDelivered, Attempts: 2, LastAttemptAt: &now, DeliveredAt: &now}
+	if err := e.store.RecordCallback(ctx, j.WorkspaceID, j.ID, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.store.FindJob(ctx, j.WorkspaceID, j.ID)
+	if err != nil || !reflect.DeepEqual(got.Callback, d) || got.Version != j.Version || got.Status != j.Status {
+		t.Fatalf("job after RecordCallback: %+v (%v)", got, err)
+	}
+	checkCode(t, e.store.RecordCallback(ctx, "other-ws", j.ID, d), mediatrail.ENOTFOUND)
+	checkCode(t, e.store.RecordCallback(ctx, j.WorkspaceID, mediatrail.NewID(), d), mediatrail.ENOTFOUND)
+}

@@ -19,7 +19,7 @@ const maxSHAMatches = 25
 
 // FindAssetsBySHA256 returns the workspace's asset records (any status) whose
 // bytes have the SHA-256 sha, newest first, at most maxSHAMatches: one Query
-// of GSI5 (eventually consistent, keys only), then the records read
+// of GSI10 (eventually consistent, keys only), then the records read
 // consistently from the table (a record purged since is left out).
 func (s *Store) FindAssetsBySHA256(ctx context.Context, workspaceID, sha string) ([]*mediatrail.Asset, error) {
 	if !mediatrail.ValidRef(workspaceID) || sha == "" {
@@ -27,9 +27,9 @@ func (s *Store) FindAssetsBySHA256(ctx context.Context, workspaceID, sha string)
 	}
 	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(GSI5),
+		IndexName:                 aws.String(GSI10),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": gsiPK(GSI5)},
+		ExpressionAttributeNames:  map[string]string{"#pk": gsiPK(GSI10)},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(shaPK(workspaceID, sha))},
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(maxSHAMatches),
@@ -39,7 +39,7 @@ func (s *Store) FindAssetsBySHA256(ctx context.Context, workspaceID, sha string)
 	}
 	refs := make([]mediatrail.AssetRef, 0, len(out.Items))
 	for _, item := range out.Items {
-		sk, _ := item[gsiSK(GSI5)].(*types.AttributeValueMemberS)
+		sk, _ := item[gsiSK(GSI10)].(*types.AttributeValueMemberS)
 		if sk != nil {
 			refs = append(refs, mediatrail.AssetRef{WorkspaceID: workspaceID, ID: idFromSK(sk.Value)})
 		}
@@ -55,24 +55,4 @@ func (s *Store) FindAssetsBySHA256(ctx context.Context, workspaceID, sha string)
 		}
 	}
 	return assets, nil
-}
-
-// FindSpan returns a span of the workspace, read consistently. ENOTFOUND if
-// there is none.
-func (s *Store) FindSpan(ctx context.Context, workspaceID, id string) (*mediatrail.Span, error) {
-	if !mediatrail.ValidRef(workspaceID) || !mediatrail.ValidID(id) {
-		return nil, mediatrail.NotFound("span_id", "span not found")
-	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            map[string]types.AttributeValue{attrPK: str(wsPK(workspaceID)), attrSK: str(spanSK(id))},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: get span %s: %w", id, err)
-	}
-	if len(out.Item) == 0 {
-		return nil, mediatrail.NotFound("span_id", "span not found")
-	}
-	return unmarshalSpan(out.Item)
 }

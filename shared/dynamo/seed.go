@@ -22,6 +22,14 @@ var seedProviders = []string{"openai", "elevenlabs", "replicate"}
 // bypasses the store's transactions, so the counters are right only once it has
 // returned.
 func SeedAssets(ctx context.Context, client *dynamodb.Client, table, ws string, n int) error {
+	_, err := SeedAssetKeys(ctx, client, table, ws, n)
+	return err
+}
+
+// SeedAssetKeys is SeedAssets answering the storage keys of the assets, for
+// a bench that also puts their objects (reconciliation).
+func SeedAssetKeys(ctx context.Context, client *dynamodb.Client, table, ws string, n int) ([]string, error) {
+	keys := make([]string, 0, n)
 	start := time.Now().UTC().Truncate(time.Second).Add(-time.Duration(n) * time.Second)
 	counts := map[string]int64{}
 	var batches [][]types.WriteRequest
@@ -46,9 +54,10 @@ func SeedAssets(ctx context.Context, client *dynamodb.Client, table, ws string, 
 			CreatedAt:   at,
 			UpdatedAt:   at,
 		}
+		keys = append(keys, a.StorageKey)
 		item, err := marshalAsset(a)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if i%25 == 0 {
 			batches = append(batches, nil)
@@ -60,7 +69,7 @@ func SeedAssets(ctx context.Context, client *dynamodb.Client, table, ws string, 
 	}
 
 	if err := writeSeed(ctx, client, table, batches); err != nil {
-		return err
+		return nil, err
 	}
 
 	for sk, c := range counts {
@@ -72,10 +81,10 @@ func SeedAssets(ctx context.Context, client *dynamodb.Client, table, ws string, 
 			ExpressionAttributeValues: map[string]types.AttributeValue{":delta": num(c)},
 		})
 		if err != nil {
-			return fmt.Errorf("dynamo: seed counter %s: %w", sk, err)
+			return nil, fmt.Errorf("dynamo: seed counter %s: %w", sk, err)
 		}
 	}
-	return nil
+	return keys, nil
 }
 
 // SeedSpans writes n spans into workspace ws for benchmarks, evenly spread

@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,6 +25,7 @@ const spanPrefix = "SPAN#"
 // execution_id, provider, ...).
 const (
 	attrTraceID      = "trace_id"
+	attrSessionID    = "session_id"
 	attrKind         = "kind"
 	attrAssetID      = "asset_id"
 	attrAssetDeleted = "asset_deleted"
@@ -32,36 +35,44 @@ const (
 
 func spanSK(id string) string { return spanPrefix + id }
 
-// spanDimensions are the equality filters of span listings, each on the GSI
-// whose partitions it overloads (GSI1's execution partitions hold the
-// execution's assets and spans together), in order of preference: the first
-// filter set picks the index, the others become a FilterExpression.
-var spanDimensions = []dimension{
-	{GSI1, "EXEC", attrExecutionID},
-	{GSI2, "TRACE", attrTraceID},
-	{GSI3, "KIND", attrKind},
+// spanDim is an equality filter of span listings: the GSI whose partitions
+// it overloads, and how a span and a filter give its value.
+type spanDim struct {
+	dimension
+	ofSpan   func(*mediatrail.Span) string
+	ofFilter func(*mediatrail.SpanFilter) string
 }
 
-func spanValue(d dimension, sp *mediatrail.Span) string {
-	switch d.attr {
-	case attrExecutionID:
-		return sp.ExecutionID
-	case attrTraceID:
-		return sp.TraceID
-	default:
-		return string(sp.Kind)
-	}
+// spanDimensions are the equality filters of span listings, each on its own
+// GSI (GSI1's execution partitions hold the execution's assets and spans
+// together, GSI4's provider partitions the provider's), in order of
+// preference: the first filter set picks the index, the others become a
+// FilterExpression on that bounded Query. Status is last: its partitions are
+// the largest (most spans are completed). README "Table design" lists them.
+var spanDimensions = []spanDim{
+	{dimension{GSI2, "TRACE", attrTraceID}, func(s *mediatrail.Span) string { return s.TraceID }, func(f *mediatrail.SpanFilter) string { return f.TraceID }},
+	{dimension{GSI1, "EXEC", attrExecutionID}, func(s *mediatrail.Span) string { return s.ExecutionID }, func(f *mediatrail.SpanFilter) string { return f.ExecutionID }},
+	{dimension{GSI6, "SESSION", attrSessionID}, func(s *mediatrail.Span) string { return s.SessionID }, func(f *mediatrail.SpanFilter) string { return f.SessionID }},
+	{dimension{GSI5, "AGENT", attrAgentID}, func(s *mediatrail.Span) string { return s.AgentID }, func(f *mediatrail.SpanFilter) string { return f.AgentID }},
+	{dimension{GSI7, "MODEL", attrModel}, func(s *mediatrail.Span) string { return s.Model }, func(f *mediatrail.SpanFilter) string { return f.Model }},
+	{dimension{GSI8, "MEDIA", attrMediaType}, func(s *mediatrail.Span) string { return string(s.MediaType) }, func(f *mediatrail.SpanFilter) string { return string(f.MediaType) }},
+	{dimension{GSI4, "PROV", attrProvider}, func(s *mediatrail.Span) string { return s.Provider }, func(f *mediatrail.SpanFilter) string { return f.Provider }},
+	{dimension{GSI3, "KIND", attrKind}, func(s *mediatrail.Span) string { return string(s.Kind) }, func(f *mediatrail.SpanFilter) string { return string(f.Kind) }},
+	{dimension{GSI9, "STATUS", attrStatus}, func(s *mediatrail.Span) string { return string(s.Status) }, func(f *mediatrail.SpanFilter) string { return string(f.Status) }},
 }
 
-func spanFilterValue(d dimension, f mediatrail.SpanFilter) string {
-	switch d.attr {
-	case attrExecutionID:
-		return f.ExecutionID
-	case attrTraceID:
-		return f.TraceID
-	default:
-		return string(f.Kind)
+// maxKeyValue bounds a value written into an index key as it is; longer
+// ones (models are free text) are keyed by their SHA-256, so every key stays
+// far below DynamoDB's 2 KB partition key limit.
+const maxKeyValue = 512
+
+// keyValue is how value v appears in an index key.
+func keyValue(v string) string {
+	if len(v) <= maxKeyValue {
+		return v
 	}
+	h := sha256.Sum256([]byte(v))
+	return "sha256:" + hex.EncodeToString(h[:])
 }
 
 // spanCodec stores Span fields under their JSON names, with times in the
@@ -77,8 +88,8 @@ func marshalSpan(sp *mediatrail.Span) (map[string]types.AttributeValue, error) {
 	item[attrPK], item[attrSK] = str(wsPK(sp.WorkspaceID)), str(spanSK(sp.ID))
 	item[attrStartedAt], item[attrEndedAt] = str(formatTime(sp.StartedAt)), str(formatTime(sp.EndedAt))
 	for _, d := range spanDimensions {
-		if v := spanValue(d, sp); v != "" {
-			item[gsiPK(d.index)] = str(d.indexPK(sp.WorkspaceID, v))
+		if v := d.ofSpan(sp); v != "" {
+			item[gsiPK(d.index)] = str(d.indexPK(sp.WorkspaceID, keyValue(v)))
 			item[gsiSK(d.index)] = str(spanSK(sp.ID))
 		}
 	}
@@ -99,9 +110,9 @@ func unmarshalSpan(item map[string]types.AttributeValue) (*mediatrail.Span, erro
 type spanQuery struct {
 	ws     string
 	filter mediatrail.SpanFilter
-	index  *dimension // nil: the table itself
-	value  string     // of index
-	lo, hi string     // inclusive sort key range, inside SPAN#
+	index  *spanDim // nil: the table itself
+	value  string   // of index
+	lo, hi string   // inclusive sort key range, inside SPAN#
 	empty  bool
 	fp     []byte
 }
@@ -112,7 +123,7 @@ func newSpanQuery(ws string, f mediatrail.SpanFilter) (*spanQuery, error) {
 	}
 	q := &spanQuery{ws: ws, filter: f, lo: spanSK(mediatrail.MinIDAt(ksuidEpoch)), hi: spanSK(mediatrail.MaxIDAt(ksuidEnd))}
 	for i, d := range spanDimensions {
-		if v := spanFilterValue(d, f); v != "" {
+		if v := d.ofFilter(&f); v != "" {
 			q.index, q.value = &spanDimensions[i], v
 			break
 		}
@@ -125,7 +136,11 @@ func newSpanQuery(ws string, f mediatrail.SpanFilter) (*spanQuery, error) {
 	}
 	q.empty = q.lo > q.hi || (!f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From))
 
-	q.fp = fingerprintOf("spans", ws, f.ExecutionID, f.TraceID, string(f.Kind), stamp(f.From), stamp(f.To))
+	parts := []string{"spans", ws, stamp(f.From), stamp(f.To)}
+	for _, d := range spanDimensions {
+		parts = append(parts, d.ofFilter(&f))
+	}
+	q.fp = fingerprintOf(parts...)
 	return q, nil
 }
 
@@ -145,11 +160,11 @@ func (q *spanQuery) input(table string) *dynamodb.QueryInput {
 		in.IndexName = aws.String(q.index.index)
 		in.ExpressionAttributeNames["#pk"] = gsiPK(q.index.index)
 		in.ExpressionAttributeNames["#sk"] = gsiSK(q.index.index)
-		in.ExpressionAttributeValues[":pk"] = str(q.index.indexPK(q.ws, q.value))
+		in.ExpressionAttributeValues[":pk"] = str(q.index.indexPK(q.ws, keyValue(q.value)))
 	}
 	var filter []string
 	for i, d := range spanDimensions {
-		v := spanFilterValue(d, q.filter)
+		v := d.ofFilter(&q.filter)
 		if v == "" || (q.index != nil && d.index == q.index.index) {
 			continue
 		}
@@ -175,7 +190,7 @@ func (q *spanQuery) input(table string) *dynamodb.QueryInput {
 }
 
 // ListSpans returns the spans matching f, newest first, by Query on the most
-// selective index (execution, then trace, then kind). Paging works as for
+// selective index (spanDimensions), the other filters in a FilterExpression. Paging works as for
 // assets: a cursor costs the same at any depth, a page skips keys; the total is
 // counted (Select=COUNT) on every page. EINVALID for a limit outside
 // 1..MaxLimit or a malformed or foreign cursor.
@@ -227,6 +242,26 @@ func (s *Store) ListSpans(ctx context.Context, workspaceID string, f mediatrail.
 		return nil, fmt.Errorf("dynamo: list spans: %w", err)
 	}
 	return out, nil
+}
+
+// GetSpan returns span id of the workspace with one strongly consistent
+// GetItem; ENOTFOUND if the workspace has no such span.
+func (s *Store) GetSpan(ctx context.Context, workspaceID, id string) (*mediatrail.Span, error) {
+	if !mediatrail.ValidRef(workspaceID) || !mediatrail.ValidID(id) {
+		return nil, mediatrail.Errorf(mediatrail.ENOTFOUND, "span not found")
+	}
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{attrPK: str(wsPK(workspaceID)), attrSK: str(spanSK(id))},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: get span %s: %w", id, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, mediatrail.Errorf(mediatrail.ENOTFOUND, "span not found")
+	}
+	return unmarshalSpan(out.Item)
 }
 
 // errStop ends EachSpan's walk at the visitor's request.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,8 +18,8 @@ import (
 
 // Usage counter items: PK WS#{ws}, SK USAGE#{scope}#{combination}, where the
 // scope is ALL, EXEC#{execution} or DAY#{yyyy-mm-dd} (UTC, the day the span
-// started) and the combination is a hash of provider, media type, kind and
-// model, whose plain values are attributes of the item. Refs cannot hold '#',
+// started) and the combination is a hash of provider, media type, kind,
+// model, status and session, whose plain values are attributes of the item. Refs cannot hold '#',
 // so a scope's counters are one key prefix, and days sort as their dates.
 const (
 	usagePrefix = "USAGE#"
@@ -32,15 +33,23 @@ const (
 const (
 	attrMediaType     = "media_type"
 	attrErrors        = "errors"
+	attrUnpriced      = "unpriced"
 	attrCost          = "cost"
 	attrDurationMs    = "duration_ms"
 	attrMediaDuration = "media_duration_seconds"
 )
 
-// combination identifies the counter of a provider, media type, kind and
-// model inside a scope; hashed because models are free text of any length.
+// combination identifies the counter of a provider, media type, kind, model,
+// status and session inside a scope; hashed because models are free text of
+// any length. Counters written before status and session were part of it
+// hash the first four alone (and carry neither attribute): they stay
+// readable and are counted by summaries without a status or session filter.
 func combination(u mediatrail.SpanUsage) string {
-	h := sha256.Sum256([]byte(u.Provider + "\x00" + string(u.MediaType) + "\x00" + string(u.Kind) + "\x00" + u.Model))
+	parts := []string{u.Provider, string(u.MediaType), string(u.Kind), u.Model}
+	if u.Status != "" || u.SessionID != "" {
+		parts = append(parts, string(u.Status), u.SessionID)
+	}
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(h[:16])
 }
 
@@ -72,14 +81,16 @@ func (s *Store) usageUpdate(ws, sk string, u mediatrail.SpanUsage) *types.Update
 	return &types.Update{
 		TableName: aws.String(s.table),
 		Key:       map[string]types.AttributeValue{attrPK: str(wsPK(ws)), attrSK: str(sk)},
-		UpdateExpression: aws.String("SET #provider = :provider, #media = :media, #kind = :kind, #model = :model " +
-			"ADD #n :n, #errors :errors, #cost :cost, #duration :duration, #play :play"),
+		UpdateExpression: aws.String("SET #provider = :provider, #media = :media, #kind = :kind, #model = :model, #status = :status, #session = :session " +
+			"ADD #n :n, #errors :errors, #unpriced :unpriced, #cost :cost, #duration :duration, #play :play"),
 		ExpressionAttributeNames: map[string]string{
 			"#provider": attrProvider, "#media": attrMediaType, "#kind": attrKind, "#model": attrModel,
+			"#status": attrStatus, "#session": attrSessionID, "#unpriced": attrUnpriced,
 			"#n": attrCount, "#errors": attrErrors, "#cost": attrCost, "#duration": attrDurationMs, "#play": attrMediaDuration,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":provider": str(u.Provider), ":media": str(string(u.MediaType)), ":kind": str(string(u.Kind)), ":model": str(u.Model),
+			":status": str(string(u.Status)), ":session": str(u.SessionID), ":unpriced": num(int64(u.Unpriced)),
 			":n": num(int64(u.Count)), ":errors": num(int64(u.Errors)), ":cost": decimal(u.Cost, 15),
 			":duration": num(u.DurationMs), ":play": decimal(u.MediaDurationSeconds, 9),
 		},
@@ -155,9 +166,11 @@ func unmarshalUsage(item map[string]types.AttributeValue) (mediatrail.SpanUsage,
 	u := mediatrail.SpanUsage{
 		Provider: r.str(attrProvider), MediaType: mediatrail.Capability(r.str(attrMediaType)),
 		Kind: mediatrail.SpanKind(r.str(attrKind)), Model: r.str(attrModel),
+		Status: mediatrail.SpanStatus(r.str(attrStatus)), SessionID: r.str(attrSessionID),
 	}
 	u.Count = int(r.int(attrCount))
 	u.Errors = int(r.int(attrErrors))
+	u.Unpriced = int(r.int(attrUnpriced))
 	u.DurationMs = r.int(attrDurationMs)
 	u.Cost = r.float(attrCost)
 	u.MediaDurationSeconds = r.float(attrMediaDuration)

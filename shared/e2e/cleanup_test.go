@@ -21,8 +21,8 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/awslabs/goformation/v7"
 
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 

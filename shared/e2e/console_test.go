@@ -231,8 +231,8 @@ func TestJobListIsolation(t *testing.T) {
 
 // The review console in headless Chromium against the local stack: sign in,
 // the gallery of an execution, an image, audio that plays, a transcript, the
-// run's timeline, a delete that marks the span, jobs with cancel, usage, a
-// cleanup dry run; a prompt holding markup stays text and opens no dialog.
+// run's timeline, a delete that marks the span, jobs with cancel, usage with
+// a budget alert, a cleanup dry run; a prompt holding markup stays text and opens no dialog.
 func TestConsoleInBrowser(t *testing.T) {
 	needLocalTools(t)
 	st := newStack(t, 60*time.Second)
@@ -366,9 +366,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("job after cancel: %s", v.Status)
 	}
 
-	t.Log("usage")
+	t.Log("usage, under the budget alert a priced call crossed")
+	wantOK(t, st.do(t, "PUT", "/api/v1/workspace/budget", key, map[string]any{"monthly_usd": 1.25 * imagePrice}), http.StatusOK)
+	wantOK(t, st.do(t, "POST", "/api/v1/media/image_gen", key, map[string]any{"provider": "openai", "model": "dall-e-3", "prompt": "a lighthouse"}), http.StatusOK)
 	b.open("#/usage")
 	b.wait(`document.querySelectorAll('svg.chart').length === 4 && [...document.querySelectorAll('svg.chart .chart-label')].some(l => l.textContent === 'local')`)
+	b.wait(`document.querySelector('section.alerts li[data-limit="monthly_usd"][data-threshold="80"]') !== null`)
+	if got := b.text(`document.querySelector('section.alerts li').textContent`); !strings.Contains(got, "80%") || !strings.Contains(got, "Monthly budget") || !strings.Contains(got, "0.0400 USD spent of 0.0500 USD") {
+		t.Errorf("budget alert shown as %q", got)
+	}
 	b.screenshot("usage")
 
 	t.Log("cleanup: a dry run removes nothing")

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/mediatrail/mediatrail/internal/localstack"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
-	"github.com/mediatrail/mediatrail/shared/localstack"
 	"github.com/mediatrail/mediatrail/shared/providers/fake"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )

@@ -44,6 +44,13 @@ type jobView struct {
 	Error             *struct{ Code, Message string }
 	Message           string `json:"message"`
 	ProviderCancelled *bool  `json:"provider_cancelled"`
+	Callback          *struct {
+		Status        string     `json:"status"`
+		Attempts      int        `json:"attempts"`
+		LastError     string     `json:"last_error"`
+		LastAttemptAt *time.Time `json:"last_attempt_at"`
+		DeliveredAt   *time.Time `json:"delivered_at"`
+	} `json:"callback"`
 }
 
 // callbacks records what a callback_url receives.
@@ -189,7 +196,7 @@ func TestVideoJobsEveryProvider(t *testing.T) {
 	bigger := fake.Video{Payload: 3 << 20, Seconds: 7.5, Width: 640, Height: 360}
 
 	cases := map[string]videoCase{
-		"runway video_gen": {provider: "runway", route: "video_gen", model: "gen4.5", video: fake.DefaultVideo},
+		"runway video_gen": {provider: "runway", route: "video_gen", model: "gen4.5", cost: 5 * 0.12, video: fake.DefaultVideo},
 		"runway video_from_image (input asset)": {provider: "runway", route: "video_from_image", body: map[string]any{"input_asset_id": image.AssetID},
 			model: "gen4_turbo", cost: 5 * 0.05, video: fake.DefaultVideo,
 			check: func(t *testing.T, st *stack, submit fake.Request) {
@@ -209,8 +216,8 @@ func TestVideoJobsEveryProvider(t *testing.T) {
 			}},
 		"pika via fal": {provider: "pika", route: "video_gen", model: "fal-ai/pika/v2.2/text-to-video", cost: 0.20, video: bigger},
 		"a fal video model (kling)": {provider: "fal", route: "video_gen", body: map[string]any{"model": "fal-ai/kling-video/v2/master/text-to-video"},
-			model: "fal-ai/kling-video/v2/master/text-to-video", video: fake.DefaultVideo},
-		"replicate video_gen": {provider: "replicate", route: "video_gen", model: "minimax/video-01", video: bigger},
+			model: "fal-ai/kling-video/v2/master/text-to-video", cost: 5 * 0.28, video: fake.DefaultVideo},
+		"replicate video_gen": {provider: "replicate", route: "video_gen", model: "minimax/video-01", cost: 0.50, video: bigger},
 	}
 	concurrently(t, cases, func(t *testing.T, c videoCase) {
 		prompt := "e2e video: " + t.Name()
@@ -612,7 +619,7 @@ func TestVideoStoreCrashMidUpload(t *testing.T) {
 	if v.Status != "completed" || store == nil || store.crashes.Load() != 2 || invocations.Load() != 2 {
 		t.Fatalf("job %+v; downloads %v, Store invocations %d", v, store, invocations.Load())
 	}
-	st.checkVideo(t, key, v, videoCase{provider: "runway", route: "video_gen", model: "gen4.5", video: video})
+	st.checkVideo(t, key, v, videoCase{provider: "runway", route: "video_gen", model: "gen4.5", cost: 5 * 0.12, video: video})
 	if keys := st.objects(t, ws); len(keys) != 1 || keys[0] != v.Asset.StorageKey {
 		t.Errorf("objects %v, want only %s", keys, v.Asset.StorageKey)
 	}

@@ -33,6 +33,7 @@ var errBlocked = errors.New("address not allowed")
 type Client struct {
 	http     *http.Client
 	maxBytes int64
+	allow    func(netip.AddrPort) bool
 }
 
 // Options tune a Client.
@@ -49,7 +50,7 @@ func New(o Options) *Client {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
-	return &Client{maxBytes: o.MaxBytes, http: NewHTTPClient(o)}
+	return &Client{maxBytes: o.MaxBytes, http: NewHTTPClient(o), allow: o.Allow}
 }
 
 // NewHTTPClient returns an http.Client that dials public addresses only (and

@@ -58,3 +58,33 @@ func TestPost(t *testing.T) {
 		t.Errorf("unreachable: %v", err)
 	}
 }
+
+// CheckCallback applies Post's address policy at once, where the URL's host
+// resolves now (IP literals and localhost here: no lookup leaves the host).
+func TestCheckCallback(t *testing.T) {
+	allowed := netip.MustParseAddrPort("127.0.0.1:8088")
+	c := fetch.New(fetch.Options{Allow: func(ap netip.AddrPort) bool { return ap == allowed }})
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://93.184.216.34/hooks", true},
+		{"http://[2606:4700::1111]:8080/hooks", true},
+		{"http://127.0.0.1:8088/hooks?token=x", true}, // listed by the test's Allow
+		{"http://127.0.0.1:8089/hooks", false},        // the same address, another port
+		{"http://localhost:8089/hooks", false},
+		{"http://10.0.0.1/hooks", false},
+		{"http://169.254.169.254/latest/meta-data", false},
+		{"http://[::1]/hooks", false},
+		{"http://[::ffff:127.0.0.1]/hooks", false},
+		{"http://0.0.0.0/hooks", false},
+		{"http://user:pass@93.184.216.34/hooks", false},
+		{"ftp://93.184.216.34/hooks", false},
+		{"http://93.184.216.34:99999/hooks", false},
+	} {
+		err := c.CheckCallback(context.Background(), tt.url)
+		if tt.ok && err != nil || !tt.ok && (mediatrail.ErrorCode(err) != mediatrail.EINVALID) {
+			t.Errorf("CheckCallback(%s) = %v, want ok %v", tt.url, err, tt.ok)
+		}
+	}
+}

@@ -50,16 +50,8 @@ func assetFilter(r *Request) (mediatrail.AssetFilter, error) {
 	if err != nil {
 		return f, err
 	}
-	if typ != "" && mediaType != "" && typ != mediaType {
-		return f, mediatrail.Invalid("type", "type and media_type disagree")
-	}
-	if typ == "" {
-		typ = mediaType
-	}
-	if typ != "" {
-		if f.Type, err = mediatrail.ParseAssetType(typ); err != nil {
-			return f, err
-		}
+	if f.Type, err = mediatrail.ParseAssetTypes(typ, mediaType); err != nil {
+		return f, err
 	}
 	for _, ref := range []struct {
 		name string

@@ -30,10 +30,10 @@ func GetWorkspaceBudget(svc *mediatrail.BudgetService) Endpoint {
 
 // budgetFields are the fields of PUT /api/v1/workspace/budget. Any other is
 // refused: a misspelt limit would otherwise silently mean "no limit".
-var budgetFields = []string{mediatrail.LimitMonthly, mediatrail.LimitPerExecution, mediatrail.LimitPerAgentDaily}
+var budgetFields = []string{mediatrail.LimitMonthly, mediatrail.LimitPerExecution, mediatrail.LimitPerAgentDaily, "alert_webhook_url"}
 
 // SetWorkspaceBudget serves PUT /api/v1/workspace/budget: it replaces the
-// limits (absent or null: no limit).
+// limits (absent or null: no limit) and the alert webhook (absent: none).
 func SetWorkspaceBudget(svc *mediatrail.BudgetService) Endpoint {
 	return func(ctx context.Context, r *Request) (Result, error) {
 		var fields map[string]any
@@ -42,7 +42,7 @@ func SetWorkspaceBudget(svc *mediatrail.BudgetService) Endpoint {
 		}
 		for k := range fields {
 			if !slices.Contains(budgetFields, k) {
-				return Result{}, mediatrail.Invalid(k, "unknown field %q; the limits are %v", k, budgetFields)
+				return Result{}, mediatrail.Invalid(k, "unknown field %q; the fields are %v", k, budgetFields)
 			}
 		}
 		var in mediatrail.SetBudgetInput

@@ -154,9 +154,10 @@ func TestHandlerEnvelopes(t *testing.T) {
 			if env.Error.Details["request_id"] != "req-1" {
 				t.Errorf("details.request_id %v", env.Error.Details["request_id"])
 			}
-			// Internal failures are logged with their cause; client mistakes are not.
-			if logged := strings.Contains(logs.String(), "secret-table"); logged != (tc.status == 500) {
-				t.Errorf("cause logged = %v for status %d: %s", logged, tc.status, logs.String())
+			// Internal failures are logged with their cause (the operator's
+			// only trace of it, since the body hides it).
+			if tc.status == 500 && !strings.Contains(logs.String(), "secret-table") {
+				t.Errorf("cause not logged for status %d: %s", tc.status, logs.String())
 			}
 		})
 	}
@@ -188,6 +189,12 @@ func TestRequestParsing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.ev.Headers = map[string]string{"x-api-key": "key-a"}
+			// A route that reads the part under test: registration takes a
+			// body, the asset list takes limit, type and cursor.
+			tc.ev.RouteKey = "POST /api/v1/assets"
+			if tc.ev.RawQueryString != "" || tc.ev.QueryStringParameters != nil {
+				tc.ev.RouteKey = "GET /api/v1/assets"
+			}
 			var got in
 			var gotErr error
 			query := map[string]string{}

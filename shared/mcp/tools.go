@@ -147,7 +147,7 @@ var mediaArgDescriptions = map[string]string{
 		"as configured on this server.",
 	"model":           "The provider's model; empty for its default.",
 	"prompt":          "What to speak, draw, change or film.",
-	"input_url":       "http(s) URL of the input (public addresses only). Give it or input_asset_id.",
+	"input_url":       "http(s) URL of the input (public addresses only), or asset://{id} (or a signed URL) of an asset of this workspace. Give it or input_asset_id.",
 	"input_asset_id":  "Id of a ready asset of this workspace to use as the input.",
 	"config":          "Provider options as the provider names them (voice, size, width, height, seed, format, duration, ...).",
 	"idempotency_key": "Makes the call safe to repeat: a repeat within 24 hours answers the first result without a second charge.",

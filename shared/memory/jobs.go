@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"sync"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
@@ -22,6 +24,10 @@ type Jobs struct {
 	BeforeWrite func(j *mediatrail.MediaJob) error
 	// Spans are the spans FinishJob wrote, in order.
 	Spans []*mediatrail.Span
+	// Store, when set, holds what the table's transactions change with a
+	// job: CreateJob completes the idempotency claim there, FinishJob writes
+	// the job's asset and releases its claim.
+	Store *Store
 }
 
 type key struct{ workspaceID, id string }
@@ -37,10 +43,16 @@ func (s *Jobs) Set(j *mediatrail.MediaJob) {
 	s.jobs[key{j.WorkspaceID, j.ID}] = clone(j)
 }
 
-// CreateJob stores a new job; ECONFLICT if it exists. done is not kept.
-func (s *Jobs) CreateJob(_ context.Context, j *mediatrail.MediaJob, _ *mediatrail.IdempotencyRecord) error {
+// CreateJob stores a new job; ECONFLICT if it exists. done completes its
+// claim in Store, when set.
+func (s *Jobs) CreateJob(_ context.Context, j *mediatrail.MediaJob, done *mediatrail.IdempotencyRecord) error {
 	if _, err := s.FindJob(context.Background(), j.WorkspaceID, j.ID); err == nil {
 		return mediatrail.Conflict("", "job exists")
+	}
+	if s.Store != nil && done != nil {
+		if err := s.Store.complete(done); err != nil {
+			return err
+		}
 	}
 	s.Set(j)
 	return nil
@@ -62,10 +74,14 @@ func (s *Jobs) UpdateJob(_ context.Context, j *mediatrail.MediaJob) error {
 	return s.write(j)
 }
 
-// FinishJob ends an active job at j.Version and records sp.
-func (s *Jobs) FinishJob(_ context.Context, j *mediatrail.MediaJob, sp *mediatrail.Span, _ *mediatrail.Asset, _ *mediatrail.IdempotencyRecord) error {
+// FinishJob ends an active job at j.Version and records sp; with Store set,
+// it writes a and releases the claim release (unless taken over).
+func (s *Jobs) FinishJob(_ context.Context, j *mediatrail.MediaJob, sp *mediatrail.Span, a *mediatrail.Asset, release *mediatrail.IdempotencyRecord) error {
 	if err := s.write(j); err != nil {
 		return err
+	}
+	if s.Store != nil {
+		s.Store.finishJob(a, release)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -117,4 +133,37 @@ func clone[T any](v *T) *T {
 		panic(err)
 	}
 	return out
+}
+
+var _ mediatrail.JobInventory = (*Jobs)(nil)
+
+// EachActiveJob visits every active job of every workspace, in id order.
+func (s *Jobs) EachActiveJob(_ context.Context, visit func(*mediatrail.MediaJob) error) error {
+	s.mu.Lock()
+	var active []*mediatrail.MediaJob
+	for _, j := range s.jobs {
+		if j.Active() {
+			active = append(active, clone(j))
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(active, func(a, b *mediatrail.MediaJob) int { return strings.Compare(a.ID, b.ID) })
+	for _, j := range active {
+		if err := visit(j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordCallback replaces the job's callback record; its version stays.
+func (s *Jobs) RecordCallback(_ context.Context, workspaceID, id string, d *mediatrail.CallbackDelivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.jobs[key{workspaceID, id}]
+	if !ok {
+		return mediatrail.NotFound("", "job not found")
+	}
+	j.Callback = clone(d)
+	return nil
 }

@@ -28,6 +28,13 @@ func TestParseCapability(t *testing.T) {
 		{"video_gen", mediatrail.CapabilityVideoGen, true, mediatrail.AssetVideo, false},
 		{"video_from_image", mediatrail.CapabilityVideoFromImage, true, mediatrail.AssetVideo, false},
 		{"video_from_img", mediatrail.CapabilityVideoFromImage, true, mediatrail.AssetVideo, false},
+		// The SDK README's broad words (api.md, "Round 2").
+		{"image", mediatrail.CapabilityImageGen, false, mediatrail.AssetImage, false},
+		{"video", mediatrail.CapabilityVideoGen, true, mediatrail.AssetVideo, false},
+		{"audio", mediatrail.CapabilityTTS, false, mediatrail.AssetAudio, false},
+		{"speech", mediatrail.CapabilityTTS, false, mediatrail.AssetAudio, false},
+		{"transcription", mediatrail.CapabilitySTT, false, mediatrail.AssetText, false},
+		{"Image", "", false, "", true},
 		{"TTS", "", false, "", true},
 		{"", "", false, "", true},
 		{"music", "", false, "", true},

@@ -41,12 +41,16 @@ func (r *methodRecorder) take() []string {
 	return m
 }
 
-// versitygw refuses an upload whose bytes do not match its checksum and
-// answers the checksum on HEAD: an object uploaded through a presigned PUT is
+// Both servers refuse an upload whose bytes do not match its checksum and
+// answer the checksum on HEAD: an object uploaded through a presigned PUT is
 // confirmed, SHA-256 included, by one HEAD, never by reading it back.
 func TestPresignedUploadConfirmedByHEAD(t *testing.T) {
-	_, _, bucket := MustStore(t)
-	c, _ := testenv.S3(t)
+	testenv.ForEachS3Backend(t, testPresignedUploadConfirmedByHEAD)
+}
+
+func testPresignedUploadConfirmedByHEAD(t *testing.T, b testenv.S3Backend) {
+	_, _, bucket := MustStore(t, b)
+	c := b.S3Config
 	rec := &methodRecorder{}
 	store := s3.New(aws.Config{Region: c.Region, HTTPClient: rec}, s3.Config{
 		Endpoint: c.Endpoint, Region: c.Region, Bucket: bucket, AccessKeyID: c.AccessKey, SecretKey: c.SecretKey, ForcePathStyle: true,
@@ -54,7 +58,7 @@ func TestPresignedUploadConfirmedByHEAD(t *testing.T) {
 	ctx := testenv.Context(t)
 
 	if !store.VerifiesChecksums(ctx) {
-		t.Fatal("VerifiesChecksums = false on versitygw, want true")
+		t.Fatalf("VerifiesChecksums = false on %s, want true", b.Name)
 	}
 	if got, want := rec.take(), []string{http.MethodPut}; !slices.Equal(got, want) {
 		t.Errorf("probe requests = %v, want %v", got, want)

@@ -12,8 +12,10 @@ import (
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
-func TestOpenRange(t *testing.T) {
-	store, _, _ := MustStore(t)
+func TestOpenRange(t *testing.T) { testenv.ForEachS3Backend(t, testOpenRange) }
+
+func testOpenRange(t *testing.T, b testenv.S3Backend) {
+	store, _, _ := MustStore(t, b)
 	ctx := testenv.Context(t)
 	data := testData(100_000, 7)
 	MustPut(t, store, "r", "application/octet-stream", data)
@@ -50,8 +52,10 @@ func TestOpenRange(t *testing.T) {
 
 // AbortUploads removes what a crashed multipart writer left under one key,
 // and nothing under other keys.
-func TestAbortUploads(t *testing.T) {
-	store, client, bucket := MustStore(t)
+func TestAbortUploads(t *testing.T) { testenv.ForEachS3Backend(t, testAbortUploads) }
+
+func testAbortUploads(t *testing.T, b testenv.S3Backend) {
+	store, client, bucket := MustStore(t, b)
 	ctx := testenv.Context(t)
 	start := func(key string) {
 		t.Helper()

@@ -33,8 +33,10 @@ func tags(tb testing.TB, client *awss3.Client, bucket, key string) map[string]st
 
 // Put tags the object in every path: one PutObject, and a multipart upload
 // followed by the copy that records its SHA-256.
-func TestPutTagsTheObject(t *testing.T) {
-	store, client, bucket := MustStore(t)
+func TestPutTagsTheObject(t *testing.T) { testenv.ForEachS3Backend(t, testPutTagsTheObject) }
+
+func testPutTagsTheObject(t *testing.T, b testenv.S3Backend) {
+	store, client, bucket := MustStore(t, b)
 	for _, tc := range []struct {
 		name string
 		size int
@@ -64,8 +66,10 @@ func TestPutTagsTheObject(t *testing.T) {
 
 // A presigned upload carries its tags as a signed header: the object gets
 // them, and an upload without them (or with others) is refused.
-func TestPresignPutSignsTags(t *testing.T) {
-	store, client, bucket := MustStore(t)
+func TestPresignPutSignsTags(t *testing.T) { testenv.ForEachS3Backend(t, testPresignPutSignsTags) }
+
+func testPresignPutSignsTags(t *testing.T, b testenv.S3Backend) {
+	store, client, bucket := MustStore(t, b)
 	ctx := testenv.Context(t)
 	body := []byte("tagged upload")
 	req, err := store.PresignPut(ctx, "up", mediatrail.PutOptions{
@@ -98,8 +102,10 @@ func TestPresignPutSignsTags(t *testing.T) {
 	}
 }
 
-func TestListBlobs(t *testing.T) {
-	store, _, _ := MustStore(t)
+func TestListBlobs(t *testing.T) { testenv.ForEachS3Backend(t, testListBlobs) }
+
+func testListBlobs(t *testing.T, b testenv.S3Backend) {
+	store, _, _ := MustStore(t, b)
 	ctx := testenv.Context(t)
 	keys := []string{"workspaces/a/1", "workspaces/a/2", "workspaces/b/1", "other/1"}
 	for _, k := range keys {

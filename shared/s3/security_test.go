@@ -13,7 +13,11 @@ import (
 // inline or with its own type from the storage origin, whatever the caller
 // asks: the signed response headers make it an opaque attachment.
 func TestSecurity_PresignGetServesOnlyPassiveTypesInline(t *testing.T) {
-	store, _, _ := MustStore(t)
+	testenv.ForEachS3Backend(t, testSecurity_PresignGetServesOnlyPassiveTypesInline)
+}
+
+func testSecurity_PresignGetServesOnlyPassiveTypesInline(t *testing.T, b testenv.S3Backend) {
+	store, _, _ := MustStore(t, b)
 	tests := []struct {
 		stored, asked string
 		wantType      string

@@ -185,6 +185,7 @@ func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader
 	tee := io.TeeReader(body, h)
 
 	first, err := readPart(tee, size)
+	defer partBuffers.release(first)
 	switch {
 	case errors.Is(err, io.EOF):
 		return s.putSingle(ctx, key, contentType, tagging, first, h)
@@ -221,13 +222,15 @@ func (s *Store) Put(ctx context.Context, key, contentType string, body io.Reader
 }
 
 // readPart reads the first PartSize bytes of r, or all of r and io.EOF when it is
-// shorter. A size hint below PartSize sizes the buffer.
+// shorter. A size hint below PartSize sizes the buffer; otherwise it is one of
+// partBuffers, for the caller to release.
 func readPart(r io.Reader, hint int64) ([]byte, error) {
-	n := int64(PartSize)
+	var b []byte
 	if hint >= 0 && hint < PartSize {
-		n = hint + 1 // one more byte shows whether the hint was right
+		b = make([]byte, 0, hint+1) // one more byte shows whether the hint was right
+	} else {
+		b = partBuffers.get()[:0]
 	}
-	b := make([]byte, 0, n)
 	for {
 		if len(b) == cap(b) {
 			if len(b) == PartSize {
@@ -258,8 +261,8 @@ func partSizeFor(size int64) int64 {
 // one part in flight while the next is read into the other of two buffers:
 // its memory is 2 × partSize whatever the body's size, with no garbage per
 // part (the SDK's uploader copies each streamed part into a pooled buffer
-// and its first part into a growing one). On error the upload is aborted,
-// even when ctx is done.
+// and its first part into a growing one), and off the heap (partBuffers). On
+// error the upload is aborted, even when ctx is done.
 func (s *Store) putParts(ctx context.Context, key, contentType string, tagging *string, first []byte, body io.Reader, partSize int64) (err error) {
 	uploadID, err := s.createUpload(ctx, key, contentType, tagging)
 	if err != nil {
@@ -293,6 +296,10 @@ func (s *Store) putParts(ctx context.Context, key, contentType string, tagging *
 		next := buffers[number%2]
 		if int64(cap(next)) < partSize {
 			next = make([]byte, partSize)
+			if partSize == PartSize {
+				next = partBuffers.get()
+				defer partBuffers.release(next) // after the last part, which is awaited below
+			}
 			buffers[number%2] = next
 		}
 		n, rerr := io.ReadFull(body, next[:partSize])

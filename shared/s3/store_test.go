@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -28,11 +29,18 @@ import (
 
 const mib = 1 << 20
 
-// MustStore returns a Store on a fresh bucket of the test versitygw, the raw
-// client, and the bucket name. The bucket is emptied and removed after the test.
-func MustStore(tb testing.TB) (*s3.Store, *awss3.Client, string) {
+// TestMain stops the S3 servers the suite started (testenv.S3Backends).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopS3Backends()
+	os.Exit(code)
+}
+
+// MustStore returns a Store on a fresh bucket of backend b, the raw client,
+// and the bucket name. The bucket is emptied and removed after the test.
+func MustStore(tb testing.TB, b testenv.S3Backend) (*s3.Store, *awss3.Client, string) {
 	tb.Helper()
-	c, client := testenv.S3(tb)
+	c, client := b.S3Config, b.Client()
 	bucket := testenv.UniqueName("t")
 	if err := s3.EnsureBucket(testenv.Context(tb), client, bucket); err != nil {
 		tb.Fatalf("EnsureBucket: %v", err)
@@ -113,7 +121,9 @@ func readAll(tb testing.TB, store *s3.Store, key string) []byte {
 	return b
 }
 
-func TestPut(t *testing.T) {
+func TestPut(t *testing.T) { testenv.ForEachS3Backend(t, testPut) }
+
+func testPut(t *testing.T, b testenv.S3Backend) {
 	tests := []struct {
 		name        string
 		body        []byte
@@ -132,7 +142,7 @@ func TestPut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, _, _ := MustStore(t)
+			store, _, _ := MustStore(t, b)
 			ctx := testenv.Context(t)
 			want := mediatrail.BlobInfo{Size: int64(len(tt.body)), SHA256: hexSHA256(tt.body), ContentType: tt.wantType}
 
@@ -175,6 +185,10 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 }
 
 func TestPutFailureLeavesNothing(t *testing.T) {
+	testenv.ForEachS3Backend(t, testPutFailureLeavesNothing)
+}
+
+func testPutFailureLeavesNothing(t *testing.T, b testenv.S3Backend) {
 	tests := []struct {
 		name    string
 		body    func(cancel context.CancelFunc) io.Reader
@@ -204,7 +218,7 @@ func TestPutFailureLeavesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, client, bucket := MustStore(t)
+			store, client, bucket := MustStore(t, b)
 			ctx, cancel := context.WithCancel(testenv.Context(t))
 			defer cancel()
 
@@ -232,8 +246,10 @@ type iotestErr struct{}
 
 func (iotestErr) Read([]byte) (int, error) { return 0, errBoom }
 
-func TestMissingBlob(t *testing.T) {
-	store, _, _ := MustStore(t)
+func TestMissingBlob(t *testing.T) { testenv.ForEachS3Backend(t, testMissingBlob) }
+
+func testMissingBlob(t *testing.T, b testenv.S3Backend) {
+	store, _, _ := MustStore(t, b)
 	ctx := testenv.Context(t)
 	tests := []struct {
 		name string
@@ -257,7 +273,9 @@ func TestMissingBlob(t *testing.T) {
 	}
 }
 
-func TestDelete(t *testing.T) {
+func TestDelete(t *testing.T) { testenv.ForEachS3Backend(t, testDelete) }
+
+func testDelete(t *testing.T, b testenv.S3Backend) {
 	tests := []struct {
 		name   string
 		exists bool
@@ -267,7 +285,7 @@ func TestDelete(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, _, _ := MustStore(t)
+			store, _, _ := MustStore(t, b)
 			ctx := testenv.Context(t)
 			if tt.exists {
 				MustPut(t, store, "k", "text/plain", []byte("x"))
@@ -282,8 +300,10 @@ func TestDelete(t *testing.T) {
 	}
 }
 
-func TestEnsureBucket(t *testing.T) {
-	_, client := testenv.S3(t)
+func TestEnsureBucket(t *testing.T) { testenv.ForEachS3Backend(t, testEnsureBucket) }
+
+func testEnsureBucket(t *testing.T, b testenv.S3Backend) {
+	client := b.Client()
 	ctx := testenv.Context(t)
 	bucket := testenv.UniqueName("t")
 	t.Cleanup(func() { removeBucket(t, client, bucket) })
@@ -311,8 +331,10 @@ func get(tb testing.TB, rawURL string) (*http.Response, []byte) {
 	return resp, b
 }
 
-func TestPresignGet(t *testing.T) {
-	store, _, _ := MustStore(t)
+func TestPresignGet(t *testing.T) { testenv.ForEachS3Backend(t, testPresignGet) }
+
+func testPresignGet(t *testing.T, b testenv.S3Backend) {
+	store, _, _ := MustStore(t, b)
 	body := testData(100_000, 7)
 	MustPut(t, store, "k", "audio/wav", body)
 
@@ -389,7 +411,11 @@ func TestPresignGet(t *testing.T) {
 }
 
 func TestPresignGetRefusesTamperedURL(t *testing.T) {
-	store, _, _ := MustStore(t)
+	testenv.ForEachS3Backend(t, testPresignGetRefusesTamperedURL)
+}
+
+func testPresignGetRefusesTamperedURL(t *testing.T, b testenv.S3Backend) {
+	store, _, _ := MustStore(t, b)
 	if !s3.SignsGetsWithoutClient(store) {
 		t.Fatal("GET URLs are signed by the PresignClient, want the signer alone")
 	}
@@ -440,8 +466,10 @@ func TestPresignGetRefusesTamperedURL(t *testing.T) {
 
 // The store refuses a URL past its signing time plus its lifetime. The URLs
 // are signed in the past rather than waited on.
-func TestPresignGetExpired(t *testing.T) {
-	store, _, _ := MustStore(t)
+func TestPresignGetExpired(t *testing.T) { testenv.ForEachS3Backend(t, testPresignGetExpired) }
+
+func testPresignGetExpired(t *testing.T, b testenv.S3Backend) {
+	store, _, _ := MustStore(t, b)
 	MustPut(t, store, "k", "text/plain", []byte("x"))
 	tests := []struct {
 		name       string
@@ -546,7 +574,9 @@ func TestPresignRejectsInvalidOptions(t *testing.T) {
 	}
 }
 
-func TestPresignPut(t *testing.T) {
+func TestPresignPut(t *testing.T) { testenv.ForEachS3Backend(t, testPresignPut) }
+
+func testPresignPut(t *testing.T, b testenv.S3Backend) {
 	body := testData(300_000, 9)
 	sameLength := bytes.Clone(body)
 	sameLength[1000] ^= 1
@@ -572,7 +602,7 @@ func TestPresignPut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, _, _ := MustStore(t)
+			store, _, _ := MustStore(t, b)
 			ctx := testenv.Context(t)
 			sum := sha256.Sum256(body)
 			req, err := store.PresignPut(ctx, "up", mediatrail.PutOptions{
@@ -615,8 +645,10 @@ func TestPresignPut(t *testing.T) {
 	}
 }
 
-func TestPresignPutEmptyBody(t *testing.T) {
-	store, _, _ := MustStore(t)
+func TestPresignPutEmptyBody(t *testing.T) { testenv.ForEachS3Backend(t, testPresignPutEmptyBody) }
+
+func testPresignPutEmptyBody(t *testing.T, b testenv.S3Backend) {
+	store, _, _ := MustStore(t, b)
 	ctx := testenv.Context(t)
 	req, err := store.PresignPut(ctx, "empty", mediatrail.PutOptions{
 		Expires: time.Minute, ContentType: "text/plain", Size: 0, SHA256: hexSHA256(nil),

@@ -33,7 +33,7 @@ const (
 	Region        = "us-east-1"
 	dynamoKeyID   = "local"
 	dynamoSecret  = "local"
-	missingDetail = " is not set: run the tests with `make test`, which starts the emulators (or `make emulators` and export what it prints)"
+	missingDetail = " is not set: run the tests with `make test`, which starts the emulators, or under `go run ./cmd/localstack exec -- go test ./...`"
 )
 
 // Endpoint returns the value of env or fails the test with a clear message.

@@ -1,5 +1,5 @@
 'use strict';
-// Runs Step Functions executions for the local stack (shared/localstack) in
+// Runs Step Functions executions for the local stack (internal/localstack) in
 // aws-local-stepfunctions. Protocol: one JSON object per line.
 //   stdin:  {"op":"start","id","definition","input","context","skipWaits"}
 //           {"op":"stop","id"}

@@ -70,6 +70,8 @@ func Load(ctx context.Context, e *app.Env) (*App, error) {
 	}
 	a.Jobs = newJobs(a)
 	a.Media.Jobs = a.Jobs
+	// Budget alerts go out as job callbacks do: same secret, same sender.
+	a.Media.Budget.CallbackSecret, a.Media.Budget.Callbacks = a.Jobs.Config.CallbackSecret, a.Jobs.Callbacks
 	a.Cleanup = e.CleanupService(a.Store, a.Blobs)
 	a.Reconciler = &mediatrail.Reconciler{Assets: a.Assets, Store: a.Store, Blobs: a.Blobs,
 		Grace: e.Config.Cleanup.ReconcileGrace, MaxMissingBlobs: e.Config.Cleanup.ReconcileMaxMissingBlobs,

@@ -1,8 +1,28 @@
 // Usage: cost and count by provider and by media type over a date range
-// (GET /api/v1/traces/summary), drawn as SVG bar charts.
+// (GET /api/v1/traces/summary), drawn as SVG bar charts, under the budget
+// alerts crossed in that range.
 
 import { api } from './api.js';
-import { h, s, fmtCost } from './dom.js';
+import { h, s, fmtCost, fmtTime } from './dom.js';
+
+// limitNames say which budget limit an alert is about.
+const limitNames = {
+  monthly_usd: (a) => `Monthly budget (${a.period})`,
+  per_execution_usd: (a) => `Budget of execution ${a.execution_id}`,
+  per_agent_daily_usd: (a) => `Daily budget of agent ${a.agent_id} (${a.period})`,
+};
+
+// alertList shows the budget alerts (80% and 100% of a limit), newest
+// first; nothing when there are none. Every value is a text node (dom.js).
+function alertList(alerts, cur) {
+  if (!alerts || !alerts.length) return null;
+  return h('section', { class: 'alerts', role: 'status', 'aria-label': 'Budget alerts' },
+    h('h2', {}, 'Budget alerts'),
+    h('ul', {}, alerts.map((a) => h('li', { class: a.threshold >= 100 ? 'alert reached' : 'alert', dataset: { limit: a.limit, threshold: String(a.threshold) } },
+      h('strong', {}, `${a.threshold}%`), ' ',
+      `${(limitNames[a.limit] || (() => a.limit))(a)}: ${fmtCost(a.spent_usd, cur)} spent of ${fmtCost(a.limit_usd, cur)}`, ' ',
+      h('time', { datetime: a.crossed_at }, fmtTime(a.crossed_at))))));
+}
 
 function isoDay(d) {
   return d.toISOString().slice(0, 10);
@@ -44,6 +64,7 @@ export async function usage(q) {
     h('label', {}, 'From', h('input', { type: 'date', name: 'from', value: from, required: true })),
     h('label', {}, 'To', h('input', { type: 'date', name: 'to', value: to, required: true })),
     h('button', { type: 'submit' }, 'Show')),
+    alertList(data.alerts, cur),
     h('p', { class: 'totals' }, `${data.count} media calls, ${data.errors} errors, ${fmtCost(data.cost, cur)}.`),
     h('div', { class: 'charts' },
       chart('Cost by provider', data.by_provider, cost, (t) => fmtCost(t.cost, cur)),

@@ -85,3 +85,18 @@ func (o options) text(key, def string) (string, error) {
 	}
 	return strings.TrimSpace(s), nil
 }
+
+// configKeys are the config keys each capability reads (see speak,
+// transcribe, paint, edit and submitVideo): any other is refused before the
+// call (mediatrail.ConfigKeyed).
+var configKeys = map[mediatrail.Capability][]string{
+	mediatrail.CapabilityTTS:            {"voice", "speed", "pitch", "format"},
+	mediatrail.CapabilitySTT:            {"language"},
+	mediatrail.CapabilityImageGen:       {"size", "width", "height", "seed", "format"},
+	mediatrail.CapabilityImageEdit:      {"format"},
+	mediatrail.CapabilityVideoGen:       {"duration", "width", "height", "seed"},
+	mediatrail.CapabilityVideoFromImage: {"duration", "width", "height"},
+}
+
+// ConfigKeys are the config keys c reads, for mediatrail.ConfigKeyed.
+func (p *Provider) ConfigKeys(c mediatrail.Capability) []string { return slices.Clone(configKeys[c]) }
