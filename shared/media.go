@@ -102,6 +102,10 @@ type MediaService struct {
 	// Budget holds each call's estimated cost against the workspace's
 	// limits before the provider is called; nil enforces none.
 	Budget *BudgetService
+
+	// Settings says whether outputs carry the provenance record; nil
+	// embeds it.
+	Settings *SettingsService
 }
 
 // GenerateInput is the body of POST /api/v1/media/generate (the SDK's fields
@@ -757,13 +761,18 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 		}
 	}
 	// Provenance is written into the stream itself, so the recorded size and
-	// sha256 are those of the stored bytes.
-	stream, err := provenance.Embed(io.MultiReader(bytes.NewReader(head), out), ct, provenance.Record{
-		AssetID: id, WorkspaceID: m.ws, Provider: m.provider.Name(), Model: m.span.Model,
-		SpanID: m.span.ID, ExecutionID: m.in.ExecutionID,
-	})
-	if err != nil {
-		return cmp.Or(out.err, err)
+	// sha256 are those of the stored bytes; a workspace that opted out stores
+	// the provider's bytes as they came.
+	stream := io.MultiReader(bytes.NewReader(head), out)
+	if embed, err := m.Settings.EmbedProvenance(ctx, m.ws); err != nil {
+		return err
+	} else if embed {
+		if stream, err = provenance.Embed(stream, ct, provenance.Record{
+			AssetID: id, WorkspaceID: m.ws, Provider: m.provider.Name(), Model: m.span.Model,
+			SpanID: m.span.ID, ExecutionID: m.in.ExecutionID,
+		}); err != nil {
+			return cmp.Or(out.err, err)
+		}
 	}
 	blob, err := m.Blobs.Put(ctx, key, ct, stream, -1, RetentionTag(m.retention))
 	if err != nil {

@@ -5,6 +5,8 @@
 // it with ranged reads. For each size it prints the body size, the time, the
 // process's peak RSS during Store (VmHWM of /proc/self/status, reset before
 // each run) and the ratio of the two: memory stays flat while the body grows.
+// Provenance embedding is on (the default), and each stored video is checked
+// to carry its record.
 //
 // It needs the emulators `make test` starts; `make bench-video` runs it:
 //
@@ -16,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -33,6 +36,7 @@ import (
 	"github.com/mediatrail/mediatrail/shared/app"
 	"github.com/mediatrail/mediatrail/shared/app/media"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
+	"github.com/mediatrail/mediatrail/shared/provenance"
 	"github.com/mediatrail/mediatrail/shared/providers/fake"
 	"github.com/mediatrail/mediatrail/shared/s3"
 	"github.com/mediatrail/mediatrail/shared/testenv"
@@ -146,9 +150,32 @@ func run(ctx context.Context, sizes string) error {
 		size := v.Asset.FileSize
 		fmt.Printf("%8.0f MiB %10.1f %10.0f %14v %10.1f MiB %10.1f MiB %10.4f\n", float64(size)/(1<<20), elapsed.Seconds(),
 			float64(size)/(1<<20)/elapsed.Seconds(), v.Asset.Metadata["duration_seconds"], float64(before)/(1<<20), float64(peak)/(1<<20), float64(peak)/float64(size))
+		if err := carriesProvenance(ctx, client, name, v.Asset); err != nil {
+			return err
+		}
 		if err := a.Blobs.Delete(ctx, v.Asset.StorageKey); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// carriesProvenance checks that Store embedded the asset's provenance (the
+// XMP uuid box it appends to an MP4), so the RSS measured includes the
+// embedding: it reads the object's last 64 KiB.
+func carriesProvenance(ctx context.Context, client *awss3.Client, bucket string, asset *mediatrail.Asset) error {
+	out, err := client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(asset.StorageKey),
+		Range: aws.String("bytes=-65536")})
+	if err != nil {
+		return err
+	}
+	defer out.Body.Close()
+	tail, err := io.ReadAll(out.Body)
+	if err != nil {
+		return err
+	}
+	if rec, ok := provenance.Find(tail); !ok || rec.AssetID != asset.ID {
+		return fmt.Errorf("asset %s: the stored video carries no provenance record", asset.ID)
 	}
 	return nil
 }

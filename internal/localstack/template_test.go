@@ -288,6 +288,9 @@ var needs = map[string]access{
 	"WorkspaceRetentionSetFunction": {table: "crud"},
 	"WorkspaceBudgetGetFunction":    {table: "read"},
 	"WorkspaceBudgetSetFunction":    {table: "crud", other: []string{"secretsmanager:GetSecretValue"}}, // CALLBACK_SIGNING_SECRET
+	"WorkspaceSettingsGetFunction":  {table: "read"},
+	"WorkspaceSettingsSetFunction":  {table: "crud"},
+	"ProvenanceLookupFunction":      {table: "read"},
 	"CleanupFunction":               {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging"}},
 	"ReconcileFunction":             {table: "crud", objects: []string{"s3:DeleteObject", "s3:GetObject"}, bucket: []string{"s3:ListBucket"}},
 	// Video jobs: the routes submit (signing input assets for the provider)

@@ -162,6 +162,11 @@ func (e *Env) Retention(store *dynamo.Store) *mediatrail.RetentionService {
 	return &mediatrail.RetentionService{Default: e.Config.Cleanup.DefaultRetentionDays, Store: store}
 }
 
+// Settings is the workspace settings service over store.
+func Settings(store *dynamo.Store) *mediatrail.SettingsService {
+	return &mediatrail.SettingsService{Store: store}
+}
+
 // Assets is the asset service over the table and the bucket.
 func (e *Env) Assets(store *dynamo.Store, blobs *s3.Store) *mediatrail.AssetService {
 	return &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Retention: e.Retention(store),

@@ -90,6 +90,24 @@ func WorkspaceBudgetGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error
 // WorkspaceBudgetSet (PUT /api/v1/workspace/budget) lives in app/media: it
 // reads the provider secret for CALLBACK_SIGNING_SECRET.
 
+// WorkspaceSettingsGet serves GET /api/v1/workspace/settings.
+func WorkspaceSettingsGet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.GetWorkspaceSettings(Settings(store))), nil
+}
+
+// WorkspaceSettingsSet serves PUT /api/v1/workspace/settings.
+func WorkspaceSettingsSet(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.SetWorkspaceSettings(Settings(store))), nil
+}
+
+// ProvenanceLookup serves POST /api/v1/provenance.
+func ProvenanceLookup(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
+	store := e.Table()
+	return e.Route(store, httpapi.LookupProvenance(&mediatrail.ProvenanceService{Store: store})), nil
+}
+
 // TraceList serves GET /api/v1/traces.
 func TraceList(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
 	store := e.Table()

@@ -23,7 +23,8 @@
 //	                                                    cost, duration_ms, media_duration_seconds
 //	idem. key  WS#{ws}             IDEM#{key}           request_hash, state, token, lease_until, expires_at,
 //	                                                    response (JSON), ttl
-//	settings   WS#{ws}             SETTINGS             retention_days (the workspace's default), updated_at
+//	settings   WS#{ws}             SETTINGS             retention_days (the workspace's default), updated_at,
+//	                                                    provenance_embedding (BOOL), settings_updated_at
 //	video job  WS#{ws}             JOB#{id}             every MediaJob field under its JSON name, version
 //	credential WS#{ws}             CRED#{id}            Credential fields under their JSON names, ciphertext (KMS)
 //	default    WS#{ws}             CREDDEF#{provider}   credential_id (the provider's default credential)
@@ -53,6 +54,10 @@
 //	GSI1  GSI1PK = WS#{ws}#EXEC#{execution}   GSI1SK = SPAN#{id}   (the execution's assets and spans together)
 //	GSI2  GSI2PK = WS#{ws}#TRACE#{trace}      GSI2SK = SPAN#{id}
 //	GSI3  GSI3PK = WS#{ws}#KIND#{kind}        GSI3SK = SPAN#{id}
+//
+// Assets with a sha256 also have GSI10 (keys only, see GSI10):
+//
+//	GSI10 GSI10PK = WS#{ws}#SHA#{sha256}     GSI10SK = ASSET#{id}
 //
 // An item has a GSI's keys only when that field is non-empty. Items of both
 // kinds share GSI1's partitions, so every query bounds the sort key inside its

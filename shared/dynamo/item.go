@@ -50,10 +50,11 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-func wsPK(ws string) string     { return "WS#" + ws }
-func assetSK(id string) string  { return assetPrefix + id }
-func keyPK(hash string) string  { return "KEY#" + hash }
-func idFromSK(sk string) string { return sk[strings.LastIndexByte(sk, '#')+1:] }
+func wsPK(ws string) string       { return "WS#" + ws }
+func assetSK(id string) string    { return assetPrefix + id }
+func keyPK(hash string) string    { return "KEY#" + hash }
+func shaPK(ws, sha string) string { return wsPK(ws) + "#SHA#" + sha }
+func idFromSK(sk string) string   { return sk[strings.LastIndexByte(sk, '#')+1:] }
 
 // dimension is an equality filter backed by a sparse GSI and a counter.
 type dimension struct {
@@ -126,6 +127,10 @@ func marshalAsset(a *mediatrail.Asset) (map[string]types.AttributeValue, error) 
 			item[gsiPK(d.index)] = str(d.indexPK(a.WorkspaceID, v))
 			item[gsiSK(d.index)] = str(assetSK(a.ID))
 		}
+	}
+	if a.SHA256 != "" {
+		item[gsiPK(GSI10)] = str(shaPK(a.WorkspaceID, a.SHA256))
+		item[gsiSK(GSI10)] = str(assetSK(a.ID))
 	}
 	for name, v := range map[string]string{
 		attrID:          a.ID,

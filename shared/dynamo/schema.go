@@ -37,6 +37,13 @@ const (
 
 var gsiNames = []string{GSI1, GSI2, GSI3, GSI4, GSI5, GSI6, GSI7, GSI8, GSI9}
 
+// GSI10 finds a workspace's assets by the SHA-256 of their bytes (provenance
+// look-ups): GSI10PK = WS#{ws}#SHA#{sha256}, GSI10SK = ASSET#{id}. It projects
+// the keys only, so an asset's status changes never write it: it costs one
+// index write when the asset is created, and a look-up reads the records it
+// names consistently from the table.
+const GSI10 = "GSI10"
+
 func gsiPK(index string) string { return index + "PK" }
 func gsiSK(index string) string { return index + "SK" }
 
@@ -70,6 +77,18 @@ func TableSchema(table string) *dynamodb.CreateTableInput {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		})
 	}
+	in.AttributeDefinitions = append(in.AttributeDefinitions,
+		types.AttributeDefinition{AttributeName: aws.String(gsiPK(GSI10)), AttributeType: types.ScalarAttributeTypeS},
+		types.AttributeDefinition{AttributeName: aws.String(gsiSK(GSI10)), AttributeType: types.ScalarAttributeTypeS},
+	)
+	in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+		IndexName: aws.String(GSI10),
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(gsiPK(GSI10)), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(gsiSK(GSI10)), KeyType: types.KeyTypeRange},
+		},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+	})
 	return in
 }
 

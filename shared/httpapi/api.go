@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -138,19 +140,34 @@ func RequestKey(header func(name string) string) string {
 }
 
 // RequestBody is the event's body, decoded: invalid base64 is EINVALID and
-// more than MaxBodyBytes ETOOLARGE, for every route's function alike.
+// more than the route's limit (Inputs.MaxBody, else MaxBodyBytes) ETOOLARGE,
+// for every route's function alike. The limit is checked on the encoded size
+// first, so an oversized body is refused before it is decoded.
 func RequestBody(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	limit := cmp.Or(InputsOf(ev.RouteKey).MaxBody, MaxBodyBytes)
+	tooLarge := mediatrail.TooLarge("", "request body must be at most %s", byteSize(limit))
 	raw := []byte(ev.Body)
 	if ev.IsBase64Encoded {
+		if base64.StdEncoding.DecodedLen(len(ev.Body)) > limit+2 {
+			return nil, tooLarge
+		}
 		var err error
 		if raw, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
 			return nil, mediatrail.Invalid("body", "request body is not valid base64")
 		}
 	}
-	if len(raw) > MaxBodyBytes {
-		return nil, mediatrail.TooLarge("", "request body must be at most 1 MiB")
+	if len(raw) > limit {
+		return nil, tooLarge
 	}
 	return raw, nil
+}
+
+// byteSize says n in MiB when it is a whole number of them, else in bytes.
+func byteSize(n int) string {
+	if n%(1<<20) == 0 {
+		return strconv.Itoa(n>>20) + " MiB"
+	}
+	return strconv.Itoa(n) + " bytes"
 }
 
 func requestQuery(ev *events.APIGatewayV2HTTPRequest) (url.Values, error) {

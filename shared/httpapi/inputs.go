@@ -18,6 +18,8 @@ import (
 type Inputs struct {
 	Query []string
 	Body  bool
+	// MaxBody bounds the decoded body in bytes; 0 means MaxBodyBytes.
+	MaxBody int
 }
 
 // Parameter sets shared by several routes.
@@ -66,6 +68,10 @@ var routeInputs = map[string]Inputs{
 	"POST /api/v1/media-tools":                  jsonBody,
 	"PATCH /api/v1/media-tools/{id}":            jsonBody,
 	"PUT /api/v1/agents/{agent_id}/media-tools": jsonBody,
+	// A file to identify (raw bytes of any non-JSON type) or a JSON object
+	// naming a sha256 or an asset id.
+	"POST /api/v1/provenance":        {Body: true, MaxBody: mediatrail.MaxProvenanceFileBytes},
+	"PUT /api/v1/workspace/settings": jsonBody,
 	// MCP's streamable HTTP transport speaks JSON-RPC in the body (the MCP
 	// server validates it); it defines no query parameter.
 	"POST /mcp": jsonBody,

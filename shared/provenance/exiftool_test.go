@@ -76,24 +76,32 @@ func TestIndependentReaders(t *testing.T) {
 			}
 		})
 	}
-	t.Run("jpeg re-encoded by ffmpeg, XMP block copied by exiftool", func(t *testing.T) {
-		src := filepath.Join(dir, "out.jpg")
-		re := filepath.Join(dir, "re.jpg")
-		if b, err := exec.Command(MustTool(t, "ffmpeg"), "-loglevel", "error", "-i", src, "-q:v", "9", re).CombinedOutput(); err != nil {
-			t.Fatalf("ffmpeg: %v: %s", err, b)
-		}
-		if b, _ := os.ReadFile(re); bytes.Contains(b, []byte(record.AssetID)) {
-			t.Fatal("ffmpeg kept the XMP itself; this case needs a re-encode that drops it")
-		}
-		if b, err := exec.Command(exiftool, "-m", "-overwrite_original", "-TagsFromFile", src, "-xmp", re).CombinedOutput(); err != nil {
-			t.Fatalf("exiftool: %v: %s", err, b)
-		}
-		b, err := os.ReadFile(re)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, ok := provenance.Find(b); !ok || got.AssetID != record.AssetID || got.WorkspaceID != record.WorkspaceID {
-			t.Errorf("Find after re-encode = %+v, %v", got, ok)
-		}
-	})
+	// A re-encode (new bytes) drops the XMP, even ffmpeg's -map_metadata 0
+	// for the MP4 uuid box; exiftool copying the XMP block back, as
+	// pipelines that keep metadata do, makes the record findable again.
+	for _, tc := range []struct{ name, ext string }{{"jpeg", ".jpg"}, {"png", ".png"}, {"mp4", ".mp4"}} {
+		t.Run(tc.name+" re-encoded by ffmpeg, XMP block copied by exiftool", func(t *testing.T) {
+			src := filepath.Join(dir, "out"+tc.ext)
+			re := filepath.Join(dir, "re"+tc.ext)
+			args := map[string][]string{".jpg": {"-q:v", "9"}, ".png": {"-vf", "scale=iw/2:ih/2"}, ".mp4": {"-map_metadata", "0", "-c:v", "mpeg4", "-q:v", "9"}}[tc.ext]
+			cmd := append([]string{"-loglevel", "error", "-y", "-i", src}, append(args, re)...)
+			if b, err := exec.Command(MustTool(t, "ffmpeg"), cmd...).CombinedOutput(); err != nil {
+				t.Fatalf("ffmpeg: %v: %s", err, b)
+			}
+			orig, _ := os.ReadFile(src)
+			if b, _ := os.ReadFile(re); bytes.Contains(b, []byte(record.AssetID)) || bytes.Equal(b, orig) {
+				t.Fatal("ffmpeg kept the XMP or the bytes; this case needs a re-encode that drops it")
+			}
+			if b, err := exec.Command(exiftool, "-m", "-overwrite_original", "-TagsFromFile", src, "-xmp", re).CombinedOutput(); err != nil {
+				t.Fatalf("exiftool: %v: %s", err, b)
+			}
+			b, err := os.ReadFile(re)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := provenance.Find(b); !ok || got.AssetID != record.AssetID || got.WorkspaceID != record.WorkspaceID {
+				t.Errorf("Find after re-encode = %+v, %v", got, ok)
+			}
+		})
+	}
 }

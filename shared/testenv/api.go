@@ -42,6 +42,12 @@ type ErrorBody struct {
 // exchange is held to openapi.yaml (CheckContract).
 func Call(tb testing.TB, baseURL, method, path, key string, body any) Reply {
 	tb.Helper()
+	return CallAs(tb, baseURL, method, path, key, "application/json", body)
+}
+
+// CallAs is Call with the request's Content-Type (a file sent as its bytes).
+func CallAs(tb testing.TB, baseURL, method, path, key, contentType string, body any) Reply {
+	tb.Helper()
 	var sent []byte
 	switch b := body.(type) {
 	case nil:
@@ -64,7 +70,7 @@ func Call(tb testing.TB, baseURL, method, path, key string, body any) Reply {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	if key != "" {
 		req.Header.Set("X-API-Key", key)
 	}

@@ -66,7 +66,7 @@ func Load(ctx context.Context, e *app.Env) (*App, error) {
 	a.Media = &mediatrail.MediaService{
 		Providers: a.Providers, Store: a.Store, Assets: a.Store, Blobs: a.Blobs, Inputs: inputs, Outputs: outputs,
 		Prices: mediatrail.DefaultPrices(), Timeout: mc.Timeout, Retention: a.Retention, Logger: e.Logger, Metrics: e.Metrics,
-		Credentials: a.Credentials, Tools: a.Tools, Budget: e.Budget(a.Store),
+		Credentials: a.Credentials, Tools: a.Tools, Budget: e.Budget(a.Store), Settings: app.Settings(a.Store),
 	}
 	a.Jobs = newJobs(a)
 	a.Media.Jobs = a.Jobs

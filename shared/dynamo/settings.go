@@ -1,0 +1,70 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	mediatrail "github.com/mediatrail/mediatrail/shared"
+)
+
+var _ mediatrail.SettingsStore = (*Store)(nil)
+
+// attrProvenanceEmbedding is the settings item's switch (BOOL); absent means
+// the default.
+const attrProvenanceEmbedding = "provenance_embedding"
+
+// WorkspaceSettings reads the switches of the workspace's settings item,
+// consistently (a change holds from the next call on).
+func (s *Store) WorkspaceSettings(ctx context.Context, workspaceID string) (mediatrail.WorkspaceSettings, error) {
+	out := mediatrail.DefaultWorkspaceSettings
+	if !mediatrail.ValidRef(workspaceID) {
+		return out, nil
+	}
+	got, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      map[string]types.AttributeValue{attrPK: str(wsPK(workspaceID)), attrSK: str(settingsSK)},
+		ProjectionExpression:     aws.String("#prov"),
+		ExpressionAttributeNames: map[string]string{"#prov": attrProvenanceEmbedding},
+		ConsistentRead:           aws.Bool(true),
+	})
+	if err != nil {
+		return out, fmt.Errorf("dynamo: get workspace settings: %w", err)
+	}
+	switch v := got.Item[attrProvenanceEmbedding].(type) {
+	case nil:
+	case *types.AttributeValueMemberBOOL:
+		out.ProvenanceEmbedding = v.Value
+	default:
+		return out, fmt.Errorf("dynamo: decode workspace settings: %s is not a boolean", attrProvenanceEmbedding)
+	}
+	return out, nil
+}
+
+// SetWorkspaceSettings sets the switches in gives on the settings item,
+// keeping its other attributes. EINVALID for an invalid workspace.
+func (s *Store) SetWorkspaceSettings(ctx context.Context, workspaceID string, in mediatrail.SetSettingsInput, at time.Time) error {
+	if !mediatrail.ValidRef(workspaceID) {
+		return mediatrail.Invalid("workspace_id", "workspace_id is not a valid reference")
+	}
+	if in.ProvenanceEmbedding == nil {
+		return nil
+	}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      map[string]types.AttributeValue{attrPK: str(wsPK(workspaceID)), attrSK: str(settingsSK)},
+		UpdateExpression:         aws.String("SET #prov = :prov, #updated = :at"),
+		ExpressionAttributeNames: map[string]string{"#prov": attrProvenanceEmbedding, "#updated": "settings_updated_at"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":prov": &types.AttributeValueMemberBOOL{Value: *in.ProvenanceEmbedding}, ":at": str(formatTime(at)),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("dynamo: set workspace settings: %w", err)
+	}
+	return nil
+}
