@@ -31,6 +31,7 @@ type MediaJob struct {
 	AgentID      string         `json:"agent_id,omitempty"`
 	TraceID      string         `json:"trace_id,omitempty"`
 	ParentSpanID string         `json:"parent_span_id,omitempty"`
+	SessionID    string         `json:"session_id,omitempty"`
 	// ToolID and CredentialID are the media tool and workspace credential
 	// the job was submitted with: every later provider call (poll, store,
 	// cancel) uses the same credential.
@@ -76,7 +77,7 @@ func (j *MediaJob) input() GenerateInput {
 	return GenerateInput{
 		Provider: j.Provider, MediaType: string(j.Capability), Model: j.Model, Prompt: j.Prompt,
 		InputURL: j.InputURL, InputAssetID: j.InputAssetID, Config: j.Config,
-		ExecutionID: j.ExecutionID, AgentID: j.AgentID, TraceID: j.TraceID, ParentSpanID: j.ParentSpanID,
+		ExecutionID: j.ExecutionID, AgentID: j.AgentID, TraceID: j.TraceID, ParentSpanID: j.ParentSpanID, SessionID: j.SessionID,
 		ToolID: j.ToolID, credentialID: j.CredentialID,
 	}
 }

@@ -73,7 +73,7 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 	j := &MediaJob{
 		ID: NewIDAt(now), WorkspaceID: ws, Status: JobQueued, Capability: c, Provider: p.Name(), Model: in.Model,
 		Prompt: in.Prompt, InputAssetID: in.InputAssetID, InputURL: withoutQuery(in.InputURL), Config: in.Config,
-		ExecutionID: in.ExecutionID, AgentID: in.AgentID, ParentSpanID: in.ParentSpanID, CallbackURL: in.CallbackURL, SpanID: cmp.Or(in.spanID, NewIDAt(now)),
+		ExecutionID: in.ExecutionID, AgentID: in.AgentID, ParentSpanID: in.ParentSpanID, SessionID: in.SessionID, CallbackURL: in.CallbackURL, SpanID: cmp.Or(in.spanID, NewIDAt(now)),
 		ToolID: in.ToolID, CredentialID: in.credentialID,
 		CreatedAt: now, UpdatedAt: now, DeadlineAt: now.Add(cmp.Or(s.Config.Deadline, DefaultJobDeadline)),
 	}

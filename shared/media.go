@@ -124,7 +124,10 @@ type GenerateInput struct {
 	TraceID string `json:"trace_id"`
 	// ParentSpanID is the caller's span this call runs under (W3C
 	// traceparent's parent id), recorded as the span's parent_id.
-	ParentSpanID   string `json:"parent_span_id"`
+	ParentSpanID string `json:"parent_span_id"`
+	// SessionID is the caller's conversation (the SDK's chat session),
+	// recorded on the span: traces filter and count by it.
+	SessionID      string `json:"session_id"`
 	IdempotencyKey string `json:"idempotency_key"`
 	// CallbackURL receives the result of an asynchronous call (a video job)
 	// when it ends, signed (JobService.Notify).
@@ -349,7 +352,7 @@ func (in *GenerateInput) validate(route Capability) (Capability, error) {
 	if in.ToolID != "" && !ValidID(in.ToolID) {
 		return "", Invalid("tool_id", "tool_id must be a media tool id")
 	}
-	for _, f := range []struct{ name, v string }{{"execution_id", in.ExecutionID}, {"agent_id", in.AgentID}, {"trace_id", in.TraceID}, {"parent_span_id", in.ParentSpanID}} {
+	for _, f := range []struct{ name, v string }{{"execution_id", in.ExecutionID}, {"agent_id", in.AgentID}, {"trace_id", in.TraceID}, {"parent_span_id", in.ParentSpanID}, {"session_id", in.SessionID}} {
 		if err := validateRefField(f.name, f.v, false); err != nil {
 			return "", err
 		}
@@ -498,7 +501,7 @@ func (s *MediaService) newSpan(ws, provider string, c Capability, in GenerateInp
 		ToolID: in.ToolID, CredentialID: in.credentialID, Attributes: map[string]any{}, StartedAt: start,
 	}
 	span.TraceID = cmp.Or(in.TraceID, in.ExecutionID, span.ID)
-	span.ParentID = in.ParentSpanID
+	span.ParentID, span.SessionID = in.ParentSpanID, in.SessionID
 	if len(in.Config) > 0 {
 		span.Attributes["config"] = in.Config
 	}

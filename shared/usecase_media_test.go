@@ -161,7 +161,7 @@ func TestGenerateStoresEachCapability(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			x := newStudio()
 			in := tc.in(t, x)
-			in.Provider, in.ExecutionID, in.Config = "studio", "exec-1", map[string]any{"quality": "hd"}
+			in.Provider, in.ExecutionID, in.SessionID, in.Config = "studio", "exec-1", "chat-1", map[string]any{"quality": "hd"}
 			out, err := x.media.Generate(context.Background(), "ws-a", tc.c, in)
 			if err != nil {
 				t.Fatal(err)
@@ -177,7 +177,7 @@ func TestGenerateStoresEachCapability(t *testing.T) {
 				t.Fatalf("asset %+v", a)
 			}
 			spans := x.store.Spans()
-			if len(spans) != 1 || spans[0].Status != mediatrail.SpanCompleted || spans[0].AssetID != a.ID || spans[0].TraceID != "exec-1" {
+			if len(spans) != 1 || spans[0].Status != mediatrail.SpanCompleted || spans[0].AssetID != a.ID || spans[0].TraceID != "exec-1" || spans[0].SessionID != "chat-1" {
 				t.Fatalf("spans %+v", spans)
 			}
 			req := x.p.got[0]

@@ -16,6 +16,8 @@ type Run struct {
 	TraceID     string
 	// ParentSpanID is the caller's span (traceparent's parent id).
 	ParentSpanID string
+	// SessionID is the caller's conversation (the SDK's chat session).
+	SessionID string
 }
 
 // traceparentPattern is a W3C Trace Context traceparent of any version but
@@ -35,15 +37,17 @@ func parseTraceparent(v string) (traceID, parentID string, ok bool) {
 	return m[2], m[3], true
 }
 
-// runFromHeaders reads X-Agent-Id, X-Execution-Id and traceparent.
+// runFromHeaders reads X-Agent-Id, X-Execution-Id, X-Session-Id and
+// traceparent.
 func runFromHeaders(h http.Header) Run {
-	r := Run{AgentID: strings.TrimSpace(h.Get("X-Agent-Id")), ExecutionID: strings.TrimSpace(h.Get("X-Execution-Id"))}
+	r := Run{AgentID: strings.TrimSpace(h.Get("X-Agent-Id")), ExecutionID: strings.TrimSpace(h.Get("X-Execution-Id")),
+		SessionID: strings.TrimSpace(h.Get("X-Session-Id"))}
 	r.TraceID, r.ParentSpanID, _ = parseTraceparent(h.Get("Traceparent"))
 	return r
 }
 
 // with returns r overridden by a call's _meta: agent_id, execution_id,
-// trace_id and traceparent (the OpenTelemetry convention for MCP). An
+// session_id, trace_id and traceparent (the OpenTelemetry convention for MCP). An
 // explicit trace_id wins over traceparent's. Values that are not strings are
 // ignored; malformed ids are refused later, by the media call's validation.
 func (r Run) with(meta map[string]any) Run {
@@ -51,7 +55,8 @@ func (r Run) with(meta map[string]any) Run {
 		s, _ := meta[k].(string)
 		return strings.TrimSpace(s)
 	}
-	out := Run{AgentID: cmp.Or(str("agent_id"), r.AgentID), ExecutionID: cmp.Or(str("execution_id"), r.ExecutionID)}
+	out := Run{AgentID: cmp.Or(str("agent_id"), r.AgentID), ExecutionID: cmp.Or(str("execution_id"), r.ExecutionID),
+		SessionID: cmp.Or(str("session_id"), r.SessionID)}
 	out.TraceID, out.ParentSpanID = r.TraceID, r.ParentSpanID
 	if trace, parent, ok := parseTraceparent(str("traceparent")); ok {
 		out.TraceID, out.ParentSpanID = trace, parent

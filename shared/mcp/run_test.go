@@ -44,9 +44,10 @@ func TestRunFromHeadersAndMeta(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-Agent-Id", "agent-h")
 	h.Set("X-Execution-Id", "exec-h")
+	h.Set("X-Session-Id", "chat-h")
 	h.Set("Traceparent", "00-"+traceA+"-"+parentA+"-01")
 	base := runFromHeaders(h)
-	if want := (Run{AgentID: "agent-h", ExecutionID: "exec-h", TraceID: traceA, ParentSpanID: parentA}); base != want {
+	if want := (Run{AgentID: "agent-h", ExecutionID: "exec-h", SessionID: "chat-h", TraceID: traceA, ParentSpanID: parentA}); base != want {
 		t.Fatalf("runFromHeaders = %+v, want %+v", base, want)
 	}
 	cases := []struct {
@@ -55,12 +56,12 @@ func TestRunFromHeadersAndMeta(t *testing.T) {
 		want Run
 	}{
 		{"no meta", nil, base},
-		{"execution and agent", map[string]any{"execution_id": "exec-m", "agent_id": "agent-m"},
-			Run{AgentID: "agent-m", ExecutionID: "exec-m", TraceID: traceA, ParentSpanID: parentA}},
+		{"execution, agent and session", map[string]any{"execution_id": "exec-m", "agent_id": "agent-m", "session_id": "chat-m"},
+			Run{AgentID: "agent-m", ExecutionID: "exec-m", SessionID: "chat-m", TraceID: traceA, ParentSpanID: parentA}},
 		{"traceparent", map[string]any{"traceparent": "00-" + traceB + "-" + parentB + "-01"},
-			Run{AgentID: "agent-h", ExecutionID: "exec-h", TraceID: traceB, ParentSpanID: parentB}},
+			Run{AgentID: "agent-h", ExecutionID: "exec-h", SessionID: "chat-h", TraceID: traceB, ParentSpanID: parentB}},
 		{"trace id wins over traceparent", map[string]any{"trace_id": "run-7", "traceparent": "00-" + traceB + "-" + parentB + "-01"},
-			Run{AgentID: "agent-h", ExecutionID: "exec-h", TraceID: "run-7", ParentSpanID: parentB}},
+			Run{AgentID: "agent-h", ExecutionID: "exec-h", SessionID: "chat-h", TraceID: "run-7", ParentSpanID: parentB}},
 		{"invalid traceparent is ignored", map[string]any{"traceparent": "garbage"}, base},
 		{"non-strings are ignored", map[string]any{"execution_id": 7, "agent_id": nil}, base},
 	}

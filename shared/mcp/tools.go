@@ -157,7 +157,7 @@ var mediaArgDescriptions = map[string]string{
 
 // runFields are GenerateInput fields the caller's run sets (headers, _meta),
 // never the model: they are not arguments.
-var runFields = []string{"media_type", "execution_id", "agent_id", "trace_id", "parent_span_id"}
+var runFields = []string{"media_type", "execution_id", "agent_id", "trace_id", "parent_span_id", "session_id"}
 
 // mediaSchema is the input schema of capability c, generated from the HTTP
 // API's request type, without the fields c does not take.
@@ -196,6 +196,7 @@ func MediaTool(name, description string, c mediatrail.Capability, defaults media
 	return newTool(spec, func(ctx context.Context, s *Server, cl *call, in mediatrail.GenerateInput) (*sdk.CallToolResult, error) {
 		in = withDefaults(in, defaults)
 		in.ExecutionID, in.AgentID, in.TraceID, in.ParentSpanID = cl.Run.ExecutionID, cl.Run.AgentID, cl.Run.TraceID, cl.Run.ParentSpanID
+		in.SessionID = cl.Run.SessionID
 		return s.generate(ctx, cl, c, in)
 	})
 }
