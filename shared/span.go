@@ -348,7 +348,7 @@ type SpanSummary struct {
 // NewSpanSummary returns an empty summary in currency.
 func NewSpanSummary(currency string) *SpanSummary {
 	return &SpanSummary{Currency: currency, ByProvider: map[string]SpanTotals{}, ByMediaType: map[string]SpanTotals{},
-		models: map[string]bool{}, sessions: map[string]bool{}}
+		Alerts: []BudgetAlert{}, models: map[string]bool{}, sessions: map[string]bool{}}
 }
 
 // Add counts s in the summary.

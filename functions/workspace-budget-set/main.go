@@ -5,9 +5,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/mediatrail/mediatrail/shared/app"
-	"github.com/mediatrail/mediatrail/shared/app/media"
+	"github.com/mediatrail/mediatrail/shared/app/budget"
 )
 
 func main() {
-	lambda.Start(app.ColdStart(media.WorkspaceBudgetSet))
+	lambda.Start(app.ColdStart(budget.WorkspaceBudgetSet))
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/app/budget"
 	"github.com/mediatrail/mediatrail/shared/app/media"
 	"github.com/mediatrail/mediatrail/shared/app/static"
 )
@@ -50,7 +51,7 @@ var constructors = map[string]constructor{
 	"static.APISpec":            of(static.APISpec),
 	"static.Console":            of(static.Console),
 	"media.Generate":            of(media.Generate),
-	"media.WorkspaceBudgetSet":  of(media.WorkspaceBudgetSet),
+	"budget.WorkspaceBudgetSet": of(budget.WorkspaceBudgetSet),
 	"media.TTS":                 of(media.TTS),
 	"media.STT":                 of(media.STT),
 	"media.ImageGen":            of(media.ImageGen),

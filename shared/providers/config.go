@@ -38,7 +38,7 @@ var configKeys = map[string]map[mediatrail.Capability][]string{
 		mediatrail.CapabilityImageEdit: {"search_prompt", "grow_mask", "negative_prompt", "seed", "style_preset", "output_format"},
 	},
 	"fal": {
-		mediatrail.CapabilityImageGen:       falImageKeys,
+		mediatrail.CapabilityImageGen:       append(slices.Clone(falImageKeys), "input_key"), // a reference image
 		mediatrail.CapabilityImageEdit:      append(slices.Clone(falImageKeys), "strength", "input_key"),
 		mediatrail.CapabilityVideoGen:       falVideoKeys,
 		mediatrail.CapabilityVideoFromImage: append(slices.Clone(falVideoKeys), "input_key"),
@@ -48,7 +48,7 @@ var configKeys = map[string]map[mediatrail.Capability][]string{
 		mediatrail.CapabilityVideoFromImage: append(slices.Clone(falVideoKeys), "input_key"),
 	},
 	"replicate": {
-		mediatrail.CapabilityImageGen:       replicateImageKeys,
+		mediatrail.CapabilityImageGen:       append(slices.Clone(replicateImageKeys), "input_key"), // FLUX's image_prompt
 		mediatrail.CapabilityImageEdit:      append(slices.Clone(replicateImageKeys), "strength", "prompt_strength", "input_key"),
 		mediatrail.CapabilityVideoGen:       replicateVideoKeys,
 		mediatrail.CapabilityVideoFromImage: append(slices.Clone(replicateVideoKeys), "input_key"),

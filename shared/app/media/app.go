@@ -15,6 +15,7 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
+	"github.com/mediatrail/mediatrail/shared/app/secrets"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/fetch"
 	"github.com/mediatrail/mediatrail/shared/kms"
@@ -87,11 +88,11 @@ func Load(ctx context.Context, e *app.Env) (*App, error) {
 // (ALLOW_PLATFORM_CREDENTIALS).
 func loadCredentials(ctx context.Context, e *app.Env) (*App, error) {
 	mc := e.Config.Media
-	secrets, err := providerSecrets(ctx, e.AWS, mc.ProviderSecretID)
+	secrets, err := secrets.Read(ctx, e.AWS, mc.ProviderSecretID)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Env: e, DynamoDB: e.DynamoDB(), providerEnv: secrets.over(e.Getenv)}
+	a := &App{Env: e, DynamoDB: e.DynamoDB(), providerEnv: secrets.Over(e.Getenv)}
 	a.Store = dynamo.New(a.DynamoDB, e.Config.TableName)
 	a.Providers = providers.FromEnv(a.providerEnv, &http.Client{Timeout: mc.Timeout})
 	public := fetch.NewHTTPClient(fetch.Options{Timeout: mc.Timeout, Allow: allowOnly(mc.AllowPrivateInputs)})

@@ -103,20 +103,6 @@ var (
 	ModelList         = credentialRoute(func(a *App) httpapi.Endpoint { return httpapi.ListMediaModels(a.Models) })
 )
 
-// WorkspaceBudgetSet serves PUT /api/v1/workspace/budget. It reads the
-// provider secret for CALLBACK_SIGNING_SECRET only: an alert_webhook_url is
-// refused where its alerts could not be signed as job callbacks are.
-func WorkspaceBudgetSet(ctx context.Context, e *app.Env) (httpapi.LambdaHandler, error) {
-	secrets, err := providerSecrets(ctx, e.AWS, e.Config.Media.ProviderSecretID)
-	if err != nil {
-		return nil, err
-	}
-	store := e.Table()
-	budget := e.Budget(store)
-	budget.CallbackSecret = secrets.over(e.Getenv)("CALLBACK_SIGNING_SECRET")
-	return e.Route(store, httpapi.SetWorkspaceBudget(budget)), nil
-}
-
 // MCP serves POST /mcp: the media tools over MCP, on the same services as the
 // HTTP API's routes.
 func MCP(ctx context.Context, e *app.Env) (mcp.LambdaHandler, error) {

@@ -3,53 +3,16 @@ package media
 import (
 	"cmp"
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/fetch"
 	"github.com/mediatrail/mediatrail/shared/providers"
 )
-
-// secrets are the provider variables of the Secrets Manager secret
-// (PROVIDER_SECRET_ID), read once at cold start.
-type secrets map[string]string
-
-// providerSecrets reads the JSON object of the secret named id; none when id is
-// "" (local runs, where the variables come from the environment).
-func providerSecrets(ctx context.Context, cfg aws.Config, id string) (secrets, error) {
-	if id == "" {
-		return nil, nil
-	}
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-	if err != nil {
-		return nil, fmt.Errorf("read provider secret: %w", err)
-	}
-	var s secrets
-	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &s); err != nil {
-		// Never echo the secret's text: it holds keys.
-		return nil, fmt.Errorf("provider secret is not a JSON object of strings")
-	}
-	return s, nil
-}
-
-// over looks variables up in the secret first, then through getenv.
-func (s secrets) over(getenv func(string) string) func(string) string {
-	return func(k string) string {
-		if v := s[k]; v != "" {
-			return v
-		}
-		return getenv(k)
-	}
-}
 
 // downloaders are the downloaders of callers' inputs and of providers'
 // outputs; getenv holds the providers' base URLs (see providers.FromEnv).

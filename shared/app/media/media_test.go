@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/mediatrail/mediatrail/shared/app/secrets"
 )
 
 // secretsManager answers GetSecretValue with secret for the id "providers".
@@ -39,24 +41,24 @@ func secretsManager(t *testing.T, secret string) aws.Config {
 func TestProviderSecrets(t *testing.T) {
 	ctx := context.Background()
 	cfg := secretsManager(t, `{"OPENAI_API_KEY":"sk-from-secret","FAL_KEY":""}`)
-	s, err := providerSecrets(ctx, cfg, "providers")
+	s, err := secrets.Read(ctx, cfg, "providers")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := s.over(func(k string) string {
+	env := s.Over(func(k string) string {
 		return map[string]string{"OPENAI_API_KEY": "sk-from-env", "FAL_KEY": "fal-from-env"}[k]
 	})
 	if env("OPENAI_API_KEY") != "sk-from-secret" || env("FAL_KEY") != "fal-from-env" || env("OTHER") != "" {
 		t.Errorf("secret over env: %q %q", env("OPENAI_API_KEY"), env("FAL_KEY"))
 	}
-	if s, err := providerSecrets(ctx, cfg, ""); s != nil || err != nil {
+	if s, err := secrets.Read(ctx, cfg, ""); s != nil || err != nil {
 		t.Errorf("no secret id: %v %v", s, err)
 	}
-	if _, err := providerSecrets(ctx, cfg, "missing"); err == nil {
+	if _, err := secrets.Read(ctx, cfg, "missing"); err == nil {
 		t.Errorf("a missing secret was read")
 	}
 	// A secret that is not a JSON object is refused without echoing its text.
-	_, err = providerSecrets(ctx, secretsManager(t, "sk-raw-key-not-json"), "providers")
+	_, err = secrets.Read(ctx, secretsManager(t, "sk-raw-key-not-json"), "providers")
 	if err == nil || strings.Contains(err.Error(), "sk-raw-key") {
 		t.Errorf("error = %v", err)
 	}
