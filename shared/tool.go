@@ -224,6 +224,11 @@ func (s *ToolService) apply(ctx context.Context, t *MediaTool, in ToolInput) err
 	if !slices.Contains(p.Capabilities(), t.MediaType) {
 		return UnsupportedCapability(t.Provider, t.MediaType)
 	}
+	// A key the provider does not take would refuse every call the tool
+	// makes: refuse it here, where the tool is written.
+	if err := checkConfig(p, t.MediaType, t.Config); err != nil {
+		return err
+	}
 	if t.CredentialID != "" {
 		c, err := s.Credentials.Get(ctx, t.WorkspaceID, t.CredentialID)
 		if IsNotFound(err) {

@@ -62,6 +62,9 @@ func (p *studio) Status(context.Context, string) (mediatrail.Job, error) { retur
 func (p *studio) Cancel(context.Context, string) error                   { p.cancels++; return nil }
 func (p *studio) Get(string) (mediatrail.Provider, error)                { return p, nil }
 
+// ConfigKeys: the studio takes quality and size (mediatrail.ConfigKeyed).
+func (p *studio) ConfigKeys(mediatrail.Capability) []string { return []string{"quality", "size"} }
+
 func body(b []byte, ct string) *mediatrail.MediaResult {
 	return &mediatrail.MediaResult{Body: io.NopCloser(bytes.NewReader(b)), ContentType: ct, RequestID: "req-1", Model: "m1",
 		Metadata: map[string]any{"seed": 7, "source": "https://provider.example/x"}}

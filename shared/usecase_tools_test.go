@@ -69,6 +69,10 @@ func TestToolInputs(t *testing.T) {
 		{"unknown provider", func(in *mediatrail.ToolInput, _ *mediatrail.Credential) { in.Provider = strp("acme") }, mediatrail.EINVALID, "provider"},
 		{"long model", func(in *mediatrail.ToolInput, _ *mediatrail.Credential) { in.Model = strp(strings.Repeat("m", 257)) }, mediatrail.EINVALID, "model"},
 		{"deep config", func(in *mediatrail.ToolInput, _ *mediatrail.Credential) { in.Config = &map[string]any{"x": func() {}} }, mediatrail.EINVALID, "config"},
+		// Every call of the tool would be refused: the tool is, at once.
+		{"config key the provider does not take", func(in *mediatrail.ToolInput, _ *mediatrail.Credential) {
+			in.Config = &map[string]any{"quality": "hd", "qualty": "hd"}
+		}, mediatrail.EINVALID, "config.qualty"},
 		{"unknown credential", func(in *mediatrail.ToolInput, _ *mediatrail.Credential) {
 			in.CredentialID = strp(mediatrail.NewIDAt(clock))
 		}, mediatrail.ENOTFOUND, "credential_id"},
