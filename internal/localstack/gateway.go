@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,7 +95,12 @@ func (h routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m := match{route: h.route, params: map[string]string{}}
 	for _, name := range h.params {
-		m.params[name] = r.PathValue(name)
+		// The mux saw the escaped path (see find): decode once more.
+		v := r.PathValue(name)
+		if d, err := url.PathUnescape(v); err == nil {
+			v = d
+		}
+		m.params[name] = v
 	}
 	c.found = &m
 }
@@ -164,8 +170,17 @@ func (g *Gateway) find(r *http.Request) (match, bool, error) {
 	if t.err != nil {
 		return match{}, false, t.err
 	}
+	// The ServeMux routes the decoded path and answers one that is not
+	// clean with a redirect: an escaped "/" at a segment's edge ("%2F" as an
+	// id) would decode to "//" and match nothing. API Gateway routes the
+	// path as sent, so the mux is given the escaped path as if it were the
+	// decoded one, and routeHandler decodes the values.
+	escaped := *r.URL
+	escaped.Path, escaped.RawPath = r.URL.EscapedPath(), ""
+	routed := *r
+	routed.URL = &escaped
 	c := &capture{}
-	t.mux.ServeHTTP(c, r)
+	t.mux.ServeHTTP(c, &routed)
 	m := c.found
 	if m != nil && r.Method == http.MethodHead && m.route.Method == http.MethodGet {
 		m = nil
