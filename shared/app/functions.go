@@ -9,6 +9,7 @@ import (
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
 	"github.com/mediatrail/mediatrail/shared/s3"
+	"github.com/mediatrail/mediatrail/shared/s3event"
 )
 
 // The asset, trace and workspace functions. Reads of records build the table
@@ -59,7 +60,7 @@ func AssetCleanup(_ context.Context, e *Env) (httpapi.LambdaHandler, error) {
 // Cleanup makes records follow the bucket's removals and deletes uploads no
 // record wants (S3 removal, expiry and creation events).
 func Cleanup(_ context.Context, e *Env) (func(context.Context, events.S3Event) error, error) {
-	handle := s3.EventHandler(e.CleanupService(e.Table(), e.Bucket()))
+	handle := s3event.Handler(e.CleanupService(e.Table(), e.Bucket()))
 	observed := Observe(e, func(ctx context.Context, ev events.S3Event) (struct{}, error) {
 		return struct{}{}, handle(ctx, ev)
 	})

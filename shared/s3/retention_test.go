@@ -13,7 +13,6 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
-	"github.com/mediatrail/mediatrail/shared/s3"
 	"github.com/mediatrail/mediatrail/shared/testenv"
 )
 
@@ -125,33 +124,5 @@ func testListBlobs(t *testing.T, b testenv.S3Backend) {
 	stop := errors.New("stop")
 	if err := store.ListBlobs(ctx, "", func(mediatrail.BlobObject) error { return stop }); err != stop {
 		t.Errorf("visit error: %v", err)
-	}
-}
-
-// The event kinds the cleanup function tells apart: removals, creations,
-// and neither (ignored).
-func TestEventKinds(t *testing.T) {
-	for _, tc := range []struct {
-		name              string
-		removal, creation bool
-	}{
-		{"ObjectRemoved:Delete", true, false},
-		{"ObjectRemoved:DeleteMarkerCreated", true, false},
-		{"LifecycleExpiration:Delete", true, false},
-		{"LifecycleExpiration:DeleteMarkerCreated", true, false},
-		{"ObjectCreated:Put", false, true},
-		{"ObjectCreated:CompleteMultipartUpload", false, true},
-		{"ObjectCreated:Copy", false, true},
-		{"LifecycleTransition", false, false},
-		{"s3:ObjectRemoved:Delete", false, false}, // versitygw's spelling, translated by the local stack
-		{"s3:ObjectCreated:Put", false, false},
-		{"", false, false},
-	} {
-		if got := s3.IsRemoval(tc.name); got != tc.removal {
-			t.Errorf("IsRemoval(%q) = %v, want %v", tc.name, got, tc.removal)
-		}
-		if got := s3.IsCreation(tc.name); got != tc.creation {
-			t.Errorf("IsCreation(%q) = %v, want %v", tc.name, got, tc.creation)
-		}
 	}
 }

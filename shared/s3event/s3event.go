@@ -1,4 +1,8 @@
-package s3
+// Package s3event is the Lambda adapter of the bucket's event notifications
+// (events.S3Event): it turns each record into a mediatrail.BlobEvent for the
+// cleanup use case, as package httpapi does for API Gateway requests. It
+// depends on the domain only, not on the storage adapter.
+package s3event
 
 import (
 	"context"
@@ -12,13 +16,13 @@ import (
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 )
 
-// EventHandler is the Lambda handler of the bucket's object events under
+// Handler is the Lambda handler of the bucket's object events under
 // workspaces/: each record becomes a mediatrail.BlobEvent for svc, removals
 // (s3:ObjectRemoved:*, s3:LifecycleExpiration:*) through BlobRemoved and
 // creations (s3:ObjectCreated:*) through BlobCreated. Records of other event
 // types are ignored. It fails when any record could not be applied, so that
 // Lambda delivers the event again (applying a record twice is harmless).
-func EventHandler(svc *mediatrail.CleanupService) func(context.Context, events.S3Event) error {
+func Handler(svc *mediatrail.CleanupService) func(context.Context, events.S3Event) error {
 	return func(ctx context.Context, ev events.S3Event) error {
 		var errs []error
 		for _, r := range ev.Records {
