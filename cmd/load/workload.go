@@ -79,6 +79,7 @@ type workload struct {
 
 	mu       sync.Mutex
 	rnd      *rand.Rand
+	drawn    int // routes picked from the mix so far
 	seq      int
 	due      []*upload // uploads whose next step (PUT or complete) is due
 	byName   map[string]*upload
@@ -95,6 +96,24 @@ func newWorkload(api, noopURL string, spaces []*workspace, seed uint64) *workloa
 	}
 }
 
+// pick is the next route of the mix: each route once, in the mix's order,
+// then at random by share, so that even a short first phase measures every
+// route (the no-op's latency is the baseline of the report).
+func (w *workload) pick() string {
+	defer func() { w.drawn++ }()
+	if w.drawn < len(mix) {
+		return mix[w.drawn].route
+	}
+	p := w.rnd.IntN(100)
+	for _, m := range mix {
+		if p < m.percent {
+			return m.route
+		}
+		p -= m.percent
+	}
+	return routeRegister
+}
+
 // Targeter hands vegeta the next request.
 func (w *workload) Targeter() vegeta.Targeter {
 	return func(t *vegeta.Target) error {
@@ -107,15 +126,7 @@ func (w *workload) Targeter() vegeta.Targeter {
 			w.nextStep(t, u)
 			return nil
 		}
-		p := w.rnd.IntN(100)
-		route := routeRegister
-		for _, m := range mix {
-			if p < m.percent {
-				route = m.route
-				break
-			}
-			p -= m.percent
-		}
+		route := w.pick()
 		ws := w.spaces[w.rnd.IntN(len(w.spaces))]
 		switch route {
 		case routeNoop:
