@@ -35,7 +35,7 @@ const (
 	GSI9 = "GSI9" // WS#{ws}#STATUS#{status} / SPAN#{id}
 )
 
-var gsiNames = []string{GSI1, GSI2, GSI3, GSI4, GSI5, GSI6, GSI7, GSI8, GSI9}
+var gsiNames = []string{GSI1, GSI2, GSI3, GSI4, GSI5, GSI6, GSI7, GSI8, GSI9, GSI10}
 
 // GSI10 finds a workspace's assets by the SHA-256 of their bytes (provenance
 // look-ups): GSI10PK = WS#{ws}#SHA#{sha256}, GSI10SK = ASSET#{id}. It projects
@@ -48,8 +48,8 @@ func gsiPK(index string) string { return index + "PK" }
 func gsiSK(index string) string { return index + "SK" }
 
 // TableSchema is the one definition of the table: key schema, attribute
-// definitions and GSIs (projection ALL), billing on demand. CreateTable uses it;
-// template.yaml must declare the same.
+// definitions and GSIs (projection ALL but GSI10's keys only), billing on
+// demand. CreateTable uses it; template.yaml must declare the same.
 func TableSchema(table string) *dynamodb.CreateTableInput {
 	in := &dynamodb.CreateTableInput{
 		TableName:   aws.String(table),
@@ -64,6 +64,10 @@ func TableSchema(table string) *dynamodb.CreateTableInput {
 		},
 	}
 	for _, name := range gsiNames {
+		projection := types.ProjectionTypeAll
+		if name == GSI10 {
+			projection = types.ProjectionTypeKeysOnly
+		}
 		in.AttributeDefinitions = append(in.AttributeDefinitions,
 			types.AttributeDefinition{AttributeName: aws.String(gsiPK(name)), AttributeType: types.ScalarAttributeTypeS},
 			types.AttributeDefinition{AttributeName: aws.String(gsiSK(name)), AttributeType: types.ScalarAttributeTypeS},
@@ -74,21 +78,9 @@ func TableSchema(table string) *dynamodb.CreateTableInput {
 				{AttributeName: aws.String(gsiPK(name)), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(gsiSK(name)), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: &types.Projection{ProjectionType: projection},
 		})
 	}
-	in.AttributeDefinitions = append(in.AttributeDefinitions,
-		types.AttributeDefinition{AttributeName: aws.String(gsiPK(GSI10)), AttributeType: types.ScalarAttributeTypeS},
-		types.AttributeDefinition{AttributeName: aws.String(gsiSK(GSI10)), AttributeType: types.ScalarAttributeTypeS},
-	)
-	in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
-		IndexName: aws.String(GSI10),
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(gsiPK(GSI10)), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(gsiSK(GSI10)), KeyType: types.KeyTypeRange},
-		},
-		Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
-	})
 	return in
 }
 

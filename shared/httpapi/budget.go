@@ -45,14 +45,6 @@ func SetWorkspaceBudget(svc *mediatrail.BudgetService) Endpoint {
 				return Result{}, mediatrail.Invalid(k, "unknown field %q; the fields are %v", k, budgetFields)
 			}
 		}
-		var in mediatrail.SetBudgetInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Result{}, err
-		}
-		out, err := svc.Set(ctx, r.WorkspaceID, in)
-		if err != nil {
-			return Result{}, err
-		}
-		return OK(out), nil
+		return workspaceSet(svc.Set)(ctx, r)
 	}
 }

@@ -27,9 +27,15 @@ func CleanupAssets(svc *mediatrail.CleanupService) Endpoint {
 
 // GetWorkspaceRetention serves GET /api/v1/workspace/retention: the
 // workspace's default retention for new assets, and its source.
-func GetWorkspaceRetention(svc *mediatrail.RetentionService) Endpoint {
+func GetWorkspaceRetention(svc *mediatrail.RetentionService) Endpoint { return workspaceGet(svc.Get) }
+
+// SetWorkspaceRetention serves PUT /api/v1/workspace/retention.
+func SetWorkspaceRetention(svc *mediatrail.RetentionService) Endpoint { return workspaceSet(svc.Set) }
+
+// workspaceGet serves the caller's workspace's view that get answers.
+func workspaceGet[Out any](get func(context.Context, string) (Out, error)) Endpoint {
 	return func(ctx context.Context, r *Request) (Result, error) {
-		out, err := svc.Get(ctx, r.WorkspaceID)
+		out, err := get(ctx, r.WorkspaceID)
 		if err != nil {
 			return Result{}, err
 		}
@@ -37,14 +43,15 @@ func GetWorkspaceRetention(svc *mediatrail.RetentionService) Endpoint {
 	}
 }
 
-// SetWorkspaceRetention serves PUT /api/v1/workspace/retention.
-func SetWorkspaceRetention(svc *mediatrail.RetentionService) Endpoint {
+// workspaceSet decodes the JSON body as In and applies it to the caller's
+// workspace through set, answering what set answers.
+func workspaceSet[In, Out any](set func(context.Context, string, In) (Out, error)) Endpoint {
 	return func(ctx context.Context, r *Request) (Result, error) {
-		var in mediatrail.SetRetentionInput
+		var in In
 		if err := r.DecodeJSON(&in); err != nil {
 			return Result{}, err
 		}
-		out, err := svc.Set(ctx, r.WorkspaceID, in)
+		out, err := set(ctx, r.WorkspaceID, in)
 		if err != nil {
 			return Result{}, err
 		}

@@ -37,27 +37,7 @@ func isJSON(contentType string) bool {
 }
 
 // GetWorkspaceSettings serves GET /api/v1/workspace/settings.
-func GetWorkspaceSettings(svc *mediatrail.SettingsService) Endpoint {
-	return func(ctx context.Context, r *Request) (Result, error) {
-		out, err := svc.Get(ctx, r.WorkspaceID)
-		if err != nil {
-			return Result{}, err
-		}
-		return OK(out), nil
-	}
-}
+func GetWorkspaceSettings(svc *mediatrail.SettingsService) Endpoint { return workspaceGet(svc.Get) }
 
 // SetWorkspaceSettings serves PUT /api/v1/workspace/settings.
-func SetWorkspaceSettings(svc *mediatrail.SettingsService) Endpoint {
-	return func(ctx context.Context, r *Request) (Result, error) {
-		var in mediatrail.SetSettingsInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Result{}, err
-		}
-		out, err := svc.Set(ctx, r.WorkspaceID, in)
-		if err != nil {
-			return Result{}, err
-		}
-		return OK(out), nil
-	}
-}
+func SetWorkspaceSettings(svc *mediatrail.SettingsService) Endpoint { return workspaceSet(svc.Set) }
