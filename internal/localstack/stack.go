@@ -537,17 +537,28 @@ func (s *Stack) startInProcess(ctx context.Context) error {
 	handlers := InProcess{}
 	for _, id := range s.functionIDs() {
 		if h, ok := s.opts.Handlers[id]; ok {
-			handlers[id] = lambda.NewHandler(h)
+			handlers[id] = perCall{h}
 			continue
 		}
 		h, err := inProcessHandler(ctx, s.Template.Dir(), s.Deployment.Functions[id].Name, s.FunctionEnv(id))
 		if err != nil {
 			return fmt.Errorf("%s: cold start: %w", id, err)
 		}
-		handlers[id] = lambda.NewHandler(h)
+		handlers[id] = perCall{h}
 	}
 	s.invoker = handlers
 	return nil
+}
+
+// perCall is a lambda.Handler that adapts fn afresh for every invocation.
+// aws-lambda-go answers in a buffer it pools per adapted handler, and the
+// bytes it returns stay in that buffer once it is back in the pool: Lambda
+// never runs two invocations at once on an instance, but the in-process
+// runtime does, and a concurrent call would overwrite a response being read.
+type perCall struct{ fn any }
+
+func (p perCall) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return lambda.NewHandler(p.fn).Invoke(ctx, payload)
 }
 
 type invokerFunc func(ctx context.Context, logicalID string, payload []byte) ([]byte, error)
