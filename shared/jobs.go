@@ -20,7 +20,9 @@ import (
 // workspace do not exist for a caller (ENOTFOUND).
 type JobService struct {
 	// Media provides the providers, the inputs, storage, prices and the
-	// idempotency keys, as for synchronous calls.
+	// idempotency keys, as for synchronous calls: jobs read its exported
+	// configuration, with the same defaults, and never its unexported
+	// methods.
 	Media    *MediaService
 	Jobs     JobStore
 	Workflow Workflow
@@ -31,8 +33,21 @@ type JobService struct {
 	Config    JobConfig
 }
 
-func (s *JobService) now() time.Time       { return s.Media.now() }
-func (s *JobService) logger() *slog.Logger { return s.Media.logger() }
+func (s *JobService) now() time.Time         { return utcNow(s.Media.Now) }
+func (s *JobService) logger() *slog.Logger   { return cmp.Or(s.Media.Logger, slog.Default()) }
+func (s *JobService) metrics() Metrics       { return metricsOrNone(s.Media.Metrics) }
+func (s *JobService) prices() *PriceTable    { return pricesOr(s.Media.Prices) }
+func (s *JobService) timeout() time.Duration { return mediaTimeout(s.Media.Timeout) }
+
+// recorder and inputs build, from Media's configuration, the pieces jobs
+// share with synchronous calls.
+func (s *JobService) recorder() callRecorder {
+	return callRecorder{store: s.Media.Store, now: s.now, prices: s.prices(), logger: s.logger(), lease: s.timeout() + leaseMargin}
+}
+
+func (s *JobService) inputs() inputLoader {
+	return inputLoader{assets: s.Media.Assets, blobs: s.Media.Blobs, urls: s.Media.Inputs}
+}
 
 // submit starts an asynchronous call: it resolves the input, submits the job
 // to the provider, records it (completing the idempotency claim with the
@@ -56,11 +71,13 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 		}
 	}
 	var claim *IdempotencyRecord
-	var replay *GenerateOutput
 	var err error
 	if in.IdempotencyKey != "" {
-		if claim, replay, err = s.Media.claim(ctx, ws, c, in); err != nil || replay != nil {
-			return replay, err
+		var held *GenerateOutput
+		if claim, held, err = s.recorder().claim(ctx, ws, c, in); err != nil {
+			return nil, err
+		} else if held != nil {
+			return s.replay(ctx, ws, *held) // the same job, as it is now
 		}
 	}
 	now := s.now()
@@ -74,11 +91,11 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 	if in.CallbackURL != "" {
 		j.Callback = &CallbackDelivery{Status: CallbackPending}
 	}
-	span := s.Media.newSpan(ws, p.Name(), c, in, j.SpanID, now)
+	span := newSpan(ws, p.Name(), c, in, j.SpanID, now)
 	j.TraceID = span.TraceID
 	j.RetentionDays, err = s.Media.Retention.Resolve(ctx, ws, in.RetentionDays)
 	if err == nil {
-		err = s.Media.providerFailed(ctx, ws, in.credentialID, s.startAtProvider(ctx, p, j, in))
+		err = providerFailed(ctx, s.Media.Credentials, ws, in.credentialID, s.startAtProvider(ctx, p, j, in))
 	}
 	if err == nil {
 		done := claim.completedWith(&GenerateOutput{Status: "processing", JobID: j.ID})
@@ -87,7 +104,7 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 		}
 	}
 	if err != nil {
-		s.Media.recordFailure(ctx, span, claim, err)
+		s.recorder().recordFailure(ctx, span, claim, err)
 		return nil, err
 	}
 	if err := s.Workflow.Start(ctx, s.task(j, "")); err != nil {
@@ -104,14 +121,14 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 // A provider that runs here (InputBytesSubmitter: local) fetches nothing: it
 // gets the input's bytes, loaded as for a synchronous call.
 func (s *JobService) startAtProvider(ctx context.Context, p Provider, j *MediaJob, in GenerateInput) error {
-	ctx, cancel := context.WithTimeout(ctx, s.Media.timeout())
+	ctx, cancel := context.WithTimeout(ctx, s.timeout())
 	defer cancel()
 	req := MediaRequest{Capability: j.Capability, Model: in.Model, Prompt: in.Prompt, Config: in.Config}
 	if in.InputAssetID != "" || in.InputURL != "" {
 		var input *MediaInput
 		var err error
 		if b, ok := p.(InputBytesSubmitter); ok && b.TakesInputBytes() {
-			input, err = (&mediaCall{MediaService: s.Media, ws: j.WorkspaceID, in: in}).input(ctx)
+			input, err = s.inputs().load(ctx, j.WorkspaceID, in)
 			if err == nil && !strings.HasPrefix(input.ContentType, "image/") {
 				err = Invalid("input_url", "the input must be an image, not %s", input.ContentType)
 			}
@@ -134,33 +151,35 @@ func (s *JobService) startAtProvider(ctx context.Context, p Provider, j *MediaJo
 // jobProvider is the client a job's later provider calls (poll, store,
 // cancel) use: with the credential the job was submitted with, else the
 // deployment's.
-func (s *MediaService) jobProvider(ctx context.Context, j *MediaJob) (Provider, error) {
-	if j.CredentialID == "" || s.Credentials == nil {
-		return s.Providers.Get(j.Provider)
+func (s *JobService) jobProvider(ctx context.Context, j *MediaJob) (Provider, error) {
+	creds := s.Media.Credentials
+	if j.CredentialID == "" || creds == nil {
+		return s.Media.Providers.Get(j.Provider)
 	}
-	c, err := s.Credentials.Get(ctx, j.WorkspaceID, j.CredentialID)
+	c, err := creds.Get(ctx, j.WorkspaceID, j.CredentialID)
 	if IsNotFound(err) {
 		return nil, Errorf(ECREDENTIALMISSING, "credential %s of this job was deleted", j.CredentialID).
 			With("provider", j.Provider).With("credential_id", j.CredentialID)
 	} else if err != nil {
 		return nil, err
 	}
-	return s.Credentials.client(ctx, c)
+	return creds.client(ctx, c)
 }
 
 // inputURLExpiry is how long a provider may take to fetch an input asset.
 const inputURLExpiry = time.Hour
 
 func (s *JobService) jobInput(ctx context.Context, ws string, in GenerateInput) (*MediaInput, error) {
+	inputs := s.inputs()
 	if in.InputAssetID != "" {
-		a, err := s.Media.inputAsset(ctx, ws, in.InputAssetID)
+		a, err := inputs.asset(ctx, ws, in.InputAssetID)
 		switch {
 		case err != nil:
 			return nil, err
 		case a.Type != AssetImage:
 			return nil, Invalid("input_asset_id", "the input must be an image, not %s", a.ContentType)
 		}
-		req, err := s.Media.Blobs.PresignGet(ctx, a.StorageKey, GetOptions{
+		req, err := inputs.blobs.PresignGet(ctx, a.StorageKey, GetOptions{
 			Expires: inputURLExpiry, Disposition: DispositionInline, FileName: a.FileName, ContentType: a.ContentType,
 		})
 		if err != nil {
@@ -168,7 +187,7 @@ func (s *JobService) jobInput(ctx context.Context, ws string, in GenerateInput) 
 		}
 		return &MediaInput{URL: req.URL, ContentType: a.ContentType, FileName: a.FileName}, nil
 	}
-	d, err := s.Media.Inputs.Download(ctx, in.InputURL)
+	d, err := inputs.urls.Download(ctx, in.InputURL)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +280,7 @@ func (s *JobService) view(ctx context.Context, j *MediaJob) (*JobView, error) {
 		return nil, err
 	}
 	v.Asset = a
-	if v.AssetURL, err = s.Media.signedURL(ctx, a); err != nil {
+	if v.AssetURL, err = signedURL(ctx, s.Media.Blobs, a); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -342,7 +361,7 @@ func (s *JobService) Cancel(ctx context.Context, ws, id string) (*JobView, error
 
 // cancelJob asks the provider to stop j and says what came of it.
 func (s *JobService) cancelJob(ctx context.Context, j *MediaJob) (stopped bool, note string, err error) {
-	p, err := s.Media.jobProvider(ctx, j)
+	p, err := s.jobProvider(ctx, j)
 	if err != nil {
 		return false, "", err
 	}

@@ -40,7 +40,7 @@ func (s *JobService) Poll(ctx context.Context, t JobTask) (JobTask, error) {
 	if err != nil || j == nil || !j.Active() {
 		return s.ended(t, j), err
 	}
-	p, err := s.Media.jobProvider(ctx, j)
+	p, err := s.jobProvider(ctx, j)
 	if err != nil {
 		return t, err
 	}
@@ -110,7 +110,7 @@ func (s *JobService) Store(ctx context.Context, t JobTask) (JobTask, error) {
 	if err != nil || j == nil || !j.Active() {
 		return s.ended(t, j), err
 	}
-	p, err := s.Media.jobProvider(ctx, j)
+	p, err := s.jobProvider(ctx, j)
 	if err != nil {
 		return t, err
 	}
@@ -123,12 +123,17 @@ func (s *JobService) Store(ctx context.Context, t JobTask) (JobTask, error) {
 	}
 	in := j.input()
 	j.AssetID = cmp.Or(j.AssetID, NewIDAt(s.now())) // kept by claimStorage with the key
+	outputs := s.Outputs
+	if outputs == nil {
+		outputs = s.Media.Outputs
+	}
 	call := &mediaCall{
-		MediaService: s.Media, ws: j.WorkspaceID, provider: p, capability: j.Capability, in: in,
-		span:      s.Media.newSpan(j.WorkspaceID, p.Name(), j.Capability, in, j.SpanID, j.CreatedAt),
-		assetID:   j.AssetID,
-		outputs:   s.Outputs,
+		ws: j.WorkspaceID, provider: p, capability: j.Capability, in: in,
+		span: newSpan(j.WorkspaceID, p.Name(), j.Capability, in, j.SpanID, j.CreatedAt),
+		now:  s.now, blobs: s.Media.Blobs, settings: s.Media.Settings, prices: s.prices(),
+		outputs:   outputs,
 		maxBytes:  cmp.Or(s.Config.MaxBytes, DefaultMaxVideoBytes),
+		assetID:   j.AssetID,
 		retention: j.RetentionDays,
 		beforePut: func(ctx context.Context, key string) error {
 			return s.claimStorage(ctx, j, key)
@@ -235,7 +240,7 @@ func (s *JobService) Fail(ctx context.Context, t JobTask) (JobTask, error) {
 			j.Status, j.Note = JobCancelled, "cancelled by the provider"
 		}
 		if !t.Status.Done() {
-			if p, err := s.Media.jobProvider(ctx, j); err == nil {
+			if p, err := s.jobProvider(ctx, j); err == nil {
 				s.cancelAtProvider(ctx, p, j)
 			}
 		}
@@ -260,19 +265,19 @@ func (s *JobService) finish(ctx context.Context, j *MediaJob, sp *Span, a *Asset
 	if err := s.Jobs.FinishJob(ctx, j, sp, a, claim); err != nil {
 		return err
 	}
-	s.Media.settle(ctx, j.WorkspaceID, j.SpanID, j.CreatedAt, j.input())
-	s.Media.metrics().JobEnded(ctx, j)
+	settle(ctx, s.Media.Budget, j.WorkspaceID, j.SpanID, j.CreatedAt, j.input())
+	s.metrics().JobEnded(ctx, j)
 	return nil
 }
 
 // endSpan is the one span of a job that ended without a video: failed or
 // cancelled, uncharged. (Store writes the span of a completed job.)
 func (s *JobService) endSpan(j *MediaJob) *Span {
-	sp := s.Media.newSpan(j.WorkspaceID, j.Provider, j.Capability, j.input(), j.SpanID, j.CreatedAt)
+	sp := newSpan(j.WorkspaceID, j.Provider, j.Capability, j.input(), j.SpanID, j.CreatedAt)
 	sp.ProviderRequestID = providerRequestID(j.ProviderJobID)
 	sp.EndedAt = cmp.Or(j.EndedAt, s.now())
 	sp.DurationMs = sp.EndedAt.Sub(sp.StartedAt).Milliseconds()
-	sp.Cost = Cost{Currency: s.Media.prices().Currency}
+	sp.Cost = Cost{Currency: s.prices().Currency}
 	switch j.Status {
 	case JobCancelled:
 		sp.Status, sp.Error = SpanCancelled, &SpanFailure{Code: "cancelled", Message: j.Note}

@@ -155,18 +155,17 @@ type GenerateOutput struct {
 	Replayed bool `json:"-"`
 }
 
-func (s *MediaService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *MediaService) now() time.Time { return utcNow(s.Now) }
 
 func (s *MediaService) logger() *slog.Logger { return cmp.Or(s.Logger, slog.Default()) }
 
 func (s *MediaService) metrics() Metrics { return metricsOrNone(s.Metrics) }
 
-func (s *MediaService) timeout() time.Duration { return cmp.Or(s.Timeout, DefaultMediaTimeout) }
+func (s *MediaService) timeout() time.Duration { return mediaTimeout(s.Timeout) }
+
+func (s *MediaService) recorder() callRecorder {
+	return callRecorder{store: s.Store, now: s.now, prices: s.prices(), logger: s.logger(), lease: s.timeout() + leaseMargin}
+}
 
 // Generate runs one media call for workspace ws. c is the capability of the
 // route, or "" for the generic route, where in.MediaType names it.
@@ -203,7 +202,7 @@ func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in
 	// A started job keeps its hold until it ends (JobService.finish); any
 	// other call has been charged, or not, by now.
 	if err != nil || out.JobID == "" || out.Replayed {
-		s.settle(ctx, ws, in.spanID, s.now(), in)
+		settle(ctx, s.Budget, ws, in.spanID, s.now(), in)
 	}
 	return out, err
 }
@@ -278,8 +277,13 @@ func (s *MediaService) submit(ctx context.Context, ws string, p Provider, c Capa
 // run makes the call and records its outcome.
 func (s *MediaService) run(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput, claim *IdempotencyRecord) (*GenerateOutput, error) {
 	start := s.now()
-	span := s.newSpan(ws, p.Name(), c, in, cmp.Or(in.spanID, NewIDAt(start)), start)
-	call := &mediaCall{MediaService: s, ws: ws, provider: p, capability: c, in: in, span: span}
+	span := newSpan(ws, p.Name(), c, in, cmp.Or(in.spanID, NewIDAt(start)), start)
+	call := &mediaCall{
+		ws: ws, provider: p, capability: c, in: in, span: span,
+		timeout: s.timeout(), inputs: inputLoader{assets: s.Assets, blobs: s.Blobs, urls: s.Inputs},
+		retentions: s.Retention, credentials: s.Credentials,
+		now: s.now, blobs: s.Blobs, settings: s.Settings, prices: s.prices(), outputs: s.Outputs, maxBytes: s.MaxOutputBytes,
+	}
 	err := call.produce(ctx)
 	span.EndedAt = s.now()
 	span.DurationMs = span.EndedAt.Sub(start).Milliseconds()
@@ -292,7 +296,7 @@ func (s *MediaService) run(ctx context.Context, ws string, p Provider, c Capabil
 		err = s.record(fctx, call, claim)
 	}
 	if err != nil {
-		s.recordFailure(fctx, span, claim, err)
+		s.recorder().recordFailure(fctx, span, claim, err)
 		s.metrics().ProviderCall(fctx, span)
 		return nil, err
 	}
@@ -317,7 +321,7 @@ func (s *MediaService) record(ctx context.Context, call *mediaCall, claim *Idemp
 	}
 	err := s.Store.RecordMedia(ctx, a, span, done)
 	if err == nil {
-		out.AssetURL, err = s.signedURL(ctx, a)
+		out.AssetURL, err = signedURL(ctx, s.Blobs, a)
 		if err != nil {
 			// The call is recorded and charged; the client can sign the asset itself.
 			s.logger().Error("sign media asset", "workspace", a.WorkspaceID, "asset", a.ID, "err", err)

@@ -6,9 +6,13 @@ import (
 	"unicode/utf8"
 )
 
-func (s *MediaService) prices() *PriceTable {
-	if s.Prices != nil {
-		return s.Prices
+func (s *MediaService) prices() *PriceTable { return pricesOr(s.Prices) }
+
+// pricesOr is p, else DefaultPrices: the prices of MediaService and
+// JobService (its Media's).
+func pricesOr(p *PriceTable) *PriceTable {
+	if p != nil {
+		return p
 	}
 	return DefaultPrices()
 }
@@ -32,10 +36,10 @@ func (s *MediaService) reserve(ctx context.Context, ws string, p Provider, c Cap
 }
 
 // settle releases the budget hold of call id, started at at, once its span
-// is written.
-func (s *MediaService) settle(ctx context.Context, ws, id string, at time.Time, in GenerateInput) {
-	if s.Budget != nil {
-		s.Budget.Settle(ctx, ws, id, at, in.ExecutionID, in.AgentID)
+// is written (no budget: b nil).
+func settle(ctx context.Context, b *BudgetService, ws, id string, at time.Time, in GenerateInput) {
+	if b != nil {
+		b.Settle(ctx, ws, id, at, in.ExecutionID, in.AgentID)
 	}
 }
 

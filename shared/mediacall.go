@@ -4,23 +4,40 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 )
 
-// mediaCall is one call in progress.
+// mediaCall is one call in progress: a synchronous call (MediaService.run
+// runs produce) or the output of a finished job (JobService.Store runs
+// store). It holds what it uses of the media configuration, set by whoever
+// starts it, and no service.
 type mediaCall struct {
-	*MediaService
 	ws         string
 	provider   Provider
 	capability Capability
 	in         GenerateInput
 	span       *Span
-	// A job's Store sets these: the asset id its first attempt fixed, the
-	// downloader and size limit of videos, and a hook that runs once the
-	// object key is known, before anything is uploaded.
+
+	// produce also uses these (synchronous calls only): the call's timeout,
+	// the input loader, the retention and credential services.
+	timeout     time.Duration
+	inputs      inputLoader
+	retentions  *RetentionService
+	credentials *CredentialService
+	// store uses these: the clock (UTC), storage, the provenance setting,
+	// prices, the downloader of providers' output URLs and the size limit
+	// of one output (0: DefaultMaxOutputBytes; videos have their own).
+	now      func() time.Time
+	blobs    BlobStore
+	settings *SettingsService
+	prices   *PriceTable
+	outputs  Downloader
+	maxBytes int64
+	// A job's Store sets these: the asset id its first attempt fixed, and a
+	// hook that runs once the object key is known, before anything is
+	// uploaded.
 	assetID   string
-	outputs   Downloader
-	maxBytes  int64
 	beforePut func(ctx context.Context, key string) error
 
 	asset     *Asset // stored (blob written, record not yet)
@@ -31,15 +48,15 @@ type mediaCall struct {
 // produce runs the provider and stores its output, all within the timeout. On
 // error nothing is left in storage.
 func (m *mediaCall) produce(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, m.timeout())
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	var err error
-	if m.retention, err = m.Retention.Resolve(ctx, m.ws, m.in.RetentionDays); err != nil {
+	if m.retention, err = m.retentions.Resolve(ctx, m.ws, m.in.RetentionDays); err != nil {
 		return err
 	}
 	req := MediaRequest{Capability: m.capability, Model: m.in.Model, Prompt: m.in.Prompt, Config: m.in.Config}
 	if m.in.InputURL != "" || m.in.InputAssetID != "" {
-		input, err := m.input(ctx)
+		input, err := m.inputs.load(ctx, m.ws, m.in)
 		if err != nil {
 			return m.deadline(ctx, err)
 		}
@@ -54,7 +71,7 @@ func (m *mediaCall) produce(ctx context.Context) error {
 	}
 	res, err := m.provider.Generate(ctx, req)
 	if err != nil {
-		return m.providerFailed(ctx, m.ws, m.in.credentialID, m.deadline(ctx, err))
+		return providerFailed(ctx, m.credentials, m.ws, m.in.credentialID, m.deadline(ctx, err))
 	}
 	m.span.Model = cmp.Or(res.Model, m.in.Model)
 	m.span.ProviderRequestID = res.RequestID
@@ -68,24 +85,24 @@ func (m *mediaCall) produce(ctx context.Context) error {
 // timeout) into ETIMEOUT; provider timeouts already are.
 func (m *mediaCall) deadline(ctx context.Context, err error) error {
 	if ErrorCode(err) == EINTERNAL && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return Errorf(ETIMEOUT, "the media call did not finish within %s", m.timeout()).With("provider", m.provider.Name()).Wrap(err)
+		return Errorf(ETIMEOUT, "the media call did not finish within %s", m.timeout).With("provider", m.provider.Name()).Wrap(err)
 	}
 	return err
 }
 
 // providerFailed maps a provider's refusal of workspace credential id
-// (authFailure) and marks the credential invalid.
-func (s *MediaService) providerFailed(ctx context.Context, ws, id string, err error) error {
+// (authFailure) and marks the credential invalid in creds (nil: none).
+func providerFailed(ctx context.Context, creds *CredentialService, ws, id string, err error) error {
 	mapped := authFailure(err, id)
-	if mapped != err && s.Credentials != nil {
-		s.Credentials.Refused(ctx, ws, id)
+	if mapped != err && creds != nil {
+		creds.Refused(ctx, ws, id)
 	}
 	return mapped
 }
 
 // newSpan starts the span of a call of capability c to provider: id, what
 // was asked, and the trace (the request's, else its execution, else its own).
-func (s *MediaService) newSpan(ws, provider string, c Capability, in GenerateInput, id string, start time.Time) *Span {
+func newSpan(ws, provider string, c Capability, in GenerateInput, id string, start time.Time) *Span {
 	span := &Span{
 		ID: id, WorkspaceID: ws, ExecutionID: in.ExecutionID, AgentID: in.AgentID,
 		Name: "media." + string(c), Kind: c.SpanKind(), MediaType: c, Provider: provider, Model: in.Model,
@@ -100,27 +117,54 @@ func (s *MediaService) newSpan(ws, provider string, c Capability, in GenerateInp
 	return span
 }
 
+// callRecorder writes what media calls and jobs record of a request besides
+// its asset: the idempotency claim (claim) and the uncharged span of a
+// failed call (recordFailure). MediaService and JobService each build theirs
+// from the media configuration (their recorder methods).
+type callRecorder struct {
+	store MediaStore
+	// now is the clock, in UTC.
+	now    func() time.Time
+	prices *PriceTable
+	logger *slog.Logger
+	// lease is how long a pending claim holds its key: the call's timeout
+	// and leaseMargin.
+	lease time.Duration
+}
+
 // recordFailure writes the error span of a failed call, uncharged, and
 // releases its idempotency claim, even if the caller has gone.
-func (s *MediaService) recordFailure(ctx context.Context, span *Span, claim *IdempotencyRecord, err error) {
+func (r callRecorder) recordFailure(ctx context.Context, span *Span, claim *IdempotencyRecord, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	if span.EndedAt.IsZero() {
-		span.EndedAt = s.now()
+		span.EndedAt = r.now()
 		span.DurationMs = span.EndedAt.Sub(span.StartedAt).Milliseconds()
 	}
 	span.Status, span.Error = SpanError, &SpanFailure{Code: ErrorCode(err), Message: ErrorMessage(err)}
-	span.Cost = Cost{Currency: s.prices().Currency}
+	span.Cost = Cost{Currency: r.prices.Currency}
 	span.AssetID, span.AssetURL, span.OutputURL = "", "", ""
-	if rerr := s.Store.RecordFailure(ctx, span, claim); rerr != nil {
+	if rerr := r.store.RecordFailure(ctx, span, claim); rerr != nil {
 		// A span the store cannot hold as it is is stored truncated: the call
 		// may have run at the provider, and its spend must stay visible.
-		s.logger().Warn("record failed media call; storing it truncated", "workspace", span.WorkspaceID, "span", span.ID, "err", rerr)
-		if rerr := s.Store.RecordFailure(ctx, span.Truncated(), claim); rerr != nil {
-			s.logger().Error("record failed media call", "workspace", span.WorkspaceID, "span", span.ID, "err", rerr)
+		r.logger.Warn("record failed media call; storing it truncated", "workspace", span.WorkspaceID, "span", span.ID, "err", rerr)
+		if rerr := r.store.RecordFailure(ctx, span.Truncated(), claim); rerr != nil {
+			r.logger.Error("record failed media call", "workspace", span.WorkspaceID, "span", span.ID, "err", rerr)
 		}
 	}
 	if ErrorCode(err) == EINTERNAL {
-		s.logger().Error("media call failed", "workspace", span.WorkspaceID, "span", span.ID, "provider", span.Provider, "err", err)
+		r.logger.Error("media call failed", "workspace", span.WorkspaceID, "span", span.ID, "provider", span.Provider, "err", err)
 	}
 }
+
+// utcNow reads clock (nil: the system's) in UTC: the clock of MediaService
+// and JobService (its Media's).
+func utcNow(clock func() time.Time) time.Time {
+	if clock != nil {
+		return clock().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// mediaTimeout bounds a provider call: d, else DefaultMediaTimeout.
+func mediaTimeout(d time.Duration) time.Duration { return cmp.Or(d, DefaultMediaTimeout) }

@@ -8,24 +8,36 @@ import (
 
 // claim takes the request's idempotency key, or answers the request that holds it.
 func (s *MediaService) claim(ctx context.Context, ws string, c Capability, in GenerateInput) (*IdempotencyRecord, *GenerateOutput, error) {
-	now := s.now()
+	claim, held, err := s.recorder().claim(ctx, ws, c, in)
+	if err != nil || held == nil {
+		return claim, nil, err
+	}
+	out, err := s.replay(ctx, ws, *held)
+	return nil, out, err
+}
+
+// claim takes the request's idempotency key (the pending claim is
+// returned), or returns the stored answer of the completed request that
+// holds it, for the caller to replay. ECONFLICT for the key with a
+// different request, or while its request is still running.
+func (r callRecorder) claim(ctx context.Context, ws string, c Capability, in GenerateInput) (claim *IdempotencyRecord, held *GenerateOutput, err error) {
+	now := r.now()
 	rec := &IdempotencyRecord{
 		WorkspaceID: ws, Key: in.IdempotencyKey, RequestHash: requestHash(c, in), State: IdempotencyPending,
-		Token: NewID(), ClaimedAt: now, LeaseUntil: now.Add(s.timeout() + leaseMargin), ExpiresAt: now.Add(IdempotencyTTL),
+		Token: NewID(), ClaimedAt: now, LeaseUntil: now.Add(r.lease), ExpiresAt: now.Add(IdempotencyTTL),
 	}
-	held, err := s.Store.ClaimIdempotencyKey(ctx, rec)
+	found, err := r.store.ClaimIdempotencyKey(ctx, rec)
 	switch {
 	case err != nil:
 		return nil, nil, err
-	case held == nil:
+	case found == nil:
 		return rec, nil, nil
-	case held.RequestHash != rec.RequestHash:
+	case found.RequestHash != rec.RequestHash:
 		return nil, nil, Conflict("idempotency_key", "idempotency_key was already used with a different request")
-	case held.State != IdempotencyCompleted || held.Response == nil:
+	case found.State != IdempotencyCompleted || found.Response == nil:
 		return nil, nil, Conflict("idempotency_key", "a request with this idempotency_key is still in progress; retry when it has finished").RetryAfter(1)
 	}
-	out, err := s.replay(ctx, ws, *held.Response)
-	return nil, out, err
+	return nil, found.Response, nil
 }
 
 // replay answers a stored response again, with a fresh signed URL while the
@@ -48,7 +60,7 @@ func (s *MediaService) replay(ctx context.Context, ws string, out GenerateOutput
 		}
 		out.TextInAsset = false
 	}
-	if out.AssetURL, err = s.signedURL(ctx, a); err != nil {
+	if out.AssetURL, err = signedURL(ctx, s.Blobs, a); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -42,7 +42,7 @@ func validateInputURL(raw string) error {
 // from ourselves: asset://{id}, or a URL this service signed for an object
 // of its bucket (any signature, even an expired one: the API key is the
 // authority). A URL of another workspace's object is ENOTFOUND, never its
-// bytes; the asset itself is checked later (inputAsset: ENOTFOUND when
+// bytes; the asset itself is checked later (inputLoader.asset: ENOTFOUND when
 // absent, ECONFLICT while pending). Any other URL is left for the download.
 func (s *MediaService) ownInput(ctx context.Context, ws string, in *GenerateInput) error {
 	if in.InputURL == "" {
@@ -126,11 +126,21 @@ func checkConfig(p Provider, c Capability, cfg map[string]any) error {
 	return nil
 }
 
-// inputAsset returns the caller's ready asset id as a media input. ENOTFOUND
+// inputLoader loads the inputs of media calls and jobs: assets of the
+// caller's workspace, read from storage, and callers' URLs, downloaded
+// under the public-address policy. MediaService and JobService each build
+// theirs from the media configuration (Assets, Blobs, Inputs).
+type inputLoader struct {
+	assets AssetStore
+	blobs  BlobStore
+	urls   Downloader
+}
+
+// asset returns the caller's ready asset id as a media input. ENOTFOUND
 // for an absent, deleted or foreign asset; ECONFLICT while its upload is
 // pending.
-func (s *MediaService) inputAsset(ctx context.Context, ws, id string) (*Asset, error) {
-	a, err := s.Assets.FindAsset(ctx, ws, id)
+func (l inputLoader) asset(ctx context.Context, ws, id string) (*Asset, error) {
+	a, err := l.assets.FindAsset(ctx, ws, id)
 	switch {
 	case err != nil:
 		return nil, err
@@ -142,31 +152,32 @@ func (s *MediaService) inputAsset(ctx context.Context, ws, id string) (*Asset, e
 	return a, nil
 }
 
-// input loads the request's input: an asset of the caller's workspace or the
-// caller's URL, fetched by us under the public-address policy (providers never
-// fetch callers' URLs). Its content type is sniffed from the bytes.
-func (m *mediaCall) input(ctx context.Context) (*MediaInput, error) {
+// load loads the input of request req of workspace ws: an asset of the
+// caller's workspace or the caller's URL, fetched by us under the
+// public-address policy (providers never fetch callers' URLs). Its content
+// type is sniffed from the bytes.
+func (l inputLoader) load(ctx context.Context, ws string, req GenerateInput) (*MediaInput, error) {
 	var r io.ReadCloser
 	in := &MediaInput{}
-	if id := m.in.InputAssetID; id != "" {
-		a, err := m.inputAsset(ctx, m.ws, id)
+	if id := req.InputAssetID; id != "" {
+		a, err := l.asset(ctx, ws, id)
 		switch {
 		case err != nil:
 			return nil, err
 		case a.FileSize > MaxInputBytes:
 			return nil, TooLarge("input_asset_id", "the input must be at most %d MiB", MaxInputBytes>>20)
 		}
-		if r, err = m.Blobs.Open(ctx, a.StorageKey); err != nil {
+		if r, err = l.blobs.Open(ctx, a.StorageKey); err != nil {
 			return nil, err
 		}
 		in.ContentType, in.FileName = a.ContentType, a.FileName
 	} else {
-		d, err := m.Inputs.Download(ctx, m.in.InputURL)
+		d, err := l.urls.Download(ctx, req.InputURL)
 		if err != nil {
 			return nil, err
 		}
 		r, in.ContentType = d.Body, d.ContentType
-		if u, err := url.Parse(m.in.InputURL); err == nil && path.Base(u.Path) != "/" && path.Base(u.Path) != "." {
+		if u, err := url.Parse(req.InputURL); err == nil && path.Base(u.Path) != "/" && path.Base(u.Path) != "." {
 			in.FileName = SafeFileName(path.Base(u.Path))
 		}
 	}

@@ -32,7 +32,7 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 		return err
 	}
 	defer body.Close()
-	out := &outputReader{r: body, left: cmp.Or(m.maxBytes, m.MaxOutputBytes, DefaultMaxOutputBytes), provider: m.provider.Name()}
+	out := &outputReader{r: body, left: cmp.Or(m.maxBytes, DefaultMaxOutputBytes), provider: m.provider.Name()}
 	head := make([]byte, probe.HeadBytes)
 	n, err := io.ReadFull(out, head)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
@@ -61,7 +61,7 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 	// sha256 are those of the stored bytes; a workspace that opted out stores
 	// the provider's bytes as they came.
 	stream := io.MultiReader(bytes.NewReader(head), out)
-	if embed, err := m.Settings.EmbedProvenance(ctx, m.ws); err != nil {
+	if embed, err := m.settings.EmbedProvenance(ctx, m.ws); err != nil {
 		return err
 	} else if embed {
 		if stream, err = provenance.Embed(stream, ct, provenance.Record{
@@ -71,7 +71,7 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 			return cmp.Or(out.err, err)
 		}
 	}
-	blob, err := m.Blobs.Put(ctx, key, ct, stream, -1, RetentionTag(m.retention))
+	blob, err := m.blobs.Put(ctx, key, ct, stream, -1, RetentionTag(m.retention))
 	if err != nil {
 		if out.err != nil {
 			return out.err // the provider's stream broke or overflowed; the store left nothing
@@ -79,7 +79,7 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 		return err
 	}
 	// What the head does not tell (a moov box at the end) is read back in ranges.
-	info, _ := probe.Inspect(&blobReader{ctx: ctx, blobs: m.Blobs, key: key, head: head}, blob.Size)
+	info, _ := probe.Inspect(&blobReader{ctx: ctx, blobs: m.blobs, key: key, head: head}, blob.Size)
 
 	width, height := cmp.Or(info.Width, res.Width), cmp.Or(info.Height, res.Height)
 	seconds := cmp.Or(info.DurationSeconds, res.DurationSeconds)
@@ -97,7 +97,7 @@ func (m *mediaCall) store(ctx context.Context, req MediaRequest, res *MediaResul
 	if seconds > 0 {
 		md["duration_seconds"] = seconds
 	}
-	cost := m.prices().Estimate(m.billable(req, res, md, width, height, seconds))
+	cost := m.prices.Estimate(m.billable(req, res, md, width, height, seconds))
 	md["cost"] = cost.Amount
 
 	m.asset = &Asset{
@@ -139,11 +139,7 @@ func (m *mediaCall) output(ctx context.Context, res *MediaResult) (body io.ReadC
 	case res.Body != nil:
 		return res.Body, res.ContentType, nil
 	case res.URL != "":
-		outputs := m.outputs
-		if outputs == nil {
-			outputs = m.Outputs
-		}
-		d, err := outputs.Download(ctx, res.URL)
+		d, err := m.outputs.Download(ctx, res.URL)
 		if err != nil {
 			if ErrorCode(err) == ETIMEOUT || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return nil, "", &ProviderError{Provider: m.provider.Name(), Code: ProviderTimeout, Message: "the output download did not finish in time", RequestID: res.RequestID, Err: err}
@@ -254,8 +250,10 @@ func (o *outputReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *MediaService) signedURL(ctx context.Context, a *Asset) (string, error) {
-	req, err := s.Blobs.PresignGet(ctx, a.StorageKey, GetOptions{
+// signedURL signs a fresh URL of asset a's object in blobs, for an answer:
+// a media call's, its replay's, a job view's.
+func signedURL(ctx context.Context, blobs BlobStore, a *Asset) (string, error) {
+	req, err := blobs.PresignGet(ctx, a.StorageKey, GetOptions{
 		Expires: DefaultSignedURLExpiry, Disposition: DispositionInline, FileName: a.FileName, ContentType: a.ContentType,
 	})
 	return req.URL, err
