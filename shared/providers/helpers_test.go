@@ -93,11 +93,32 @@ func newEnv(t *testing.T, provider string, opts ...option) env {
 		HTTPClient:   &http.Client{Timeout: 5 * time.Second},
 		Retry:        providers.RetryPolicy{Sleep: clk.Sleep, Rand: func(n int64) int64 { return n / 2 }},
 		PollInterval: pollEvery,
+		Inputs:       fakeInputs{},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	return env{p: constructors[provider](cfg), fake: s, clock: clk}
+}
+
+// fakeInputs fetches input URLs from the fakes on this machine (the
+// deployment's downloader would refuse their loopback address).
+type fakeInputs struct{}
+
+func (fakeInputs) Download(ctx context.Context, rawURL string) (*mediatrail.Download, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, mediatrail.Invalid("input_url", "input_url must be an http or https URL")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, mediatrail.Invalid("input_url", "input_url could not be fetched")
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, mediatrail.Invalid("input_url", "input_url answered status %d", resp.StatusCode)
+	}
+	return &mediatrail.Download{Body: resp.Body, ContentType: resp.Header.Get("Content-Type"), Size: resp.ContentLength}, nil
 }
 
 // mustRead reads and closes a result body.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
-	"net/http"
+	"net/url"
 	"path"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -56,31 +56,28 @@ func readInput(r io.Reader) ([]byte, error) {
 	return data, nil
 }
 
-// download fetches an input URL without credentials: it is the caller's URL, not
-// the provider's. One attempt; a failure is the caller's to fix.
+// download fetches an input URL through Config.Inputs, without the
+// provider's credentials: it is the caller's URL, not the provider's. One
+// attempt; a failure is the caller's to fix.
 func (p *provider) download(ctx context.Context, in *mediatrail.MediaInput) (file, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.URL, nil)
+	if p.inputs == nil {
+		return file{}, mediatrail.Invalid("input_url", "provider %s sends the input's bytes and has no downloader for input_url", p.name)
+	}
+	d, err := p.inputs.Download(ctx, in.URL)
 	if err != nil {
-		return file{}, mediatrail.Invalid("input_url", "input_url must be an http or https URL")
+		return file{}, err
 	}
-	resp, err := p.http.Do(req)
-	if err != nil {
-		return file{}, mediatrail.Invalid("input_url", "input_url could not be fetched")
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return file{}, mediatrail.Invalid("input_url", "input_url answered status %d", resp.StatusCode)
-	}
-	data, err := readInput(resp.Body)
+	defer d.Body.Close()
+	data, err := readInput(d.Body)
 	if err != nil {
 		return file{}, err
 	}
 	f := file{data: data, contentType: in.ContentType, name: in.FileName}
 	if f.contentType == "" {
-		f.contentType = contentType(resp.Header.Get("Content-Type"), data)
+		f.contentType = contentType(d.ContentType, data)
 	}
-	if f.name == "" {
-		if base := path.Base(req.URL.Path); base != "/" && base != "." {
+	if u, err := url.Parse(in.URL); f.name == "" && err == nil {
+		if base := path.Base(u.Path); base != "/" && base != "." {
 			f.name = base
 		}
 	}

@@ -49,6 +49,15 @@ func TestInputs(t *testing.T) {
 		wantEqual(t, "message", mediatrail.ErrorMessage(err), "input_url answered status 404")
 		wantEqual(t, "requests", len(e.fake.Requests()), 0)
 	})
+	t.Run("input URL without a downloader", func(t *testing.T) {
+		// The client never fetches a caller's URL with its own HTTP client.
+		e := newEnv(t, "openai", func(c *providers.Config) { c.Inputs = nil })
+		req := sttRequest()
+		req.Input = &mediatrail.MediaInput{URL: e.fake.FileURL("hello.wav")}
+		_, err := e.p.Generate(context.Background(), req)
+		wantEqual(t, "code", mediatrail.ErrorCode(err), mediatrail.EINVALID)
+		wantEqual(t, "requests", len(e.fake.Requests()), 0)
+	})
 	t.Run("input too large", func(t *testing.T) {
 		e := newEnv(t, "stability")
 		req := editRequest()

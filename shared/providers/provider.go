@@ -26,6 +26,12 @@ type Config struct {
 	// PollInterval is how often Generate polls a job it waits for (fal and
 	// Replicate images); 0 means DefaultPollInterval.
 	PollInterval time.Duration
+	// Inputs fetches a caller's input URL for the clients that send the
+	// input's bytes (OpenAI, Stability), under the caller's address policy.
+	// nil: those clients refuse an input URL, so no client ever fetches a
+	// caller's URL with its own HTTP client. The media service hands them
+	// bytes and needs none.
+	Inputs mediatrail.Downloader
 }
 
 // DefaultHTTPClient is used when Config.HTTPClient is nil. Two minutes fits the
@@ -56,14 +62,16 @@ type spec struct {
 // embed it and override Generate, or Submit, Status and Cancel.
 type provider struct {
 	spec
-	key   string
-	http  *http.Client
-	retry RetryPolicy
-	poll  time.Duration
+	key    string
+	http   *http.Client
+	retry  RetryPolicy
+	poll   time.Duration
+	inputs mediatrail.Downloader
 }
 
 func newProvider(s spec, cfg Config) *provider {
-	p := &provider{spec: s, key: strings.TrimSpace(cfg.APIKey), http: cfg.HTTPClient, retry: cfg.Retry.withDefaults(), poll: cfg.PollInterval}
+	p := &provider{spec: s, key: strings.TrimSpace(cfg.APIKey), http: cfg.HTTPClient, retry: cfg.Retry.withDefaults(), poll: cfg.PollInterval,
+		inputs: cfg.Inputs}
 	if cfg.BaseURL != "" {
 		p.baseURL = strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
 	}
