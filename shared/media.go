@@ -196,6 +196,9 @@ func (s *MediaService) Generate(ctx context.Context, ws string, c Capability, in
 	in.credentialID = choice.CredentialID
 	in.spanID = NewIDAt(s.now())
 	if err := s.reserve(ctx, ws, p, c, in); err != nil {
+		if out := s.answered(ctx, ws, c, in, err); out != nil {
+			return out, nil
+		}
 		return nil, err
 	}
 	out, err := s.dispatch(ctx, ws, p, c, in)

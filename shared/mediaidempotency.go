@@ -42,6 +42,27 @@ func (r callRecorder) claim(ctx context.Context, ws string, c Capability, in Gen
 
 // replay answers a stored response again, with a fresh signed URL while the
 // asset exists (none once it was deleted).
+// answered is the replay of a call its idempotency key already answered,
+// when the budget refused the call again (refused: the reservation's error):
+// a retry of a call made before the limit was reached gets its answer, not a
+// 402. nil otherwise: no key, another error, no completed answer for this
+// very request, or one that cannot be replayed.
+func (s *MediaService) answered(ctx context.Context, ws string, c Capability, in GenerateInput, refused error) *GenerateOutput {
+	if in.IdempotencyKey == "" || ErrorCode(refused) != EBUDGET {
+		return nil
+	}
+	rec, err := s.Store.FindIdempotencyKey(ctx, ws, in.IdempotencyKey)
+	if err != nil || rec == nil || rec.State != IdempotencyCompleted || rec.Response == nil ||
+		rec.RequestHash != requestHash(c, in) || !s.now().Before(rec.ExpiresAt) {
+		return nil
+	}
+	out, err := s.replay(ctx, ws, *rec.Response)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
 func (s *MediaService) replay(ctx context.Context, ws string, out GenerateOutput) (*GenerateOutput, error) {
 	if out.JobID != "" && s.Jobs != nil {
 		return s.Jobs.replay(ctx, ws, out)

@@ -187,6 +187,10 @@ type MediaStore interface {
 	// the record holding the key.
 	ClaimIdempotencyKey(ctx context.Context, claim *IdempotencyRecord) (*IdempotencyRecord, error)
 
+	// FindIdempotencyKey reads the record of the workspace's key, whatever
+	// its state, without claiming it; nil when there is none.
+	FindIdempotencyKey(ctx context.Context, workspaceID, key string) (*IdempotencyRecord, error)
+
 	// RecordMedia writes a new ready asset (counted), its completed span and,
 	// when done is set, completes the pending claim done.Token holds, all in one
 	// transaction. ECONFLICT if the claim is no longer held by done.Token.

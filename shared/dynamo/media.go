@@ -66,6 +66,23 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, c *mediatrail.Idempoten
 	return nil, nil
 }
 
+// FindIdempotencyKey reads the key's record consistently; nil if none.
+func (s *Store) FindIdempotencyKey(ctx context.Context, workspaceID, key string) (*mediatrail.IdempotencyRecord, error) {
+	if !mediatrail.ValidRef(workspaceID) || key == "" {
+		return nil, nil
+	}
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: idempotencyKey(workspaceID, key), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: read idempotency key: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	return unmarshalClaim(out.Item)
+}
+
 func unmarshalClaim(item map[string]types.AttributeValue) (*mediatrail.IdempotencyRecord, error) {
 	r := itemReader{item: item}
 	c := &mediatrail.IdempotencyRecord{

@@ -226,6 +226,28 @@ func TestBudgetParallelMediaCalls(t *testing.T) {
 		}
 	})
 
+	// A retry of a call its idempotency key answered gets that answer, even
+	// once the budget is spent; a new call is refused.
+	t.Run("a retry of an answered call replays it", func(t *testing.T) {
+		k, _ := st.workspace(t)
+		wantOK(t, st.do(t, "PUT", "/api/v1/workspace/budget", k, map[string]any{"monthly_usd": imagePrice}), http.StatusOK)
+		calls := apiRequests(openai, "/images/generations")
+		first := image(t, k, map[string]any{"idempotency_key": "retry-1"})
+		wantOK(t, first, http.StatusOK)
+		again := image(t, k, map[string]any{"idempotency_key": "retry-1"})
+		wantOK(t, again, http.StatusOK)
+		var a, b generated
+		first.Into(t, &a)
+		again.Into(t, &b)
+		if a.AssetID == "" || b.AssetID != a.AssetID || b.SpanID != a.SpanID {
+			t.Errorf("retry answered %+v, want the first answer %+v", b, a)
+		}
+		if n := apiRequests(openai, "/images/generations") - calls; n != 1 {
+			t.Errorf("the provider got %d calls, want 1", n)
+		}
+		wantError(t, image(t, k, map[string]any{"idempotency_key": "retry-2"}), http.StatusPaymentRequired, mediatrail.EBUDGET)
+	})
+
 	t.Run("unpriced model counts 0 with a warning", func(t *testing.T) {
 		k, _ := st.workspace(t)
 		wantOK(t, st.do(t, "PUT", "/api/v1/workspace/budget", k, map[string]any{"monthly_usd": 0.01}), http.StatusOK)

@@ -392,6 +392,16 @@ func (s *Store) ClaimIdempotencyKey(_ context.Context, claim *mediatrail.Idempot
 	return nil, nil
 }
 
+// FindIdempotencyKey returns the key's record, if any.
+func (s *Store) FindIdempotencyKey(_ context.Context, workspaceID, k string) (*mediatrail.IdempotencyRecord, error) {
+	s.lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.claims[key{workspaceID, k}]; ok {
+		return clone(cur), nil
+	}
+	return nil, nil
+}
+
 // held reports whether done's token still holds its pending claim.
 func (s *Store) held(done *mediatrail.IdempotencyRecord) bool {
 	cur, ok := s.claims[key{done.WorkspaceID, done.Key}]
