@@ -233,7 +233,7 @@ func TestLoginSavesAProfile(t *testing.T) {
 func TestGenerateThenRunsAndUsage(t *testing.T) {
 	s := newStack(t, nil)
 	dst := t.TempDir()
-	r := s.mt(t, runOptions{}, "generate", "image", "A", "lighthouse", "--provider", "local", "--execution", "run-7",
+	r := s.mt(t, runOptions{}, "generate", "image", "A", "lighthouse", "--provider", "local", "--execution", "run-7", "--session", "chat-7",
 		"--config", "width=64", "--config", "height=48", "-o", dst).want(t, 0)
 	var id string
 	if f := strings.Fields(r.stdout); len(f) > 1 && f[0] == "asset" {
@@ -254,6 +254,13 @@ func TestGenerateThenRunsAndUsage(t *testing.T) {
 	usage := s.mt(t, runOptions{}, "usage", "--execution", "run-7").want(t, 0).stdout
 	if !strings.Contains(usage, "provider local") || !strings.Contains(usage, "media type image_gen") {
 		t.Errorf("usage:\n%s", usage)
+	}
+	// The call's session is recorded: its usage has the call, another's none.
+	if usage := s.mt(t, runOptions{}, "usage", "--session", "chat-7").want(t, 0).stdout; !strings.Contains(usage, "provider local") {
+		t.Errorf("usage of the session:\n%s", usage)
+	}
+	if usage := s.mt(t, runOptions{}, "usage", "--session", "chat-8").want(t, 0).stdout; strings.Contains(usage, "provider local") {
+		t.Errorf("usage of another session:\n%s", usage)
 	}
 	r = s.mt(t, runOptions{}, "generate", "image", "--provider", "nope", "x").want(t, 1)
 	if !strings.Contains(r.stderr, "validation_error:") {

@@ -121,6 +121,7 @@ func (c *cli) mediaCommand(use, route, short, example string, job bool) *cobra.C
 	fl.StringVar(&o.configJSON, "config-json", "", "provider options as one JSON object")
 	fl.StringVar(&o.in.ExecutionID, "execution", "", "execution id to record")
 	fl.StringVar(&o.in.AgentID, "agent", "", "agent id to record")
+	fl.StringVar(&o.in.SessionID, "session", "", "session (conversation) id to record; traces filter by it")
 	fl.StringVar(&o.in.TraceID, "trace", "", "trace id (default: the execution id)")
 	fl.StringVar(&o.in.IdempotencyKey, "idempotency-key", "", "repeat-safe key: a repeat answers the first call's result")
 	fl.IntVar(&o.retention, "retention", 0, "keep the output 7, 30, 90 or 365 days, or 0 forever (default: the workspace's)")

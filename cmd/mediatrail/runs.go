@@ -100,7 +100,7 @@ func (c *cli) spanTree(base, execution string, spans []*mediatrail.Span) {
 }
 
 func (c *cli) usageCommand() *cobra.Command {
-	var execution, trace, kind, from, to string
+	var execution, trace, kind, session, from, to string
 	cmd := &cobra.Command{
 		Use:   "usage",
 		Short: "Totals of media calls: count, errors, cost, by provider and media type",
@@ -116,7 +116,7 @@ func (c *cli) usageCommand() *cobra.Command {
 			// JSON form is computed from spans the CLI does not have.
 			var raw json.RawMessage
 			if _, err := api.call(cmd.Context(), "GET", "/api/v1/traces/summary",
-				query("execution_id", execution, "trace_id", trace, "kind", kind, "date_from", from, "date_to", to), nil, &raw); err != nil {
+				query("execution_id", execution, "trace_id", trace, "kind", kind, "session_id", session, "date_from", from, "date_to", to), nil, &raw); err != nil {
 				return err
 			}
 			if c.structured() {
@@ -152,6 +152,7 @@ func (c *cli) usageCommand() *cobra.Command {
 	fl.StringVar(&execution, "execution", "", "execution id")
 	fl.StringVar(&trace, "trace", "", "trace id")
 	fl.StringVar(&kind, "kind", "", "speech, image or video")
+	fl.StringVar(&session, "session", "", "session (conversation) id")
 	fl.StringVar(&from, "from", "", "from this time (RFC 3339 or a date)")
 	fl.StringVar(&to, "to", "", "to this time (a bare date includes the whole day)")
 	return cmd
