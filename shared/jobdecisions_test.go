@@ -46,6 +46,7 @@ func TestCancelDecisions(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		workspace   string
+		credential  string // the job's workspace credential
 		providerErr error
 		race        func(*memory.Jobs) func(*mediatrail.MediaJob) error
 		code        string // "" for success
@@ -61,6 +62,12 @@ func TestCancelDecisions(t *testing.T) {
 			status: mediatrail.JobCancelled, stopped: ptr(false), askCalls: 1, spans: 1},
 		{name: "provider failure leaves the job active", workspace: "ws-a", providerErr: errors.New("connection reset"),
 			code: mediatrail.EINTERNAL, askCalls: 1},
+		{name: "the provider refuses the workspace's credential", workspace: "ws-a", credential: "cred-1",
+			providerErr: &mediatrail.ProviderError{Provider: "runway", Status: 401, Message: "bad key"},
+			code:        mediatrail.EPROVIDERAUTH, askCalls: 1},
+		{name: "the provider refuses the deployment's key", workspace: "ws-a",
+			providerErr: &mediatrail.ProviderError{Provider: "runway", Status: 401, Message: "bad key"},
+			code:        mediatrail.EPROVIDER, askCalls: 1},
 		{name: "a poll moved first: retried, provider asked once", workspace: "ws-a",
 			race:   func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return moved(j, 2, poll) },
 			status: mediatrail.JobCancelled, stopped: ptr(true), askCalls: 1, spans: 1},
@@ -83,6 +90,7 @@ func TestCancelDecisions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			jobs := &memory.Jobs{}
 			j := active()
+			j.CredentialID = tc.credential
 			jobs.Set(j)
 			if tc.race != nil {
 				jobs.BeforeWrite = tc.race(jobs)

@@ -374,5 +374,7 @@ func (s *JobService) cancelJob(ctx context.Context, j *MediaJob) (stopped bool, 
 	case ECONFLICT: // the provider finished first
 		return false, fmt.Sprintf("provider %s had already finished the job: it was cancelled here and its result discarded", p.Name()), nil
 	}
-	return false, "", err
+	// A refused workspace credential is the caller's to fix (424), as for
+	// the call that started the job.
+	return false, "", providerFailed(ctx, s.Media.Credentials, j.WorkspaceID, j.CredentialID, err)
 }
