@@ -256,14 +256,6 @@ func (s *BudgetService) Set(ctx context.Context, ws string, in SetBudgetInput) (
 	if b.AlertWebhookURL != "" && s.CallbackSecret == "" {
 		return nil, Invalid("alert_webhook_url", "alert webhooks are not configured on this server (CALLBACK_SIGNING_SECRET is not set)")
 	}
-	if b.AlertWebhookURL != "" && s.Callbacks != nil {
-		if err := s.Callbacks.CheckCallback(ctx, b.AlertWebhookURL); err != nil {
-			if ErrorCode(err) == EINVALID { // the sender names callback_url
-				return nil, Invalid("alert_webhook_url", "alert_webhook_url must be a public http(s) address")
-			}
-			return nil, err
-		}
-	}
 	if err := s.Store.PutBudget(ctx, b); err != nil {
 		return nil, err
 	}

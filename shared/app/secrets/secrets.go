@@ -1,6 +1,6 @@
 // Package secrets reads the provider secret (PROVIDER_SECRET_ID) of the
-// functions that need one; it is the only importer of Secrets Manager, so
-// the functions that do not link it.
+// functions that need one. It is the only importer of Secrets Manager, so
+// the functions that do not import it do not link it.
 package secrets
 
 import (
