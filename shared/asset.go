@@ -117,6 +117,10 @@ type Asset struct {
 	RetentionDays int `json:"retention_days"`
 	// UploadExpiresAt is when a pending upload may be reclaimed by cleanup.
 	UploadExpiresAt time.Time `json:"-"`
+	// Deduplicated says that the asset's bytes were already stored in the
+	// workspace and it uses that blob (StorageKey names another asset's key);
+	// see BlobSharing.
+	Deduplicated bool `json:"deduplicated"`
 }
 
 // ExpiresAt is the earliest time the bucket's lifecycle may remove the blob;

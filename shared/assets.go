@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -50,6 +51,10 @@ type AssetService struct {
 	// presigned parts; without it such files are ETOOLARGE.
 	Multipart MultipartStore
 	Uploads   UploadConfig
+	// Sharing, when set, lets a completed upload whose bytes are already
+	// stored use that blob (Asset.Deduplicated), and keeps a shared blob
+	// until its last asset is deleted. Nil: every asset has its own blob.
+	Sharing *BlobSharing
 }
 
 func (s *AssetService) now() time.Time {
@@ -374,7 +379,29 @@ func (s *AssetService) Complete(ctx context.Context, workspaceID, id string, in 
 		return nil, Unprocessable("", "the upload carried headers that are not allowed (%s); upload again with exactly upload.headers", info.ServedHeaders).
 			With("headers", info.ServedHeaders)
 	}
-	return s.Store.MarkAssetReady(ctx, workspaceID, id, info.Size, sum, s.now())
+	return s.markReady(ctx, a, info.Size, sum)
+}
+
+// markReady makes a verified upload ready, sharing an existing blob with the
+// same bytes when there is one: then the upload's own copy is removed (a
+// failure to remove it leaves an orphan that reconciliation deletes, since
+// no record names it any more).
+func (s *AssetService) markReady(ctx context.Context, a *Asset, size int64, sum string) (*Asset, error) {
+	check := *a
+	check.FileSize, check.SHA256 = size, sum
+	if share := s.Sharing.Candidate(ctx, &check); share != nil {
+		ready, err := s.Store.MarkAssetReady(ctx, a.WorkspaceID, a.ID, size, sum, s.now(), share)
+		if err == nil {
+			if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
+				s.logger().Error("remove deduplicated upload", "workspace_id", a.WorkspaceID, "asset_id", a.ID, "key", a.StorageKey, "err", err)
+			}
+			return ready, nil
+		}
+		if !errors.Is(err, ErrShareLost) {
+			return nil, err
+		}
+	}
+	return s.Store.MarkAssetReady(ctx, a.WorkspaceID, a.ID, size, sum, s.now(), nil)
 }
 
 func (s *AssetService) hashBlob(ctx context.Context, key string) (string, error) {
@@ -481,16 +508,23 @@ func (s *AssetService) Delete(ctx context.Context, workspaceID, id string) error
 }
 
 // FinishDelete marks the asset's span, then removes the blob and the record of
-// a tombstoned (or expired pending) asset. It is idempotent, and the record goes
-// last so that a retry after a crash redoes every step.
+// a tombstoned (or expired pending) asset. A blob other assets still use stays
+// (Sharing.Release). It is idempotent, and the record goes last so that a
+// retry after a crash redoes every step.
 func (s *AssetService) FinishDelete(ctx context.Context, a *Asset) error {
 	if s.Spans != nil && a.SpanID != "" {
 		if err := s.Spans.MarkSpanAssetDeleted(ctx, a.WorkspaceID, a.SpanID, a.ID, s.now()); err != nil {
 			return err
 		}
 	}
-	if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
+	deleteBlob, err := s.Sharing.Release(ctx, a)
+	if err != nil {
 		return err
+	}
+	if deleteBlob {
+		if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
+			return err
+		}
 	}
 	return s.Store.PurgeAsset(ctx, a.WorkspaceID, a.ID)
 }

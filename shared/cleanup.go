@@ -104,18 +104,43 @@ func (s *CleanupService) blobRemoved(ctx context.Context, ev BlobEvent) (Removal
 	if !ok {
 		return RemovalForeignKey, nil
 	}
+	out, err := s.recordRemoved(ctx, ws, id, ev.Key)
+	if err != nil || out == RemovalBlobExists || out == RemovalUploadOpen {
+		return out, err
+	}
+	// A shared blob (content dedup) takes the records of all its users with it.
+	users, err := s.Assets.Sharing.Users(ctx, ws, id)
+	if err != nil {
+		return "", err
+	}
+	for _, user := range users {
+		if user == id {
+			continue
+		}
+		switch o, err := s.recordRemoved(ctx, ws, user, ev.Key); {
+		case err != nil:
+			return "", err
+		case o == RemovalRecordDeleted || o == RemovalDeleteFinished:
+			out = RemovalRecordDeleted
+		}
+	}
+	return out, nil
+}
+
+// recordRemoved makes the record id, if it names key, follow its removed blob.
+func (s *CleanupService) recordRemoved(ctx context.Context, ws, id, key string) (RemovalOutcome, error) {
 	a, err := s.Store.FindAsset(ctx, ws, id)
 	switch {
 	case IsNotFound(err):
 		return RemovalNoRecord, nil
 	case err != nil:
 		return "", err
-	case a.StorageKey != ev.Key:
+	case a.StorageKey != key:
 		return RemovalOtherBlob, nil
 	case a.Status == StatusDeleted:
 		return RemovalDeleteFinished, s.Assets.FinishDelete(ctx, a)
 	}
-	if _, err := s.Blobs.Stat(ctx, ev.Key); err == nil {
+	if _, err := s.Blobs.Stat(ctx, key); err == nil {
 		return RemovalBlobExists, nil
 	} else if !IsNotFound(err) {
 		return "", err
@@ -200,6 +225,13 @@ func (s *CleanupService) blobCreated(ctx context.Context, ev BlobEvent) (Creatio
 		return "", err
 	case !slices.Contains(tags, UploadTag):
 		return CreationNotUpload, nil
+	}
+	// An upload URL of a deleted asset whose blob other assets share (content
+	// dedup) wrote the same bytes again (the URL binds the sha256): the blob stays.
+	if users, err := s.Assets.Sharing.Users(ctx, ws, id); err != nil {
+		return "", err
+	} else if len(users) > 0 {
+		return CreationWanted, nil
 	}
 	return CreationUploadDeleted, s.Blobs.Delete(ctx, ev.Key)
 }

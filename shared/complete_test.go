@@ -42,7 +42,7 @@ func (s *pendingAsset) FindAsset(context.Context, string, string) (*mediatrail.A
 	return &a, nil
 }
 
-func (s *pendingAsset) MarkAssetReady(_ context.Context, _, _ string, size int64, sum string, at time.Time) (*mediatrail.Asset, error) {
+func (s *pendingAsset) MarkAssetReady(_ context.Context, _, _ string, size int64, sum string, at time.Time, _ *mediatrail.BlobShare) (*mediatrail.Asset, error) {
 	s.asset.Status, s.asset.FileSize, s.asset.SHA256, s.asset.UpdatedAt = mediatrail.StatusReady, size, sum, at
 	a := s.asset
 	return &a, nil

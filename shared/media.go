@@ -3,6 +3,7 @@ package mediatrail
 import (
 	"cmp"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -95,6 +96,11 @@ type MediaService struct {
 	// Settings says whether outputs carry the provenance record; nil
 	// embeds it.
 	Settings *SettingsService
+	// Sharing, when set, records an output whose bytes are already stored in
+	// the workspace on that blob (Asset.Deduplicated) and removes its own
+	// copy. Outputs that carry the provenance record are unique (it names
+	// the asset), so this applies to workspaces that turned embedding off.
+	Sharing *BlobSharing
 }
 
 // GenerateInput is the body of POST /api/v1/media/generate (the SDK's fields
@@ -322,8 +328,9 @@ func (s *MediaService) record(ctx context.Context, call *mediaCall, claim *Idemp
 		*done = *claim
 		done.State, done.Response = IdempotencyCompleted, &stored
 	}
-	err := s.Store.RecordMedia(ctx, a, span, done)
+	err := s.recordAsset(ctx, call, span, done)
 	if err == nil {
+		a = call.asset // on a shared blob when deduplicated
 		out.AssetURL, err = signedURL(ctx, s.Blobs, a)
 		if err != nil {
 			// The call is recorded and charged; the client can sign the asset itself.
@@ -336,4 +343,27 @@ func (s *MediaService) record(ctx context.Context, call *mediaCall, claim *Idemp
 		s.logger().Error("remove unrecorded media blob", "key", a.StorageKey, "err", derr)
 	}
 	return err
+}
+
+// recordAsset writes the call's asset, span and claim (MediaStore.RecordMedia)
+// on an existing blob with the same bytes when there is one; then call.asset
+// uses that blob and the output's own copy is removed.
+func (s *MediaService) recordAsset(ctx context.Context, call *mediaCall, span *Span, done *IdempotencyRecord) error {
+	a := call.asset
+	if share := s.Sharing.Candidate(ctx, a); share != nil {
+		shared := *a
+		shared.StorageKey, shared.Deduplicated = share.Key, true
+		err := s.Store.RecordMedia(ctx, &shared, span, done, share)
+		if err == nil {
+			if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
+				s.logger().Error("remove deduplicated media blob", "workspace_id", a.WorkspaceID, "asset_id", a.ID, "key", a.StorageKey, "err", err)
+			}
+			call.asset = &shared
+			return nil
+		}
+		if !errors.Is(err, ErrShareLost) {
+			return err
+		}
+	}
+	return s.Store.RecordMedia(ctx, a, span, done, nil)
 }

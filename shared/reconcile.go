@@ -568,13 +568,19 @@ func (x *run) checkRecords(ctx context.Context, objs []BlobObject) error {
 			continue
 		}
 		f := Finding{Kind: FindingOrphanBlob, WorkspaceID: refs[i].WorkspaceID, AssetID: refs[i].ID, Key: o.Key}
-		x.async(func() { x.found(ctx, f, x.deleteOrphan(f)) })
+		x.async(func() {
+			if users, err := x.Assets.Sharing.Users(ctx, f.WorkspaceID, f.AssetID); err == nil && len(users) > 0 {
+				return // a shared blob whose first copy was deleted: in use
+			}
+			x.found(ctx, f, x.deleteOrphan(f))
+		})
 	}
 	return nil
 }
 
 // deleteOrphan deletes a blob once a consistent read confirms that no record
-// names it.
+// names it and no asset shares it (content dedup: the first copy's record
+// may be gone while others use its blob).
 func (x *run) deleteOrphan(f Finding) func(context.Context) (bool, error) {
 	return func(ctx context.Context) (bool, error) {
 		a, err := x.Store.FindAsset(ctx, f.WorkspaceID, f.AssetID)
@@ -583,6 +589,11 @@ func (x *run) deleteOrphan(f Finding) func(context.Context) (bool, error) {
 			return false, nil // recorded meanwhile
 		case err != nil && !IsNotFound(err):
 			return true, err
+		}
+		if users, err := x.Assets.Sharing.Users(ctx, f.WorkspaceID, f.AssetID); err != nil {
+			return true, err
+		} else if len(users) > 0 {
+			return false, nil
 		}
 		return true, x.Blobs.Delete(ctx, f.Key)
 	}

@@ -22,8 +22,12 @@ type AssetStore interface {
 
 	// MarkAssetReady moves a pending asset to ready with its verified size and
 	// checksum, counting it in the same transaction. ENOTFOUND if absent or
-	// deleted; ECONFLICT if it is not pending.
-	MarkAssetReady(ctx context.Context, workspaceID, id string, size int64, sha256 string, at time.Time) (*Asset, error)
+	// deleted; ECONFLICT if it is not pending. With share, the asset uses the
+	// shared blob instead of its upload (storage key share.Key, deduplicated)
+	// and joins its share record in the same transaction, on condition that
+	// share.Via is still ready with that key and the blob has room
+	// (MaxBlobReferrers): else ErrShareLost and nothing changed.
+	MarkAssetReady(ctx context.Context, workspaceID, id string, size int64, sha256 string, at time.Time, share *BlobShare) (*Asset, error)
 
 	// MarkAssetDeleted turns a pending or ready asset into a tombstone (status
 	// deleted), uncounting it in the same transaction, and returns it as it was.
@@ -194,7 +198,11 @@ type MediaStore interface {
 	// RecordMedia writes a new ready asset (counted), its completed span and,
 	// when done is set, completes the pending claim done.Token holds, all in one
 	// transaction. ECONFLICT if the claim is no longer held by done.Token.
-	RecordMedia(ctx context.Context, a *Asset, s *Span, done *IdempotencyRecord) error
+	//
+	// With share, a (whose StorageKey is share.Key) joins the share record in
+	// the same transaction, as in AssetStore.MarkAssetReady: ErrShareLost when
+	// the share no longer holds, and nothing changed.
+	RecordMedia(ctx context.Context, a *Asset, s *Span, done *IdempotencyRecord, share *BlobShare) error
 
 	// RecordFailure writes the span of a failed call and, when claim is set,
 	// releases that pending claim so that the key may be used again.

@@ -170,7 +170,13 @@ func Settings(store *dynamo.Store) *mediatrail.SettingsService {
 // Assets is the asset service over the table and the bucket.
 func (e *Env) Assets(store *dynamo.Store, blobs *s3.Store) *mediatrail.AssetService {
 	return &mediatrail.AssetService{Store: store, Blobs: blobs, Spans: store, Retention: e.Retention(store),
-		Logger: e.Logger, Multipart: blobs, Uploads: e.Config.Uploads}
+		Logger: e.Logger, Multipart: blobs, Uploads: e.Config.Uploads, Sharing: e.Sharing(store)}
+}
+
+// Sharing is content dedup over the table: blobs shared by assets with the
+// same bytes, reference counted (mediatrail.BlobSharing).
+func (e *Env) Sharing(store *dynamo.Store) *mediatrail.BlobSharing {
+	return &mediatrail.BlobSharing{Finder: store, Store: store, Logger: e.Logger}
 }
 
 // StorageConfig translates the domain's storage settings for the S3 adapter.

@@ -156,6 +156,9 @@ func marshalAsset(a *mediatrail.Asset) (map[string]types.AttributeValue, error) 
 	if !a.UploadExpiresAt.IsZero() {
 		item[attrUploadExpiresAt] = str(formatTime(a.UploadExpiresAt))
 	}
+	if a.Deduplicated {
+		item[attrDedup] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	if a.Metadata != nil {
 		md, err := attributevalue.Marshal(a.Metadata)
 		if err != nil {
@@ -188,6 +191,7 @@ func unmarshalAsset(item map[string]types.AttributeValue) (*mediatrail.Asset, er
 		UpdatedAt:       r.time(attrUpdatedAt),
 		UploadExpiresAt: r.time(attrUploadExpiresAt),
 		RetentionDays:   int(r.int(attrRetentionDays)),
+		Deduplicated:    dedupAttr(item),
 	}
 	if md, ok := item[attrMetadata]; ok {
 		if err := attributevalue.Unmarshal(md, &a.Metadata); err != nil && r.err == nil {

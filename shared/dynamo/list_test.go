@@ -523,7 +523,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 	}
 	_, err := e.store.FindAsset(ctx, "ws-b", readyA.ID)
 	checkCode(t, err, mediatrail.ENOTFOUND)
-	_, err = e.store.MarkAssetReady(ctx, "ws-b", pendingA.ID, 1, pendingA.SHA256, base)
+	_, err = e.store.MarkAssetReady(ctx, "ws-b", pendingA.ID, 1, pendingA.SHA256, base, nil)
 	checkCode(t, err, mediatrail.ENOTFOUND)
 	_, err = e.store.MarkAssetDeleted(ctx, "ws-b", readyA.ID, base)
 	checkCode(t, err, mediatrail.ENOTFOUND)

@@ -112,7 +112,7 @@ func claimCondition(c *mediatrail.IdempotencyRecord) (string, map[string]string,
 // RecordMedia writes the asset (ready, counted), its span (with its usage
 // counters) and, with done, the completed claim in one TransactWriteItems: either the call is on the books
 // and its key answers it from now on, or nothing changed.
-func (s *Store) RecordMedia(ctx context.Context, a *mediatrail.Asset, sp *mediatrail.Span, done *mediatrail.IdempotencyRecord) error {
+func (s *Store) RecordMedia(ctx context.Context, a *mediatrail.Asset, sp *mediatrail.Span, done *mediatrail.IdempotencyRecord, share *mediatrail.BlobShare) error {
 	if a.Status != mediatrail.StatusReady || !mediatrail.ValidID(a.ID) || !mediatrail.ValidRef(a.WorkspaceID) {
 		return mediatrail.Invalid("asset", "a media asset must be a ready asset with a KSUID")
 	}
@@ -134,10 +134,17 @@ func (s *Store) RecordMedia(ctx context.Context, a *mediatrail.Asset, sp *mediat
 		claim = len(items)
 		items = append(items, complete)
 	}
+	shared := len(items)
+	if share != nil {
+		items = append(items, s.shareItems(share, a.ID)...)
+	}
 	items = append(items, s.counterUpdates(a, +1)...)
 	items = append(items, s.usageUpdates(sp)...)
 	items = append(items, s.spendUpdates(sp)...)
 	err = s.transact(ctx, items)
+	if share != nil && shareLost(err, shared) {
+		return mediatrail.ErrShareLost
+	}
 	if claim >= 0 {
 		if _, failed := conditionFailed(err, claim); failed {
 			return mediatrail.Errorf(mediatrail.ECONFLICT, "the idempotency_key was taken over by another request")

@@ -81,7 +81,7 @@ func TestRecordMediaIsOneTransaction(t *testing.T) {
 	a := newAsset("ws", now)
 	sp := newSpan("ws", now, a)
 	resp := &mediatrail.GenerateOutput{Status: "completed", AssetID: a.ID, SpanID: sp.ID, ContentType: "image/png", Cost: 0.04, Metadata: map[string]any{"width": float64(64)}}
-	if err := e.store.RecordMedia(ctx, a, sp, completed(claim, resp)); err != nil {
+	if err := e.store.RecordMedia(ctx, a, sp, completed(claim, resp), nil); err != nil {
 		t.Fatalf("record: %v", err)
 	}
 	got, err := e.store.FindAsset(ctx, "ws", a.ID)
@@ -119,7 +119,7 @@ func TestRecordMediaIsOneTransaction(t *testing.T) {
 	}
 	lost.Token = mediatrail.NewID()
 	b := newAsset("ws", now.Add(time.Second))
-	checkCode(t, e.store.RecordMedia(ctx, b, newSpan("ws", now.Add(time.Second), b), completed(lost, resp)), mediatrail.ECONFLICT)
+	checkCode(t, e.store.RecordMedia(ctx, b, newSpan("ws", now.Add(time.Second), b), completed(lost, resp), nil), mediatrail.ECONFLICT)
 	if _, err := e.store.FindAsset(ctx, "ws", b.ID); !mediatrail.IsNotFound(err) {
 		t.Errorf("asset of a lost claim: %v", err)
 	}
@@ -280,7 +280,7 @@ func TestMarkSpanAssetDeleted(t *testing.T) {
 	now := time.Now().UTC()
 	a := newAsset("ws", now)
 	sp := newSpan("ws", now, a)
-	if err := e.store.RecordMedia(ctx, a, sp, nil); err != nil {
+	if err := e.store.RecordMedia(ctx, a, sp, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ ws, span, asset string }{

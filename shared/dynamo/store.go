@@ -111,8 +111,10 @@ func (s *Store) FindAsset(ctx context.Context, workspaceID, id string) (*mediatr
 
 // MarkAssetReady moves a pending asset to ready with its verified size and
 // checksum, counting it in the same transaction. ENOTFOUND if absent or deleted;
-// ECONFLICT if it is not pending (already ready).
-func (s *Store) MarkAssetReady(ctx context.Context, workspaceID, id string, size int64, sha256 string, at time.Time) (*mediatrail.Asset, error) {
+// ECONFLICT if it is not pending (already ready). With share, the same
+// transaction points the asset at the shared blob and adds it to the share
+// record (shareItems); ErrShareLost when that fails.
+func (s *Store) MarkAssetReady(ctx context.Context, workspaceID, id string, size int64, sha256 string, at time.Time, share *mediatrail.BlobShare) (*mediatrail.Asset, error) {
 	a, err := s.FindAsset(ctx, workspaceID, id)
 	if err != nil {
 		return nil, err
@@ -126,7 +128,19 @@ func (s *Store) MarkAssetReady(ctx context.Context, workspaceID, id string, size
 	update.ExpressionAttributeNames["#sha"] = attrSHA256
 	update.ExpressionAttributeValues[":size"] = num(size)
 	update.ExpressionAttributeValues[":sha"] = str(sha256)
-	err = s.transact(ctx, append([]types.TransactWriteItem{{Update: update}}, s.counterUpdates(a, +1)...))
+	items := []types.TransactWriteItem{{Update: update}}
+	if share != nil {
+		update.UpdateExpression = aws.String(*update.UpdateExpression + ", #key = :key, #dedup = :true")
+		update.ExpressionAttributeNames["#key"] = attrStorageKey
+		update.ExpressionAttributeNames["#dedup"] = attrDedup
+		update.ExpressionAttributeValues[":key"] = str(share.Key)
+		update.ExpressionAttributeValues[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+		items = append(items, s.shareItems(share, id)...)
+	}
+	err = s.transact(ctx, append(items, s.counterUpdates(a, +1)...))
+	if share != nil && shareLost(err, 1) {
+		return nil, mediatrail.ErrShareLost
+	}
 	if old, failed := conditionFailed(err, 0); failed {
 		if len(old) == 0 {
 			return nil, errAssetNotFound()
@@ -140,6 +154,9 @@ func (s *Store) MarkAssetReady(ctx context.Context, workspaceID, id string, size
 	a.FileSize = size
 	a.SHA256 = sha256
 	a.UpdatedAt = at
+	if share != nil {
+		a.StorageKey, a.Deduplicated = share.Key, true
+	}
 	return a, nil
 }
 

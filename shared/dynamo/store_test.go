@@ -197,7 +197,7 @@ func TestMarkAssetReady(t *testing.T) {
 			if tt.ws != "" {
 				ws = tt.ws
 			}
-			got, err := e.store.MarkAssetReady(ctx, ws, a.ID, 4321, sha, at)
+			got, err := e.store.MarkAssetReady(ctx, ws, a.ID, 4321, sha, at, nil)
 			checkCode(t, err, tt.want)
 			if err == nil {
 				a.Status, a.FileSize, a.SHA256, a.UpdatedAt = mediatrail.StatusReady, 4321, sha, at
@@ -215,7 +215,7 @@ func TestMarkAssetReady(t *testing.T) {
 			}
 		})
 	}
-	_, err := e.store.MarkAssetReady(ctx, "ws-1", "not-a-ksuid", 1, sha, at)
+	_, err := e.store.MarkAssetReady(ctx, "ws-1", "not-a-ksuid", 1, sha, at, nil)
 	checkCode(t, err, mediatrail.ENOTFOUND)
 }
 
@@ -230,7 +230,7 @@ func TestMarkAssetReadyRace(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, err := e.store.MarkAssetReady(ctx, "ws-1", a.ID, 1, a.SHA256, base)
+			_, err := e.store.MarkAssetReady(ctx, "ws-1", a.ID, 1, a.SHA256, base, nil)
 			codes[i] = mediatrail.ErrorCode(err)
 		})
 	}
@@ -384,21 +384,21 @@ func TestCounters(t *testing.T) {
 		want string
 	}{
 		{"ready pending 0", func() error {
-			_, err := e.store.MarkAssetReady(ctx, "ws-1", all[0].ID, 1, all[0].SHA256, at)
+			_, err := e.store.MarkAssetReady(ctx, "ws-1", all[0].ID, 1, all[0].SHA256, at, nil)
 			return err
 		}, ""},
 		{"ready again 0", func() error {
-			_, err := e.store.MarkAssetReady(ctx, "ws-1", all[0].ID, 1, all[0].SHA256, at)
+			_, err := e.store.MarkAssetReady(ctx, "ws-1", all[0].ID, 1, all[0].SHA256, at, nil)
 			return err
 		}, mediatrail.ECONFLICT},
 		{"ready ready 1", func() error {
-			_, err := e.store.MarkAssetReady(ctx, "ws-1", all[1].ID, 1, all[1].SHA256, at)
+			_, err := e.store.MarkAssetReady(ctx, "ws-1", all[1].ID, 1, all[1].SHA256, at, nil)
 			return err
 		}, mediatrail.ECONFLICT},
 		{"delete ready 1", func() error { _, err := e.store.MarkAssetDeleted(ctx, "ws-1", all[1].ID, at); return err }, ""},
 		{"delete again 1", func() error { _, err := e.store.MarkAssetDeleted(ctx, "ws-1", all[1].ID, at); return err }, mediatrail.ENOTFOUND},
 		{"ready deleted 1", func() error {
-			_, err := e.store.MarkAssetReady(ctx, "ws-1", all[1].ID, 1, all[1].SHA256, at)
+			_, err := e.store.MarkAssetReady(ctx, "ws-1", all[1].ID, 1, all[1].SHA256, at, nil)
 			return err
 		}, mediatrail.ENOTFOUND},
 		{"delete pending 3", func() error { _, err := e.store.MarkAssetDeleted(ctx, "ws-1", all[3].ID, at); return err }, ""},

@@ -70,7 +70,7 @@ func TestSummaryFromUsageCounters(t *testing.T) {
 				err = e.store.FinishJob(ctx, &done, sp, a, nil)
 			}
 		default:
-			err = e.store.RecordMedia(ctx, newAsset(ws, c.at), sp, nil)
+			err = e.store.RecordMedia(ctx, newAsset(ws, c.at), sp, nil, nil)
 		}
 		if err != nil {
 			t.Fatalf("call %d: %v", i, err)
@@ -81,7 +81,7 @@ func TestSummaryFromUsageCounters(t *testing.T) {
 	if err := e.store.RecordFailure(ctx, dup, nil); err != nil {
 		t.Fatal(err)
 	}
-	checkCode(t, e.store.RecordMedia(ctx, newAsset(ws, at(0, 1)), dup, nil), mediatrail.ECONFLICT)
+	checkCode(t, e.store.RecordMedia(ctx, newAsset(ws, at(0, 1)), dup, nil, nil), mediatrail.ECONFLICT)
 	// Another workspace's calls never count.
 	if err := e.store.RecordFailure(ctx, newSpan("ws-other", at(0, 2), nil), nil); err != nil {
 		t.Fatal(err)

@@ -130,7 +130,7 @@ func (cs *cleanupStack) seed(t *testing.T, ws, exec string, mods ...func(*mediat
 		MediaType: mediatrail.CapabilityImageGen, Provider: a.Provider, Model: a.Model, AssetID: a.ID, Status: mediatrail.SpanCompleted,
 		Attributes: map[string]any{}, StartedAt: now, EndedAt: now,
 	}
-	if err := cs.App.Store.RecordMedia(ctx, a, sp, nil); err != nil {
+	if err := cs.App.Store.RecordMedia(ctx, a, sp, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	return a

@@ -37,6 +37,7 @@ type Store struct {
 	runs      map[string]*mediatrail.ReconcileRun
 	cps       map[key]*mediatrail.ReconcileCheckpoint // {run, segment}
 	missing   map[string][]*mediatrail.Asset
+	shares    map[key]map[string]bool // {ws, owner} → users of the blob
 
 	// Jobs, when set, are the active jobs ReconcileTablePage answers.
 	Jobs *Jobs
@@ -61,6 +62,7 @@ func (s *Store) lock() {
 	if s.assets == nil {
 		s.assets, s.claims, s.tools, s.agents = map[key]*mediatrail.Asset{}, map[key]*mediatrail.IdempotencyRecord{}, map[key]*mediatrail.MediaTool{}, map[key][]string{}
 		s.retention, s.runs, s.cps, s.missing = map[string]int{}, map[string]*mediatrail.ReconcileRun{}, map[key]*mediatrail.ReconcileCheckpoint{}, map[string][]*mediatrail.Asset{}
+		s.shares = map[key]map[string]bool{}
 	}
 }
 
@@ -178,7 +180,7 @@ func (s *Store) change(op, workspaceID, id string, edit func(a *mediatrail.Asset
 	return was, nil
 }
 
-func (s *Store) MarkAssetReady(ctx context.Context, workspaceID, id string, size int64, sha256 string, at time.Time) (*mediatrail.Asset, error) {
+func (s *Store) MarkAssetReady(ctx context.Context, workspaceID, id string, size int64, sha256 string, at time.Time, share *mediatrail.BlobShare) (*mediatrail.Asset, error) {
 	var now *mediatrail.Asset
 	_, err := s.change("MarkAssetReady", workspaceID, id, func(a *mediatrail.Asset) error {
 		switch a.Status {
@@ -186,6 +188,12 @@ func (s *Store) MarkAssetReady(ctx context.Context, workspaceID, id string, size
 			return mediatrail.NotFound("", "asset not found")
 		case mediatrail.StatusReady:
 			return mediatrail.Conflict("", "asset is not pending")
+		}
+		if share != nil {
+			if err := s.join(share, id); err != nil {
+				return err
+			}
+			a.StorageKey, a.Deduplicated = share.Key, true
 		}
 		a.Status, a.FileSize, a.SHA256, a.UpdatedAt = mediatrail.StatusReady, size, sha256, at
 		now = copyAsset(a)
@@ -408,7 +416,7 @@ func (s *Store) held(done *mediatrail.IdempotencyRecord) bool {
 	return ok && cur.Token == done.Token && cur.State == mediatrail.IdempotencyPending
 }
 
-func (s *Store) RecordMedia(_ context.Context, a *mediatrail.Asset, sp *mediatrail.Span, done *mediatrail.IdempotencyRecord) error {
+func (s *Store) RecordMedia(_ context.Context, a *mediatrail.Asset, sp *mediatrail.Span, done *mediatrail.IdempotencyRecord, share *mediatrail.BlobShare) error {
 	if err := s.fail("RecordMedia"); err != nil {
 		return err
 	}
@@ -416,6 +424,11 @@ func (s *Store) RecordMedia(_ context.Context, a *mediatrail.Asset, sp *mediatra
 	defer s.mu.Unlock()
 	if done != nil && !s.held(done) {
 		return mediatrail.Conflict("", "the claim is no longer held")
+	}
+	if share != nil {
+		if err := s.join(share, a.ID); err != nil {
+			return err
+		}
 	}
 	s.assets[key{a.WorkspaceID, a.ID}] = copyAsset(a)
 	s.spans = append(s.spans, clone(sp))

@@ -68,6 +68,7 @@ func Load(ctx context.Context, e *app.Env) (*App, error) {
 		Providers: a.Providers, Store: a.Store, Assets: a.Store, Blobs: a.Blobs, Inputs: inputs, Outputs: outputs,
 		Prices: mediatrail.DefaultPrices(), Timeout: mc.Timeout, Retention: a.Retention, Logger: e.Logger, Metrics: e.Metrics,
 		Credentials: a.Credentials, Tools: a.Tools, Budget: e.Budget(a.Store), Settings: app.Settings(a.Store),
+		Sharing: a.Assets.Sharing,
 	}
 	a.Jobs = newJobs(a)
 	a.Media.Jobs = a.Jobs

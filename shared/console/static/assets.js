@@ -267,6 +267,7 @@ export async function assetDetail(id) {
           field('Created', fmtTime(a.created_at)),
           field('Updated', fmtTime(a.updated_at)),
           field('Storage key', h('code', {}, a.storage_key)),
+          field('Stored', a.deduplicated ? 'shared with an earlier copy of the same bytes (deduplicated)' : 'own copy'),
         ),
         h('details', {}, h('summary', {}, 'All metadata'), h('pre', {}, JSON.stringify(md, null, 2))),
       )),
