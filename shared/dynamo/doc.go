@@ -28,6 +28,8 @@
 //	video job  WS#{ws}             JOB#{id}             every MediaJob field under its JSON name, version
 //	credential WS#{ws}             CRED#{id}            Credential fields under their JSON names, ciphertext (KMS)
 //	default    WS#{ws}             CREDDEF#{provider}   credential_id (the provider's default credential)
+//	shared blob WS#{ws}            BLOB#{owner}         users (string set of the assets using owner's blob:
+//	                                                    content dedup), storage_key, sha256
 //	media tool WS#{ws}             TOOL#{id}            MediaTool fields under their JSON names
 //	agent tools WS#{ws}            AGENTTOOLS#{agent}   tool_ids, updated_at
 //
