@@ -49,12 +49,14 @@ func (s *JobService) inputs() inputLoader {
 	return inputLoader{assets: s.Media.Assets, blobs: s.Media.Blobs, urls: s.Media.Inputs}
 }
 
-// submit starts an asynchronous call: it resolves the input, submits the job
+// Submit starts an asynchronous call: it resolves the input, submits the job
 // to the provider, records it (completing the idempotency claim with the
 // answer to replay) and starts its workflow, and answers {status:
 // processing, job_id}. A request the provider refuses leaves an error span
-// and releases its key, as a synchronous call does.
-func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput) (*GenerateOutput, error) {
+// and releases its key, as a synchronous call does. It is MediaService's
+// step after the checks every call shares (tools, budget, idempotency):
+// clients call MediaService.Generate.
+func (s *JobService) Submit(ctx context.Context, ws string, p Provider, c Capability, in GenerateInput) (*GenerateOutput, error) {
 	if s.Workflow == nil {
 		return nil, Errorf(EUNAVAILABLE, "video jobs are not configured on this server (VIDEO_STATE_MACHINE_ARN is not set)")
 	}
@@ -77,7 +79,7 @@ func (s *JobService) submit(ctx context.Context, ws string, p Provider, c Capabi
 		if claim, held, err = s.recorder().claim(ctx, ws, c, in); err != nil {
 			return nil, err
 		} else if held != nil {
-			return s.replay(ctx, ws, *held) // the same job, as it is now
+			return s.Replay(ctx, ws, *held) // the same job, as it is now
 		}
 	}
 	now := s.now()
@@ -286,9 +288,9 @@ func (s *JobService) view(ctx context.Context, j *MediaJob) (*JobView, error) {
 	return v, nil
 }
 
-// replay answers a video request again from its idempotency record: the
-// same job, as it is now.
-func (s *JobService) replay(ctx context.Context, ws string, out GenerateOutput) (*GenerateOutput, error) {
+// Replay answers a video request again from its idempotency record (out, the
+// answer stored when it was submitted): the same job, as it is now.
+func (s *JobService) Replay(ctx context.Context, ws string, out GenerateOutput) (*GenerateOutput, error) {
 	out.Replayed = true
 	j, err := s.Jobs.FindJob(ctx, ws, out.JobID)
 	if err != nil {

@@ -280,7 +280,7 @@ func (s *MediaService) submit(ctx context.Context, ws string, p Provider, c Capa
 	if s.Jobs == nil {
 		return nil, fieldError(EUNAVAILABLE, "media_type", "%s runs as a background job, which this function does not offer", c)
 	}
-	return s.Jobs.submit(ctx, ws, p, c, in)
+	return s.Jobs.Submit(ctx, ws, p, c, in)
 }
 
 // run makes the call and records its outcome.

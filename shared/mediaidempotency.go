@@ -65,7 +65,7 @@ func (s *MediaService) answered(ctx context.Context, ws string, c Capability, in
 
 func (s *MediaService) replay(ctx context.Context, ws string, out GenerateOutput) (*GenerateOutput, error) {
 	if out.JobID != "" && s.Jobs != nil {
-		return s.Jobs.replay(ctx, ws, out)
+		return s.Jobs.Replay(ctx, ws, out)
 	}
 	out.Replayed = true
 	a, err := s.Assets.FindAsset(ctx, ws, out.AssetID)
