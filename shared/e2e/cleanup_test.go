@@ -264,21 +264,11 @@ func TestUploadURLCannotRecreateADeletedAsset(t *testing.T) {
 	cs := newCleanupStack(t, cleanupOptions{events: true})
 	key, ws := cs.workspace(t)
 	body := []byte("an upload that outlives its asset")
-	r := cs.do(t, "POST", "/api/v1/assets", key, map[string]any{
-		"file_name": "notes.txt", "content_type": "text/plain", "size": len(body), "sha256": sha256Hex(body),
-	})
-	wantOK(t, r, http.StatusCreated)
-	var reg struct {
-		Asset  mediatrail.Asset            `json:"asset"`
-		Upload mediatrail.PresignedRequest `json:"upload"`
-	}
-	r.Into(t, &reg)
+	reg := cs.register(t, key, "notes.txt", "text/plain", body)
 	a := reg.Asset
 	a.WorkspaceID = ws
 
-	if status := upload(t, reg.Upload, body); status != http.StatusOK {
-		t.Fatalf("upload: %d", status)
-	}
+	reg.put(t, body)
 	cs.delivered(t, "ObjectCreated:", a.StorageKey)
 	if !cs.blobExists(t, a.StorageKey) {
 		t.Fatal("the upload of a pending asset was removed")

@@ -168,19 +168,9 @@ func newConsoleRun(t *testing.T, st *stack, key string) consoleRun {
 func svgAsset(t *testing.T, st *stack, key string) string {
 	t.Helper()
 	body := []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(2)"><script>alert(3)</script></svg>`)
-	r := st.do(t, "POST", "/api/v1/assets", key, map[string]any{"file_name": "evil.svg", "content_type": "image/svg+xml",
-		"size": len(body), "sha256": sha256Hex(body)})
-	wantOK(t, r, http.StatusCreated)
-	var reg struct {
-		Asset  struct{ ID string }         `json:"asset"`
-		Upload mediatrail.PresignedRequest `json:"upload"`
-	}
-	r.Into(t, &reg)
-	if status := upload(t, reg.Upload, body); status != http.StatusOK {
-		t.Fatalf("upload: %d", status)
-	}
-	wantOK(t, st.do(t, "POST", "/api/v1/assets/"+reg.Asset.ID+"/complete", key, nil), http.StatusOK)
-	return reg.Asset.ID
+	reg := st.register(t, key, "evil.svg", "image/svg+xml", body)
+	reg.put(t, body)
+	return st.complete(t, key, reg.Asset.ID).ID
 }
 
 // activeJob records a video job that is still processing, as the state

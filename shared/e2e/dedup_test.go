@@ -13,23 +13,10 @@ import (
 // it, as a client of the API does; it answers the completed asset.
 func (cs *cleanupStack) uploadAsset(t *testing.T, key string, body []byte) mediatrail.Asset {
 	t.Helper()
-	r := cs.do(t, "POST", "/api/v1/assets", key, map[string]any{
-		"file_name": "photo.png", "content_type": "image/png", "size": len(body), "sha256": sha256Hex(body),
-	})
-	wantOK(t, r, http.StatusCreated)
-	var reg struct {
-		Asset  mediatrail.Asset            `json:"asset"`
-		Upload mediatrail.PresignedRequest `json:"upload"`
-	}
-	r.Into(t, &reg)
-	if status := upload(t, reg.Upload, body); status != http.StatusOK {
-		t.Fatalf("upload: %d", status)
-	}
+	reg := cs.register(t, key, "photo.png", "image/png", body)
+	reg.put(t, body)
 	cs.delivered(t, "ObjectCreated:", reg.Asset.StorageKey)
-	r = cs.do(t, "POST", "/api/v1/assets/"+reg.Asset.ID+"/complete", key, nil)
-	wantOK(t, r, http.StatusOK)
-	var a mediatrail.Asset
-	r.Into(t, &a)
+	a := cs.complete(t, key, reg.Asset.ID)
 	if a.Deduplicated {
 		cs.delivered(t, "ObjectRemoved:", reg.Asset.StorageKey) // its own copy, removed
 	}

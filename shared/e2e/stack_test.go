@@ -159,6 +159,42 @@ func (st *stack) workspace(t *testing.T) (key, ws string) {
 	return key, ws
 }
 
+// registered is the answer of POST /api/v1/assets for a file sent in one PUT.
+type registered struct {
+	Asset  mediatrail.Asset            `json:"asset"`
+	Upload mediatrail.PresignedRequest `json:"upload"`
+}
+
+// register registers body as fileName of contentType, as a client does.
+func (st *stack) register(t *testing.T, key, fileName, contentType string, body []byte) registered {
+	t.Helper()
+	r := st.do(t, "POST", "/api/v1/assets", key, map[string]any{
+		"file_name": fileName, "content_type": contentType, "size": len(body), "sha256": sha256Hex(body),
+	})
+	wantOK(t, r, http.StatusCreated)
+	var reg registered
+	r.Into(t, &reg)
+	return reg
+}
+
+// put sends the registered upload's bytes through its URL.
+func (reg registered) put(t *testing.T, body []byte) {
+	t.Helper()
+	if status := upload(t, reg.Upload, body); status != http.StatusOK {
+		t.Fatalf("upload: %d", status)
+	}
+}
+
+// complete completes an uploaded asset and answers it.
+func (st *stack) complete(t *testing.T, key, id string) mediatrail.Asset {
+	t.Helper()
+	r := st.do(t, "POST", "/api/v1/assets/"+id+"/complete", key, nil)
+	wantOK(t, r, http.StatusOK)
+	var a mediatrail.Asset
+	r.Into(t, &a)
+	return a
+}
+
 // reply is an API answer (testenv.Reply).
 type reply = testenv.Reply
 
