@@ -46,37 +46,48 @@ type API struct {
 }
 
 // Handler wraps e with request ids, authentication, body limits, panic recovery
-// and the envelopes. The Lambda itself never fails: every outcome is an HTTP
-// answer. Every request writes one log line (obs.MsgRequest): request id,
-// route, method, path, workspace, status, latency, error code and the error's
-// root cause, and what the services annotated (the provider of a media call).
+// and the envelopes (in Observed's frame). The Lambda itself never fails:
+// every outcome is an HTTP answer.
 func (api *API) Handler(e Endpoint) LambdaHandler {
-	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
-		requestID := ev.RequestContext.RequestID
-		if requestID == "" {
-			requestID = mediatrail.NewID()
+	return Observed(api.logger(), errorResponse, func(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string) (events.APIGatewayV2HTTPResponse, error) {
+		result, err := api.serve(ctx, ev, requestID, e)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
 		}
-		ctx, span := obs.Begin(ctx, api.logger(), obs.MsgRequest, slog.String(obs.KeyRequestID, requestID),
+		return successResponse(result, requestID), nil
+	})
+}
+
+// Observed is the frame of every HTTP route's Lambda handler, the API's and
+// the MCP server's: a request id (API Gateway's, else a new one), panic
+// recovery, and one log line per request (obs.MsgRequest: request id, route,
+// method, path, workspace, status, latency, error code and the error's root
+// cause, and what the services annotated, such as the provider of a media
+// call). serve answers the request; an error it returns (or a panic) is
+// answered by fail, the route's error shape. The Lambda itself never fails.
+func Observed(logger *slog.Logger, fail func(err error, requestID string) events.APIGatewayV2HTTPResponse,
+	serve func(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string) (events.APIGatewayV2HTTPResponse, error)) LambdaHandler {
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+		requestID := cmp.Or(ev.RequestContext.RequestID, mediatrail.NewID())
+		ctx, line := obs.Begin(ctx, logger, obs.MsgRequest, slog.String(obs.KeyRequestID, requestID),
 			slog.String(obs.KeyRoute, ev.RouteKey), slog.String(obs.KeyMethod, ev.RequestContext.HTTP.Method),
 			slog.String(obs.KeyPath, ev.RawPath))
 		var err error
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
-				resp = errorResponse(errors.New("panic"), requestID)
+				resp = fail(errors.New("panic"), requestID)
 			}
 			o := obs.Outcome{Status: resp.StatusCode, Err: err}
 			if err != nil {
 				o.ErrorCode = mediatrail.ErrorCode(err)
 			}
-			span.End(ctx, o)
+			line.End(ctx, o)
 		}()
-		var result Result
-		result, err = api.serve(ctx, &ev, requestID, e)
-		if err != nil {
-			return errorResponse(err, requestID), nil
+		if resp, err = serve(ctx, &ev, requestID); err != nil {
+			resp = fail(err, requestID)
 		}
-		return successResponse(result, requestID), nil
+		return resp, nil
 	}
 }
 

@@ -4,11 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -123,50 +120,28 @@ const instructions = "Media tools: every output is an asset (id, type, content t
 	"tts, stt, image_gen and image_edit answer at once; video_gen and video_from_image answer a job_id: call get_job " +
 	"(wait_seconds up to 20) until its status is completed, failed or cancelled. Use provider \"local\" for free offline media."
 
-// LambdaHandler is the shape lambda.Start accepts for the HTTP API route.
-type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
-
 // Handler adapts API Gateway HTTP API (payload 2.0) events to ServeHTTP
-// through aws-lambda-go-api-proxy. The Lambda itself never fails: every
-// outcome, a malformed event or a panic included, is an HTTP answer.
-func (s *Server) Handler() LambdaHandler {
+// through aws-lambda-go-api-proxy, in the frame of every route
+// (httpapi.Observed: request id, one log line, panic recovery). The Lambda
+// itself never fails: every outcome, a malformed event or a panic included,
+// is an HTTP answer.
+func (s *Server) Handler() httpapi.LambdaHandler {
 	s.init()
-	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
-		requestID := cmp.Or(ev.RequestContext.RequestID, mediatrail.NewID())
-		// One log line per request, as httpapi writes for every route.
-		ctx, line := obs.Begin(ctx, s.logger(), obs.MsgRequest, slog.String(obs.KeyRequestID, requestID),
-			slog.String(obs.KeyRoute, ev.RouteKey), slog.String(obs.KeyMethod, ev.RequestContext.HTTP.Method),
-			slog.String(obs.KeyPath, ev.RawPath))
-		var err error
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
-				resp = errorResponse(errors.New("panic"), requestID)
-			}
-			o := obs.Outcome{Status: resp.StatusCode, Err: err}
-			if err != nil {
-				o.ErrorCode = mediatrail.ErrorCode(err)
-			}
-			line.End(ctx, o)
-		}()
+	return httpapi.Observed(s.logger(), errorResponse, func(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string) (events.APIGatewayV2HTTPResponse, error) {
 		// The key first, as on every route: an unauthenticated request is
 		// 401 whatever its body. Then what the adapter cannot turn into a
 		// request, and bodies over the API's limit, are client errors.
-		ws, err := mediatrail.Authenticate(ctx, s.Keys, httpapi.RequestKey(func(name string) string { return httpapi.Header(&ev, name) }))
+		ws, err := mediatrail.Authenticate(ctx, s.Keys, httpapi.RequestKey(func(name string) string { return httpapi.Header(ev, name) }))
 		if err != nil {
-			return errorResponse(err, requestID), nil
+			return events.APIGatewayV2HTTPResponse{}, err
 		}
 		obs.Annotate(ctx, slog.String(obs.KeyWorkspace, ws))
-		if _, err = httpapi.RequestBody(&ev); err != nil {
-			return errorResponse(err, requestID), nil
+		if _, err = httpapi.RequestBody(ev); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
 		}
 		ctx = context.WithValue(context.WithValue(ctx, requestIDKey{}, requestID), workspaceKey{}, ws)
-		resp, err = s.adapter.ProxyWithContext(ctx, ev)
-		if err != nil {
-			return errorResponse(err, requestID), nil
-		}
-		return resp, nil
-	}
+		return s.adapter.ProxyWithContext(ctx, *ev)
+	})
 }
 
 // rpcError is a JSON-RPC error answer: the MCP shape of a refusal that comes

@@ -105,7 +105,7 @@ var (
 
 // MCP serves POST /mcp: the media tools over MCP, on the same services as the
 // HTTP API's routes.
-func MCP(ctx context.Context, e *app.Env) (mcp.LambdaHandler, error) {
+func MCP(ctx context.Context, e *app.Env) (httpapi.LambdaHandler, error) {
 	a, err := Load(ctx, e)
 	if err != nil {
 		return nil, err
