@@ -170,7 +170,7 @@ func (c *cli) assetsGetCommand() *cobra.Command {
 				{"file_size", fmt.Sprintf("%d (%s)", a.FileSize, humanBytes(a.FileSize))}, {"content_type", a.ContentType},
 				{"sha256", a.SHA256}, {"provider", dash(a.Provider)}, {"model", dash(a.Model)}, {"execution_id", dash(a.ExecutionID)},
 				{"agent_id", dash(a.AgentID)}, {"span_id", dash(a.SpanID)}, {"retention_days", strconv.Itoa(a.RetentionDays)},
-				{"created_at", a.CreatedAt.UTC().Format(time.RFC3339)},
+				{"deduplicated", strconv.FormatBool(a.Deduplicated)}, {"created_at", a.CreatedAt.UTC().Format(time.RFC3339)},
 			} {
 				fmt.Fprintf(w, "%s\t%s\n", row[0], row[1])
 			}

@@ -118,6 +118,15 @@ func TestUploadListDownloadRemove(t *testing.T) {
 	if n := len(listed(t, s.mt(t, runOptions{}, "assets", "ls", "--execution", "run-1", "--json"))); n != len(files)-1 {
 		t.Errorf("after rm: %d listed", n)
 	}
+
+	// The same file again is stored once; get says so.
+	again := uploaded(t, s.mt(t, runOptions{}, "assets", "upload", "--execution", "run-2", paths[1]).want(t, 0).stdout)[paths[1]]
+	for id, want := range map[string]string{again: "true", ids[paths[1]]: "false"} {
+		out := s.mt(t, runOptions{}, "assets", "get", id).want(t, 0).stdout
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), "deduplicated "+want) {
+			t.Errorf("get %s: want deduplicated %s:\n%s", id, want, out)
+		}
+	}
 }
 
 // A download cut off half-way leaves NAME.part; the next run asks storage
