@@ -313,3 +313,14 @@ func TestMediaDedup(t *testing.T) {
 		}
 	}
 }
+
+// TestDedupLookupFailure: a failed look-up of stored copies never fails the
+// write; the asset keeps its own blob.
+func TestDedupLookupFailure(t *testing.T) {
+	s, store, blobs := sharing()
+	upload(t, s, blobs, "ws-a", []byte("z"), 0)
+	store.Fail = failOn("FindAssetsBySHA256", -1, errBoom)
+	if a := upload(t, s, blobs, "ws-a", []byte("z"), 0); a.Deduplicated || !blobs.Has(a.StorageKey) || len(blobs.Keys()) != 2 {
+		t.Fatalf("asset %+v, blobs %v", a, blobs.Keys())
+	}
+}
