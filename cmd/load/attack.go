@@ -17,6 +17,7 @@ type phase struct {
 	Duration time.Duration
 	Routes   map[string]*vegeta.Metrics
 	Total    *vegeta.Metrics
+	Floor    *floor // nil: not measured
 }
 
 // Errors counts the phase's failed requests (transport errors and answers
@@ -72,6 +73,9 @@ func (p *phase) print(out io.Writer) {
 		}
 	}
 	row("all", p.Total)
+	if p.Floor != nil {
+		defer p.Floor.print(out)
+	}
 	noop := p.Routes[routeNoop]
 	if noop == nil || noop.Requests == 0 {
 		return

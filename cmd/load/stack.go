@@ -28,8 +28,10 @@ import (
 type target struct {
 	API     string
 	Runtime localstack.Runtime
-	Spaces  []*workspace
-	close   func()
+	// DynamoDB and Table are the stack's table, which the floor reads.
+	DynamoDB, Table string
+	Spaces          []*workspace
+	close           func()
 }
 
 func (t *target) Close() { t.close() }
@@ -59,7 +61,8 @@ func connect(ctx context.Context, r string) (*target, error) {
 				return nil, fmt.Errorf("store the load's API keys: %w", err)
 			}
 			fmt.Fprintf(os.Stderr, "load: using the running stack at %s\n", info.API)
-			return &target{API: info.API, Runtime: info.Runtime, Spaces: spaces, close: func() {}}, nil
+			return &target{API: info.API, Runtime: info.Runtime, DynamoDB: info.DynamoDB, Table: localstack.DefaultTable,
+				Spaces: spaces, close: func() {}}, nil
 		}
 	}
 	fmt.Fprintln(os.Stderr, "load: no running `make run`: starting a stack on .data for the load (functions under aws-lambda-rie)")
@@ -88,7 +91,7 @@ func connect(ctx context.Context, r string) (*target, error) {
 		logf.Close()
 		return nil, fmt.Errorf("start a stack: %w", err)
 	}
-	return &target{API: s.URL, Runtime: s.Runtime, Spaces: spaces, close: func() {
+	return &target{API: s.URL, Runtime: s.Runtime, DynamoDB: s.Config.DynamoDBURL, Table: s.Table, Spaces: spaces, close: func() {
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = s.Close(shut)
