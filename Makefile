@@ -114,11 +114,13 @@ bench-media: setup
 
 # Each function's bootstrap size (linux/arm64 as make build builds it) and
 # init-to-first-response under aws-lambda-rie (host build, median of RUNS),
-# next to a hello-world aws-lambda-go bootstrap measured in the same run.
+# next to a hello-world aws-lambda-go bootstrap measured in the same run;
+# with asset-get, the row asset-get+db: its first request reading the key and
+# the asset from DynamoDB Local (hence the emulators).
 # FUNCTIONS=asset-get,asset-list limits it. Fails when the goals are missed.
 RUNS ?= 7
 bench-cold: setup
-	@$(GO) run ./cmd/coldbench -runs $(RUNS) $(if $(FUNCTIONS),-functions $(FUNCTIONS))
+	@$(LOCALSTACK) exec -- $(GO) run ./cmd/coldbench -runs $(RUNS) $(if $(FUNCTIONS),-functions $(FUNCTIONS))
 
 # build-<LogicalId> is what `sam build` calls (BuildMethod: makefile). The folder
 # follows from the LogicalId as in localstack.FunctionName, so no list to keep:
