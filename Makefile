@@ -38,9 +38,11 @@ demo: setup
 # workspaces, beside a no-op function behind the same gateway and runtime;
 # 20 then 100 clients, 60 s each; prints per-route p50/p95/p99, throughput
 # and errors, then checks that no acknowledged asset was lost.
-#   make load [DURATION=10s] [CLIENTS=20,100] [RATE=0]
+# FUNCTION_ENV=API_KEY_CACHE_TTL=5s sets variables in every function of the
+# stack it starts.
+#   make load [DURATION=10s] [CLIENTS=20,100] [RATE=0] [FUNCTION_ENV=K=V,...]
 load: setup
-	@$(GO) run ./cmd/load $(if $(DURATION),-duration $(DURATION)) $(if $(CLIENTS),-clients $(CLIENTS)) $(if $(RATE),-rate $(RATE))
+	@$(GO) run ./cmd/load $(if $(DURATION),-duration $(DURATION)) $(if $(CLIENTS),-clients $(CLIENTS)) $(if $(RATE),-rate $(RATE)) $(if $(FUNCTION_ENV),-function-env $(FUNCTION_ENV))
 
 # Reconciles records and blobs once (an execution of ReconcileStateMachine, as
 # its nightly schedule starts) in a running `make run`, or in a stack started on

@@ -38,6 +38,7 @@ func main() {
 	rate := flag.Int("rate", envInt("RATE", 0), "requests per second of each phase; 0: each client sends its next request when the last one answered (RATE)")
 	warmup := flag.Duration("warmup", 5*time.Second, "unreported warm-up at the largest client count, before the phases")
 	noopPool := flag.Int("noop-pool", 8, "aws-lambda-rie processes of the no-op function (the local stack's bound per function)")
+	fnEnv := flag.String("function-env", envOr("FUNCTION_ENV", ""), "KEY=VALUE,... set in every function of the stack the load starts (not in a running `make run`) (FUNCTION_ENV)")
 	floorFor := flag.Duration("floor", 5*time.Second, "length of the direct DynamoDB GetItem floor after each phase (0: none)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -51,8 +52,20 @@ func main() {
 		}
 		o.Clients = append(o.Clients, n)
 	}
+	env := map[string]string{}
+	for _, kv := range strings.Split(*fnEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			fmt.Fprintf(os.Stderr, "load: -function-env: %q is not KEY=VALUE\n", kv)
+			os.Exit(2)
+		}
+		env[k] = v
+	}
 	r := root()
-	st, err := connect(ctx, r)
+	st, err := connect(ctx, r, env)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load: FAILED:", err)
 		os.Exit(1)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,8 +48,9 @@ func newSpaces() []*workspace {
 }
 
 // connect finds the running `make run` (.data/stack.json) and stores the two
-// workspaces' keys in its table, or starts a stack on .data with them.
-func connect(ctx context.Context, r string) (*target, error) {
+// workspaces' keys in its table, or starts a stack on .data with them and env
+// in every function.
+func connect(ctx context.Context, r string, env map[string]string) (*target, error) {
 	spaces := newSpaces()
 	data := filepath.Join(r, ".data")
 	if b, err := os.ReadFile(filepath.Join(data, "stack.json")); err == nil {
@@ -57,6 +59,9 @@ func connect(ctx context.Context, r string) (*target, error) {
 			Runtime                 localstack.Runtime
 		}
 		if json.Unmarshal(b, &info) == nil && info.API != "" && info.DynamoDB != "" && healthy(info.Endpoint) {
+			if len(env) > 0 {
+				return nil, errors.New("-function-env applies to a stack the load starts: stop the running `make run` first")
+			}
 			if err := storeKeys(ctx, info.DynamoDB, spaces); err != nil {
 				return nil, fmt.Errorf("store the load's API keys: %w", err)
 			}
@@ -83,7 +88,7 @@ func connect(ctx context.Context, r string) (*target, error) {
 		runtime = localstack.RuntimeInProcess
 	}
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: runtime, APIKeys: keys,
+		Root: r, DataDir: data, Runtime: runtime, APIKeys: keys, Env: env,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		FunctionLog: io.Discard, EmulatorLog: logf,
 	})
