@@ -278,8 +278,8 @@ func coldStart(rie, bootstrap string, env []string, event []byte, want int) (tim
 	}
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &answer) != nil || answer.StatusCode == 0 || answer.StatusCode >= 500 ||
 		(want != 0 && answer.StatusCode != want) {
-		return 0, fmt.Errorf("no HTTP answer %s from the function (RIE %d, status %d, %d bytes)\n%s\n%s",
-			map[bool]string{true: strconv.Itoa(want), false: "below 500"}[want != 0], resp.StatusCode, answer.StatusCode, len(body), body, logs.String())
+		return 0, fmt.Errorf("no HTTP answer %s from the function (RIE %d, status %d, %d bytes)\n%s",
+			map[bool]string{true: strconv.Itoa(want), false: "below 500"}[want != 0], resp.StatusCode, answer.StatusCode, len(body), logs.String())
 	}
 	return elapsed, nil
 }
