@@ -115,7 +115,8 @@ bench-media: setup
 	@$(GO) run ./cmd/mediabench
 
 # Each function's bootstrap size (linux/arm64 as make build builds it) and
-# init-to-first-response under aws-lambda-rie (host build, median of RUNS),
+# init-to-first-response under aws-lambda-rie (host build, median of RUNS, at
+# least 15 for hello-world and asset-get, whose ratio has a goal),
 # next to a hello-world aws-lambda-go bootstrap measured in the same run;
 # with asset-get, the row asset-get+db: its first request reading the key and
 # the asset from DynamoDB Local (hence the emulators).
