@@ -307,6 +307,7 @@ var (
 	loadRow   = regexp.MustCompile(`(?m)^  (get|signed-url)\s+\d+\s+\S+\s+\S+\s+\S+\s+(\S+)`)
 	noopRow   = regexp.MustCompile(`(?m)^  gateway \+ runtime overhead \(no-op function\): p50 \S+, p99 (\S+)`)
 	floorRow  = regexp.MustCompile(`(?m)^  DynamoDB Local floor \(direct GetItem.*: p50 \S+, p99 (\S+)`)
+	probeRow  = regexp.MustCompile(`(?m)^  DynamoDB Local during the phase .*: p50 \S+, p99 (\S+)`)
 	lostLine  = regexp.MustCompile(`(?m)^nothing lost\? (\d+) acknowledged.*?(\d+) checked`)
 )
 
@@ -325,7 +326,10 @@ func readLoad(out string) ([]figure, error) {
 		floors = append(floors, m[1]+" (no-op)")
 	}
 	if m := floorRow.FindStringSubmatch(phase); m != nil {
-		floors = append(floors, m[1]+" (GetItem)")
+		floors = append(floors, m[1]+" (GetItem alone)")
+	}
+	if m := probeRow.FindStringSubmatch(phase); m != nil {
+		floors = append(floors, m[1]+" (GetItem in the mix)")
 	}
 	noop := strings.Join(floors, ", ")
 	figs := []figure{{"load errors at " + clients + " clients", failed, "", "", "0", failed == "0"}}

@@ -18,6 +18,7 @@ type phase struct {
 	Routes   map[string]*vegeta.Metrics
 	Total    *vegeta.Metrics
 	Floor    *floor // nil: not measured
+	Probe    *floor // GetItems beside the phase; nil: not measured
 }
 
 // Errors counts the phase's failed requests (transport errors and answers
@@ -75,6 +76,9 @@ func (p *phase) print(out io.Writer) {
 	row("all", p.Total)
 	if p.Floor != nil {
 		defer p.Floor.print(out)
+	}
+	if p.Probe != nil {
+		defer p.Probe.printProbe(out)
 	}
 	noop := p.Routes[routeNoop]
 	if noop == nil || noop.Requests == 0 {

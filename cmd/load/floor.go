@@ -104,3 +104,60 @@ func (f *floor) print(out io.Writer) {
 	fmt.Fprintf(out, "  DynamoDB Local floor (direct GetItem, %d clients, %s, %d requests, %d failed): p50 %s, p99 %s\n",
 		f.Clients, f.Duration, f.Requests, f.Errors, ms(f.P50), ms(f.P99))
 }
+
+// probeEvery paces the GetItems sent beside a phase: few enough not to add
+// to the load they measure.
+const probeEvery = 50 * time.Millisecond
+
+// probe sends one GetItem of an acknowledged asset every probeEvery while a
+// phase runs, straight to DynamoDB Local: what a read waits for in the
+// emulator beside the phase's writes, which the floor, measured alone, does
+// not see. The returned function stops it and answers its figures.
+func (t *table) probe(ctx context.Context, w *workload) func() *floor {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan *floor, 1)
+	go func() {
+		f := &floor{Clients: 1}
+		var latencies []time.Duration
+		start := time.Now()
+		tick := time.NewTicker(probeEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				f.Duration = time.Since(start).Round(time.Second)
+				f.Requests = len(latencies) + f.Errors
+				if len(latencies) > 0 {
+					slices.Sort(latencies)
+					f.P50, f.P99 = quantile(latencies, 0.50), quantile(latencies, 0.99)
+				}
+				done <- f
+				return
+			case <-tick.C:
+			}
+			ws, id, ok := w.liveAsset()
+			if !ok {
+				continue
+			}
+			in := &dynamodb.GetItemInput{TableName: aws.String(t.name), Key: dynamo.AssetKey(ws, id), ConsistentRead: aws.Bool(true)}
+			sent := time.Now()
+			out, err := t.client.GetItem(ctx, in)
+			switch {
+			case ctx.Err() != nil: // cut short by the phase's end: not a sample
+			case err != nil || len(out.Item) == 0:
+				f.Errors++
+			default:
+				latencies = append(latencies, time.Since(sent))
+			}
+		}
+	}()
+	return func() *floor {
+		cancel()
+		return <-done
+	}
+}
+
+func (f *floor) printProbe(out io.Writer) {
+	fmt.Fprintf(out, "  DynamoDB Local during the phase (a GetItem every %s beside it, %d requests, %d failed): p50 %s, p99 %s\n",
+		probeEvery, f.Requests, f.Errors, ms(f.P50), ms(f.P99))
+}

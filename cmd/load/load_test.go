@@ -72,11 +72,13 @@ func TestLoad(t *testing.T) {
 		t.Errorf("verification %+v: want acknowledged assets, each checked or deleted", got)
 	}
 	for i, p := range rep.Phases {
-		if f := p.Floor; f == nil || f.Requests == 0 || f.Errors != 0 || f.P99 <= 0 {
-			t.Errorf("phase %d: floor %+v, want GetItems timed without failures", i+1, f)
+		for name, f := range map[string]*floor{"floor": p.Floor, "probe": p.Probe} {
+			if f == nil || f.Requests == 0 || f.Errors != 0 || f.P99 <= 0 {
+				t.Errorf("phase %d: %s %+v, want GetItems timed without failures", i+1, name, f)
+			}
 		}
 	}
-	for _, want := range []string{"p99", "gateway + runtime overhead", "DynamoDB Local floor", "ok: nothing lost"} {
+	for _, want := range []string{"p99", "gateway + runtime overhead", "DynamoDB Local floor", "DynamoDB Local during the phase", "ok: nothing lost"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -174,7 +174,12 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 		fmt.Fprintf(out, "warm-up: %d clients, %s, %d requests (not reported)\n", slices.Max(o.Clients), o.Warmup, p.Total.Requests)
 	}
 	for _, n := range o.Clients {
+		stopProbe := func() *floor { return nil }
+		if o.Table != nil && o.Floor > 0 {
+			stopProbe = o.Table.probe(ctx, w)
+		}
 		p := attack(ctx, w, n, o.Rate, o.Duration)
+		p.Probe = stopProbe()
 		if ws, id, ok := w.liveAsset(); ok && o.Table != nil && o.Floor > 0 && ctx.Err() == nil {
 			p.Floor = o.Table.measure(ctx, ws, id, n, o.Floor)
 		}
