@@ -37,7 +37,8 @@ demo: setup
 # list, get, signed-url, register + PUT + complete and delete in two fresh
 # workspaces, beside a no-op function behind the same gateway and runtime;
 # 20 then 100 clients, 60 s each; prints per-route p50/p95/p99, throughput
-# and errors, then checks that no acknowledged asset was lost.
+# and errors, and DynamoDB Local's GetItem latency beside each phase and
+# alone after it, then checks that no acknowledged asset was lost.
 # FUNCTION_ENV=API_KEY_CACHE_TTL=5s sets variables in every function of the
 # stack it starts.
 #   make load [DURATION=10s] [CLIENTS=20,100] [RATE=0] [FUNCTION_ENV=K=V,...]
