@@ -37,10 +37,13 @@ demo: setup
 # list, get, signed-url, register + PUT + complete and delete in two fresh
 # workspaces, beside a no-op function behind the same gateway and runtime;
 # 20 then 100 clients, 60 s each; prints per-route p50/p95/p99, throughput
-# and errors, then checks that no acknowledged asset was lost.
-#   make load [DURATION=10s] [CLIENTS=20,100] [RATE=0]
+# and errors, and DynamoDB Local's GetItem latency beside each phase and
+# alone after it, then checks that no acknowledged asset was lost.
+# FUNCTION_ENV=API_KEY_CACHE_TTL=5s sets variables in every function of the
+# stack it starts.
+#   make load [DURATION=10s] [CLIENTS=20,100] [RATE=0] [FUNCTION_ENV=K=V,...]
 load: setup
-	@$(GO) run ./cmd/load $(if $(DURATION),-duration $(DURATION)) $(if $(CLIENTS),-clients $(CLIENTS)) $(if $(RATE),-rate $(RATE))
+	@$(GO) run ./cmd/load $(if $(DURATION),-duration $(DURATION)) $(if $(CLIENTS),-clients $(CLIENTS)) $(if $(RATE),-rate $(RATE)) $(if $(FUNCTION_ENV),-function-env $(FUNCTION_ENV))
 
 # Reconciles records and blobs once (an execution of ReconcileStateMachine, as
 # its nightly schedule starts) in a running `make run`, or in a stack started on
@@ -113,12 +116,15 @@ bench-media: setup
 	@$(GO) run ./cmd/mediabench
 
 # Each function's bootstrap size (linux/arm64 as make build builds it) and
-# init-to-first-response under aws-lambda-rie (host build, median of RUNS),
-# next to a hello-world aws-lambda-go bootstrap measured in the same run.
+# init-to-first-response under aws-lambda-rie (host build, median of RUNS, at
+# least 15 for hello-world and asset-get, whose ratio has a goal),
+# next to a hello-world aws-lambda-go bootstrap measured in the same run;
+# with asset-get, the row asset-get+db: its first request reading the key and
+# the asset from DynamoDB Local (hence the emulators).
 # FUNCTIONS=asset-get,asset-list limits it. Fails when the goals are missed.
 RUNS ?= 7
 bench-cold: setup
-	@$(GO) run ./cmd/coldbench -runs $(RUNS) $(if $(FUNCTIONS),-functions $(FUNCTIONS))
+	@$(LOCALSTACK) exec -- $(GO) run ./cmd/coldbench -runs $(RUNS) $(if $(FUNCTIONS),-functions $(FUNCTIONS))
 
 # build-<LogicalId> is what `sam build` calls (BuildMethod: makefile). The folder
 # follows from the LogicalId as in localstack.FunctionName, so no list to keep:

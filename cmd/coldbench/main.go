@@ -9,9 +9,16 @@
 // call: the time is the function's process start and init, not the network's.
 // The baseline is a hello-world aws-lambda-go bootstrap (testdata/hello),
 // measured in the same rounds, interleaved with the functions; the ratio is
-// median over median.
+// median over median. The baseline and asset-get, whose ratio has a goal, are
+// timed at least minGoalRuns times.
 //
-//	go run ./cmd/coldbench [-runs 7] [-functions asset-get,asset-list]
+// Run with a DynamoDB Local endpoint in MEDIATRAIL_TEST_DYNAMODB_ENDPOINT (as
+// `make bench-cold` runs it, under `localstack exec`), it adds the row
+// asset-get+db beside asset-get: the same bootstrap answering
+// events/asset-get.json with its key, so that its first request reads the API
+// key and the asset from the emulator (200), connection included.
+//
+//	go run ./cmd/localstack exec -- go run ./cmd/coldbench [-runs 7] [-functions asset-get,asset-list]
 package main
 
 import (
@@ -29,6 +36,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -58,9 +66,20 @@ func main() {
 
 type function struct {
 	name, pkg string
+	bin       string // the bootstrap's file, when another row's (default name)
 	size      int64
-	event     []byte // nil: not timed (no API Gateway fixture)
+	event     []byte   // nil: not timed (no API Gateway fixture)
+	env       []string // nil: bootstrapEnv
+	want      int      // the answer's status code; 0: any below 500
 	times     []time.Duration
+}
+
+// file is the name of f's bootstrap in a build directory.
+func (f *function) file() string {
+	if f.bin != "" {
+		return f.bin
+	}
+	return f.name
 }
 
 func run(runs int, only string) error {
@@ -76,13 +95,27 @@ func run(runs int, only string) error {
 	if err != nil {
 		return err
 	}
+	env := bootstrapEnv()
+	if i := slices.IndexFunc(fns, func(f *function) bool { return f.name == "asset-get" }); i >= 0 {
+		db, drop, skipped, err := dbFunction(context.Background(), root, env)
+		if err != nil {
+			return err
+		}
+		if db == nil {
+			fmt.Fprintln(os.Stderr, "coldbench: no asset-get+db row:", skipped)
+		} else {
+			defer drop()
+			fns = slices.Insert(fns, i+1, db)
+		}
+	}
 	tmp, err := os.MkdirTemp("", "coldbench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
 	arm, host := filepath.Join(tmp, "arm64"), filepath.Join(tmp, "host")
-	fmt.Fprintf(os.Stderr, "building %d bootstraps for linux/arm64 and %s/%s...\n", len(fns), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(os.Stderr, "building %d bootstraps for linux/arm64 and %s/%s...\n",
+		len(fns)-count(fns, func(f *function) bool { return f.bin != "" }), runtime.GOOS, runtime.GOARCH)
 	if err := build(root, arm, "linux", "arm64", fns); err != nil {
 		return err
 	}
@@ -90,20 +123,27 @@ func run(runs int, only string) error {
 		return err
 	}
 	for _, f := range fns {
-		st, err := os.Stat(filepath.Join(arm, f.name))
+		st, err := os.Stat(filepath.Join(arm, f.file()))
 		if err != nil {
 			return err
 		}
 		f.size = st.Size()
 	}
-	env := bootstrapEnv()
-	for r := 0; r < runs; r++ {
-		fmt.Fprintf(os.Stderr, "round %d/%d\n", r+1, runs)
+	// The goal's rows (the baseline and asset-get) get extra rounds of
+	// their own, side by side: on a shared machine a few cold starts of
+	// 5 ms each swing their ratio by a third.
+	rounds := max(runs, minGoalRuns)
+	for r := 0; r < rounds; r++ {
+		fmt.Fprintf(os.Stderr, "round %d/%d\n", r+1, rounds)
 		for _, f := range fns {
-			if f.event == nil {
+			if f.event == nil || (r >= runs && !goalRow(f.name)) {
 				continue
 			}
-			d, err := coldStart(tools.RIE(), filepath.Join(host, f.name), env, f.event)
+			fenv := env
+			if f.env != nil {
+				fenv = f.env
+			}
+			d, err := coldStart(tools.RIE(), filepath.Join(host, f.file()), fenv, f.event, f.want)
 			if err != nil {
 				return fmt.Errorf("%s: %w", f.name, err)
 			}
@@ -111,6 +151,15 @@ func run(runs int, only string) error {
 		}
 	}
 	return report(fns, runs)
+}
+
+// minGoalRuns is the fewest cold starts of the goal's rows.
+const minGoalRuns = 15
+
+// goalRow reports whether name's row is one of the goal's (or asset-get+db,
+// read beside asset-get).
+func goalRow(name string) bool {
+	return name == baseline || name == "asset-get" || name == "asset-get+db"
 }
 
 // functions are the baseline and every functions/<name> (or those of only).
@@ -162,10 +211,14 @@ func keylessEvent(path string) ([]byte, error) {
 	return json.Marshal(ev)
 }
 
-// build compiles fns into dir/<name> as the Makefile's build target does.
+// build compiles fns into dir/<file> as the Makefile's build target does
+// (once for rows that share a bootstrap).
 func build(root, dir, goos, goarch string, fns []*function) error {
 	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}
 	for _, f := range fns {
+		if f.bin != "" {
+			continue
+		}
 		out := filepath.Join(dir, f.name)
 		cmd := exec.Command("go", append(args, "-o", out, f.pkg)...)
 		cmd.Dir = root
@@ -189,8 +242,9 @@ func bootstrapEnv() []string {
 }
 
 // coldStart starts aws-lambda-rie with bootstrap, waits until it listens,
-// then times one invocation: the runtime's start and init, and its answer.
-func coldStart(rie, bootstrap string, env []string, event []byte) (time.Duration, error) {
+// then times one invocation: the runtime's start and init, and its answer,
+// which must have status want (any below 500 when want is 0).
+func coldStart(rie, bootstrap string, env []string, event []byte, want int) (time.Duration, error) {
 	invokePort, err := localstack.FreePort()
 	if err != nil {
 		return 0, err
@@ -236,8 +290,10 @@ func coldStart(rie, bootstrap string, env []string, event []byte) (time.Duration
 	var answer struct {
 		StatusCode int `json:"statusCode"`
 	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &answer) != nil || answer.StatusCode == 0 || answer.StatusCode >= 500 {
-		return 0, fmt.Errorf("no HTTP answer from the function (RIE %d, %d bytes)\n%s", resp.StatusCode, len(body), logs.String())
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &answer) != nil || answer.StatusCode == 0 || answer.StatusCode >= 500 ||
+		(want != 0 && answer.StatusCode != want) {
+		return 0, fmt.Errorf("no HTTP answer %s from the function (RIE %d, status %d, %d bytes)\n%s",
+			map[bool]string{true: strconv.Itoa(want), false: "below 500"}[want != 0], resp.StatusCode, answer.StatusCode, len(body), logs.String())
 	}
 	return elapsed, nil
 }
@@ -265,11 +321,28 @@ func median(ds []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+func count(fns []*function, match func(*function) bool) int {
+	n := 0
+	for _, f := range fns {
+		if match(f) {
+			n++
+		}
+	}
+	return n
+}
+
+func find(fns []*function, name string) *function {
+	if i := slices.IndexFunc(fns, func(f *function) bool { return f.name == name }); i >= 0 {
+		return fns[i]
+	}
+	return nil
+}
+
 func report(fns []*function, runs int) error {
 	base := fns[0]
 	baseInit := median(base.times)
-	fmt.Printf("cold starts under aws-lambda-rie on %s/%s (%d CPUs), median of %d; sizes of linux/arm64 stripped -tags lambda.norpc bootstraps\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runs)
+	fmt.Printf("cold starts under aws-lambda-rie on %s/%s (%d CPUs), median of %d (%s, asset-get and asset-get+db: of %d); sizes of linux/arm64 stripped -tags lambda.norpc bootstraps\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runs, baseline, max(runs, minGoalRuns))
 	fmt.Printf("%-24s %10s %10s %12s %10s\n", "function", "size (MB)", "size/base", "init (ms)", "init/base")
 	var failed []string
 	for _, f := range fns {
@@ -286,6 +359,10 @@ func report(fns []*function, runs int) error {
 		if strings.HasPrefix(f.name, "asset-") && f.size > maxAssetBytes {
 			failed = append(failed, fmt.Sprintf("%s is %.2f MB (goal ≤ %d MB)", f.name, float64(f.size)/1e6, maxAssetBytes/1_000_000))
 		}
+	}
+	if db, plain := find(fns, "asset-get+db"), find(fns, "asset-get"); db != nil && plain != nil && len(db.times) > 0 && len(plain.times) > 0 {
+		fmt.Printf("asset-get+db: the first request reads its API key and asset from DynamoDB Local: %.1f ms, %.1f ms beyond asset-get's keyless 401\n",
+			float64(median(db.times).Microseconds())/1000, float64((median(db.times)-median(plain.times)).Microseconds())/1000)
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "; "))

@@ -17,6 +17,8 @@ type phase struct {
 	Duration time.Duration
 	Routes   map[string]*vegeta.Metrics
 	Total    *vegeta.Metrics
+	Floor    *floor // nil: not measured
+	Probe    *floor // GetItems beside the phase; nil: not measured
 }
 
 // Errors counts the phase's failed requests (transport errors and answers
@@ -72,6 +74,12 @@ func (p *phase) print(out io.Writer) {
 		}
 	}
 	row("all", p.Total)
+	if p.Floor != nil {
+		defer p.Floor.print(out)
+	}
+	if p.Probe != nil {
+		defer p.Probe.printProbe(out)
+	}
 	noop := p.Routes[routeNoop]
 	if noop == nil || noop.Requests == 0 {
 		return

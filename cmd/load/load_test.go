@@ -15,8 +15,8 @@ import (
 
 // TestLoad is `make load` in small: two short phases at a low rate against an
 // in-process stack on the test emulators, beside the no-op function, then
-// the check that every acknowledged asset is listed and downloads with its
-// SHA-256.
+// the GetItem floor after each, and the check that every acknowledged asset is
+// listed and downloads with its SHA-256.
 func TestLoad(t *testing.T) {
 	ctx := testenv.Context(t)
 	s3cfg, _ := testenv.S3(t)
@@ -51,6 +51,7 @@ func TestLoad(t *testing.T) {
 	rep, err := run(ctx, options{
 		API: s.URL, NoopURL: noop.URL, Spaces: spaces, Runtime: string(s.Runtime),
 		Duration: 2 * time.Second, Clients: []int{1, 2}, Rate: 25,
+		Table: newTable(s.Config.DynamoDBURL, s.Table, 2), Floor: 300 * time.Millisecond,
 	}, &out)
 	t.Logf("load output:\n%s", out.String())
 	if err != nil {
@@ -70,7 +71,14 @@ func TestLoad(t *testing.T) {
 	if got := rep.Verify; got.Acknowledged == 0 || got.Checked == 0 || got.Checked+got.Deleted != got.Acknowledged {
 		t.Errorf("verification %+v: want acknowledged assets, each checked or deleted", got)
 	}
-	for _, want := range []string{"p99", "gateway + runtime overhead", "ok: nothing lost"} {
+	for i, p := range rep.Phases {
+		for name, f := range map[string]*floor{"floor": p.Floor, "probe": p.Probe} {
+			if f == nil || f.Requests == 0 || f.Errors != 0 || f.P99 <= 0 {
+				t.Errorf("phase %d: %s %+v, want GetItems timed without failures", i+1, name, f)
+			}
+		}
+	}
+	for _, want := range []string{"p99", "gateway + runtime overhead", "DynamoDB Local floor", "DynamoDB Local during the phase", "ok: nothing lost"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -5,8 +5,10 @@
 // fresh workspaces, at 20 then 100 concurrent clients. Beside the stack it
 // serves a no-op function through the local stack's Gateway under the same
 // runtime, and sends it a share of the mix: its latency is what the gateway
-// and the runtime add to every route. It prints each route's p50/p95/p99,
-// throughput and errors per phase, then checks that nothing was lost: every
+// and the runtime add to every route. After each phase it times GetItem sent
+// straight to DynamoDB Local at the same concurrency: what the table alone
+// takes. It prints each route's p50/p95/p99, throughput and errors per phase,
+// with those two floors, then checks that nothing was lost: every
 // asset whose complete was acknowledged and which was not deleted is listed
 // and downloads, through its signed URL, with the SHA-256 it was registered
 // with. It exits non-zero on any error or loss.
@@ -36,10 +38,12 @@ func main() {
 	rate := flag.Int("rate", envInt("RATE", 0), "requests per second of each phase; 0: each client sends its next request when the last one answered (RATE)")
 	warmup := flag.Duration("warmup", 5*time.Second, "unreported warm-up at the largest client count, before the phases")
 	noopPool := flag.Int("noop-pool", 8, "aws-lambda-rie processes of the no-op function (the local stack's bound per function)")
+	fnEnv := flag.String("function-env", envOr("FUNCTION_ENV", ""), "KEY=VALUE,... set in every function of the stack the load starts (not in a running `make run`) (FUNCTION_ENV)")
+	floorFor := flag.Duration("floor", 5*time.Second, "length of the direct DynamoDB GetItem floor after each phase (0: none)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := options{Duration: *duration, Rate: *rate, Warmup: min(*warmup, *duration)}
+	o := options{Duration: *duration, Rate: *rate, Warmup: min(*warmup, *duration), Floor: min(*floorFor, *duration)}
 	for _, s := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -48,8 +52,20 @@ func main() {
 		}
 		o.Clients = append(o.Clients, n)
 	}
+	env := map[string]string{}
+	for _, kv := range strings.Split(*fnEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			fmt.Fprintf(os.Stderr, "load: -function-env: %q is not KEY=VALUE\n", kv)
+			os.Exit(2)
+		}
+		env[k] = v
+	}
 	r := root()
-	st, err := connect(ctx, r)
+	st, err := connect(ctx, r, env)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load: FAILED:", err)
 		os.Exit(1)
@@ -63,6 +79,9 @@ func main() {
 	defer noop.Close()
 	o.API, o.NoopURL, o.Spaces = st.API, noop.URL, st.Spaces
 	o.Runtime = string(st.Runtime)
+	if o.Floor > 0 {
+		o.Table = newTable(st.DynamoDB, st.Table, slices.Max(o.Clients))
+	}
 	rep, err := run(ctx, o, os.Stdout)
 	if err == nil {
 		err = rep.Err()
@@ -113,6 +132,10 @@ type options struct {
 	Clients      []int
 	Rate         int // per second; 0: closed loop
 	Warmup       time.Duration
+	// Table and Floor: the stack's table, timed directly for Floor after
+	// each phase (none when nil or 0).
+	Table *table
+	Floor time.Duration
 }
 
 // report is what a load run measured and verified.
@@ -151,7 +174,15 @@ func run(ctx context.Context, o options, out io.Writer) (*report, error) {
 		fmt.Fprintf(out, "warm-up: %d clients, %s, %d requests (not reported)\n", slices.Max(o.Clients), o.Warmup, p.Total.Requests)
 	}
 	for _, n := range o.Clients {
+		stopProbe := func() *floor { return nil }
+		if o.Table != nil && o.Floor > 0 {
+			stopProbe = o.Table.probe(ctx, w)
+		}
 		p := attack(ctx, w, n, o.Rate, o.Duration)
+		p.Probe = stopProbe()
+		if ws, id, ok := w.liveAsset(); ok && o.Table != nil && o.Floor > 0 && ctx.Err() == nil {
+			p.Floor = o.Table.measure(ctx, ws, id, n, o.Floor)
+		}
 		p.print(out)
 		rep.Phases = append(rep.Phases, p)
 		if ctx.Err() != nil {

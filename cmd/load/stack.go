@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,8 +29,10 @@ import (
 type target struct {
 	API     string
 	Runtime localstack.Runtime
-	Spaces  []*workspace
-	close   func()
+	// DynamoDB and Table are the stack's table, which the floor reads.
+	DynamoDB, Table string
+	Spaces          []*workspace
+	close           func()
 }
 
 func (t *target) Close() { t.close() }
@@ -45,8 +48,9 @@ func newSpaces() []*workspace {
 }
 
 // connect finds the running `make run` (.data/stack.json) and stores the two
-// workspaces' keys in its table, or starts a stack on .data with them.
-func connect(ctx context.Context, r string) (*target, error) {
+// workspaces' keys in its table, or starts a stack on .data with them and env
+// in every function.
+func connect(ctx context.Context, r string, env map[string]string) (*target, error) {
 	spaces := newSpaces()
 	data := filepath.Join(r, ".data")
 	if b, err := os.ReadFile(filepath.Join(data, "stack.json")); err == nil {
@@ -55,11 +59,15 @@ func connect(ctx context.Context, r string) (*target, error) {
 			Runtime                 localstack.Runtime
 		}
 		if json.Unmarshal(b, &info) == nil && info.API != "" && info.DynamoDB != "" && healthy(info.Endpoint) {
+			if len(env) > 0 {
+				return nil, errors.New("-function-env applies to a stack the load starts: stop the running `make run` first")
+			}
 			if err := storeKeys(ctx, info.DynamoDB, spaces); err != nil {
 				return nil, fmt.Errorf("store the load's API keys: %w", err)
 			}
 			fmt.Fprintf(os.Stderr, "load: using the running stack at %s\n", info.API)
-			return &target{API: info.API, Runtime: info.Runtime, Spaces: spaces, close: func() {}}, nil
+			return &target{API: info.API, Runtime: info.Runtime, DynamoDB: info.DynamoDB, Table: localstack.DefaultTable,
+				Spaces: spaces, close: func() {}}, nil
 		}
 	}
 	fmt.Fprintln(os.Stderr, "load: no running `make run`: starting a stack on .data for the load (functions under aws-lambda-rie)")
@@ -80,7 +88,7 @@ func connect(ctx context.Context, r string) (*target, error) {
 		runtime = localstack.RuntimeInProcess
 	}
 	s, err := localstack.Start(ctx, localstack.Options{
-		Root: r, DataDir: data, Runtime: runtime, APIKeys: keys,
+		Root: r, DataDir: data, Runtime: runtime, APIKeys: keys, Env: env,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		FunctionLog: io.Discard, EmulatorLog: logf,
 	})
@@ -88,7 +96,7 @@ func connect(ctx context.Context, r string) (*target, error) {
 		logf.Close()
 		return nil, fmt.Errorf("start a stack: %w", err)
 	}
-	return &target{API: s.URL, Runtime: s.Runtime, Spaces: spaces, close: func() {
+	return &target{API: s.URL, Runtime: s.Runtime, DynamoDB: s.Config.DynamoDBURL, Table: s.Table, Spaces: spaces, close: func() {
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = s.Close(shut)

@@ -309,6 +309,17 @@ func (w *workload) record(r *vegeta.Result) string {
 	return route
 }
 
+// liveAsset is an acknowledged asset not being deleted, if there is one.
+func (w *workload) liveAsset() (ws, id string, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.live) == 0 {
+		return "", "", false
+	}
+	u := w.live[w.rnd.IntN(len(w.live))]
+	return u.ws.ID, u.id, true
+}
+
 // uploads returns every upload that got an id, by state.
 func (w *workload) uploads() map[uploadState][]*upload {
 	w.mu.Lock()

@@ -24,6 +24,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -48,6 +49,9 @@ type Env struct {
 	// Metrics is where the services record what operators watch: EMF
 	// lines on stdout (shared/obs).
 	Metrics mediatrail.Metrics
+	// KeyCacheTTL is how long Route's handlers may answer an API key's
+	// workspace from memory (KeyCacheTTLEnv); 0: every request reads it.
+	KeyCacheTTL time.Duration
 }
 
 // Constructor builds the handler of one function from its Env. H is a shape
@@ -88,8 +92,13 @@ func Load(_ context.Context, getenv func(string) string) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	ttl, err := keyCacheTTL(getenv)
+	if err != nil {
+		return nil, err
+	}
 	logger := obs.NewLogger(os.Stderr)
-	return &Env{Getenv: getenv, Config: cfg, AWS: awsConfig(getenv), Logger: logger, Metrics: obs.NewRecorder(os.Stdout, logger)}, nil
+	return &Env{Getenv: getenv, Config: cfg, AWS: awsConfig(getenv), Logger: logger, Metrics: obs.NewRecorder(os.Stdout, logger),
+		KeyCacheTTL: ttl}, nil
 }
 
 // LimitMemory gives the Go heap a soft limit of three quarters of the
@@ -140,8 +149,12 @@ func (e *Env) Table() *dynamo.Store { return dynamo.New(e.DynamoDB(), e.Config.T
 // Bucket builds the store of the function's bucket. It makes no request.
 func (e *Env) Bucket() *s3.Store { return s3.New(e.AWS, StorageConfig(e.Config.Storage)) }
 
-// Route serves endpoint as an API Gateway route authenticated by keys.
+// Route serves endpoint as an API Gateway route authenticated by keys (held
+// in memory for e.KeyCacheTTL when it is set).
 func (e *Env) Route(keys mediatrail.KeyStore, endpoint httpapi.Endpoint) httpapi.LambdaHandler {
+	if e.KeyCacheTTL > 0 {
+		keys = newCachedKeys(keys, e.KeyCacheTTL, time.Now)
+	}
 	return (&httpapi.API{Keys: keys, Logger: e.Logger}).Handler(endpoint)
 }
 

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
+	"unicode/utf8"
 )
 
 // Redacted replaces every secret value in logs; the attribute's name stays,
@@ -14,12 +16,62 @@ const Redacted = "[REDACTED]"
 
 // secretValue matches secrets inside free text: presigned URL signatures,
 // credentials and session tokens, API keys, bearer tokens and secrets, as
-// query parameters, headers or JSON fields.
-var secretValue = regexp.MustCompile(`(?i)(x-amz-signature|x-amz-credential|x-amz-security-token|x-api-key|api[_-]?key|access[_-]?key(?:[_-]?id)?|secret[_-]?key|secret|token|password|authorization)((?:\\?["'])?\s*[=:]\s*(?:\\?["'])?)(bearer\s+)?[^\s&"'\\,;}]+`)
+// query parameters, headers or JSON fields. Compiled on first use, not at
+// package init: a function's cold start does not pay for it, nor does a log
+// line without a secret's name in it (mayHoldSecret).
+var secretValue = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(x-amz-signature|x-amz-credential|x-amz-security-token|x-api-key|api[_-]?key|access[_-]?key(?:[_-]?id)?|secret[_-]?key|secret|token|password|authorization)((?:\\?["'])?\s*[=:]\s*(?:\\?["'])?)(bearer\s+)?[^\s&"'\\,;}]+`)
+})
 
 // Redact masks every secret value in s.
 func Redact(s string) string {
-	return secretValue.ReplaceAllString(s, "${1}${2}${3}"+Redacted)
+	if !mayHoldSecret(s) {
+		return s
+	}
+	return secretValue().ReplaceAllString(s, "${1}${2}${3}"+Redacted)
+}
+
+// secretWords are words one of which is in every name secretValue matches
+// (x-amz-signature and x-amz-credential through "x-amz-").
+var secretWords = []string{"key", "token", "secret", "password", "authorization", "x-amz-"}
+
+// mayHoldSecret reports whether secretValue could match s: false only when s
+// is ASCII and holds none of secretWords in any case. Non-ASCII text always
+// goes to the regexp, whose case folding is Unicode's (the Kelvin sign is a
+// "k" to it).
+func mayHoldSecret(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	for _, w := range secretWords {
+		if containsFold(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether the ASCII string s contains the lower-case
+// ASCII word w, ignoring case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for ; j < len(w); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // secretKey reports whether an attribute of this name holds a secret whatever
