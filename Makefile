@@ -52,18 +52,22 @@ load: setup
 reconcile: setup
 	@$(LOCALSTACK) invoke ReconcileStateMachine $(if $(DRY_RUN),events/reconcile-dry-run.json)
 
-# -race costs about 1.5x in go test ./... (350 s against about 225 s, both on
-# 2 busy shared cores); the whole target took 301 s with it on a quieter run.
+# -race costs about 1.5x in go test ./.... -parallel 4: the stack tests mostly
+# wait on the emulators, functions and fakes, so four at a time keep 2 cores
+# busy. The whole target took 223 s (225 s CPU) on 2 cores shared with other
+# runs (load about 10), against 383 s (381 s CPU) before -parallel, parallel
+# stack tests and FUZZTIME 2000x; go test is about 200 s of it.
 test: setup vet fuzz
-	@$(LOCALSTACK) exec -- $(GO) test -race -count=1 -timeout 20m ./...
+	@$(LOCALSTACK) exec -- $(GO) test -race -count=1 -parallel 4 -timeout 20m ./...
 
 # Fuzzes each parser for FUZZTIME (seed corpora in testdata/fuzz run with
 # every `go test`; a failing input is written there to commit as a regression).
 # Offline: no emulator. `make fuzz FUZZTIME=10m` for a longer hunt. The default
 # is a count of executions, not a duration: with a duration, Go 1.26's fuzz
 # coordinator can fail a target with "context deadline exceeded" at the
-# deadline on a busy machine, with no failing input (golang/go#75804).
-FUZZTIME ?= 20000x
+# deadline on a busy machine, with no failing input (golang/go#75804). 2000
+# executions a target take about 18 s for all seven on this machine.
+FUZZTIME ?= 2000x
 FUZZ_TARGETS := ./shared/dynamo:FuzzCursor ./shared/providers/local:FuzzParseOperations \
 	./internal/localstack:FuzzTranslateVersitygwEvent ./shared:FuzzParseStorageKey \
 	./shared/providers:FuzzParseRetryAfter ./shared/s3:FuzzContentDisposition ./internal/localstack:FuzzMatchPath

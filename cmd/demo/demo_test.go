@@ -43,7 +43,7 @@ func TestDemo(t *testing.T) {
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
 			KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 		},
-		Table: testenv.UniqueName("demo"), Bucket: testenv.UniqueName("demo"),
+		Table: testenv.Table(t, "demo"), Bucket: testenv.UniqueName("demo"),
 	})
 	if err != nil {
 		t.Fatalf("start stack: %v", err)

@@ -34,7 +34,7 @@ func newStack(t *testing.T, env map[string]string) *stack {
 			DynamoDBURL: testenv.Endpoint(t, testenv.EnvDynamoDB),
 			S3URL:       s3.Endpoint, S3AccessKey: s3.AccessKey, S3SecretKey: s3.SecretKey,
 		},
-		Table: testenv.UniqueName("cli"), Bucket: testenv.UniqueName("cli"),
+		Table: testenv.Table(t, "cli"), Bucket: testenv.UniqueName("cli"),
 		APIKeys: map[string]string{key: testenv.UniqueName("ws")},
 	})
 	if err != nil {

@@ -37,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/mediatrail/mediatrail/internal/seed"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/app"
 	"github.com/mediatrail/mediatrail/shared/app/media"
@@ -120,7 +121,7 @@ func run(ctx context.Context, sizes string) error {
 	seeded := 0
 	for i, n := range counts {
 		start := time.Now()
-		if err := seed(ctx, ddb, client, name, n-seeded); err != nil {
+		if err := seedRecords(ctx, ddb, client, name, n-seeded); err != nil {
 			return err
 		}
 		seeded = n
@@ -154,10 +155,10 @@ func run(ctx context.Context, sizes string) error {
 	return nil
 }
 
-// seed writes n ready records into the table and their objects (a few bytes
+// seedRecords writes n ready records into the table and their objects (a few bytes
 // each) into the bucket, all in one workspace.
-func seed(ctx context.Context, ddb *dynamodb.Client, client *awss3.Client, bucket string, n int) error {
-	keys, err := dynamo.SeedAssetKeys(ctx, ddb, bucket, "ws-reconcile", n)
+func seedRecords(ctx context.Context, ddb *dynamodb.Client, client *awss3.Client, bucket string, n int) error {
+	keys, err := seed.AssetKeys(ctx, ddb, bucket, "ws-reconcile", n)
 	if err != nil {
 		return err
 	}

@@ -182,6 +182,7 @@ func fetch(t *testing.T, u string) (int, http.Header, []byte) {
 // The asset lifecycle runs the same in-process and through bootstraps under
 // aws-lambda-rie.
 func TestAssetLifecycle(t *testing.T) {
+	t.Parallel()
 	for _, rt := range []localstack.Runtime{localstack.RuntimeInProcess, localstack.RuntimeRIE} {
 		t.Run(string(rt), func(t *testing.T) { assetLifecycle(t, newAPIWith(t, rt)) })
 	}
@@ -238,6 +239,7 @@ func assetLifecycle(t *testing.T, e *env) {
 }
 
 func TestSignedURLRefusedWhenTamperedOrExpired(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	a := e.upload(t, keyA, "a.txt", "text/plain", []byte("hello"))
 
@@ -257,14 +259,24 @@ func TestSignedURLRefusedWhenTamperedOrExpired(t *testing.T) {
 		t.Errorf("URL for another key: status %d, want 403", code)
 	}
 
-	short := signedURL(t, e, keyA, a.ID, "?expires_in=1")
-	time.Sleep(2100 * time.Millisecond)
-	if code, _, _ := fetch(t, short); code != http.StatusForbidden {
+	// A one-second URL is signed to the second, so it may have expired before
+	// its answer arrives (signedURL would refuse it): wait until a second past
+	// its expiry, not a fixed time from the answer.
+	v := e.do(t, "GET", "/api/v1/assets/"+a.ID+"/signed-url?expires_in=1", keyA, nil)
+	wantStatus(t, v, http.StatusOK)
+	var short struct {
+		URL       string    `json:"url"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	v.Into(t, &short)
+	time.Sleep(time.Until(short.ExpiresAt.Add(1100 * time.Millisecond)))
+	if code, _, _ := fetch(t, short.URL); code != http.StatusForbidden {
 		t.Errorf("expired URL: status %d, want 403", code)
 	}
 }
 
 func TestUploadWithWrongChecksumNeverBecomesReady(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	good := []byte("the bytes the agent registered")
 	bad := []byte("THE BYTES THE AGENT REGISTERED")
@@ -305,6 +317,7 @@ func TestUploadWithWrongChecksumNeverBecomesReady(t *testing.T) {
 }
 
 func TestWorkspaceIsolationOnEveryRoute(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	a := e.upload(t, keyA, "secret.txt", "text/plain", []byte("workspace A only"))
 	pending := e.register(t, keyA, "pending.txt", "text/plain", []byte("pending"))
@@ -344,6 +357,7 @@ func TestWorkspaceIsolationOnEveryRoute(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	for _, key := range []string{"", "not-a-key", strings.Repeat("k", 300)} {
 		wantError(t, e.do(t, "GET", "/api/v1/assets", key, nil), http.StatusUnauthorized, mediatrail.EUNAUTHENTICATED)
@@ -374,6 +388,7 @@ func TestAuthentication(t *testing.T) {
 // The contract is served as JSON to anyone, key or not, byte for byte the
 // embedded openapi.yaml's JSON form.
 func TestContractIsServedWithoutKey(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	want, err := openapi.JSON()
 	if err != nil {
@@ -389,6 +404,7 @@ func TestContractIsServedWithoutKey(t *testing.T) {
 }
 
 func TestBadInputIsAClearClientError(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	a := e.upload(t, keyA, "x.txt", "text/plain", []byte("x"))
 	okBody := func(change func(map[string]any)) map[string]any {

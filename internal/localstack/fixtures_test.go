@@ -55,6 +55,7 @@ func fixtureFunction(tmpl *localstack.Template, file string) string {
 // without a function error) or, for a listed gap, exactly the answer listed;
 // no other fixture answers a server error.
 func TestFixturesOnFreshStack(t *testing.T) {
+	t.Parallel()
 	s := startStack(t, localstack.Options{Runtime: localstack.RuntimeInProcess, Emulators: testEmulators(t),
 		APIKeys: map[string]string{fixtureKey: "examples"}})
 	ctx := testenv.Context(t)

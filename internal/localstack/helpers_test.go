@@ -98,6 +98,9 @@ type syncBuffer = testenv.Buffer
 func startStack(t testing.TB, o localstack.Options) *localstack.Stack {
 	t.Helper()
 	log := &syncBuffer{}
+	if o.Table == "" {
+		o.Table = testenv.Table(t, "stack")
+	}
 	o = withTestDefaults(t, o, log)
 	s, err := localstack.Start(context.Background(), o)
 	if err != nil {

@@ -93,6 +93,7 @@ func walk(t *testing.T, e *env, query url.Values, limit int, byCursor bool) list
 }
 
 func TestListFiltersAndPaging(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	all := seed(t, e, wsA, 30, start)
@@ -133,6 +134,7 @@ func TestListFiltersAndPaging(t *testing.T) {
 		for _, limit := range []int{1, 4, 7, 100} {
 			for _, byCursor := range []bool{true, false} {
 				t.Run(fmt.Sprintf("%s/limit=%d/cursor=%v", f.name, limit, byCursor), func(t *testing.T) {
+					t.Parallel() // walks only read
 					got := walk(t, e, f.query, limit, byCursor)
 					if !slices.Equal(got.ids, want) {
 						t.Fatalf("walked %d ids %v\nwant %d ids %v", len(got.ids), got.ids, len(want), want)

@@ -65,6 +65,7 @@ func apiFixture(t *testing.T, name string) (events.APIGatewayV2HTTPRequest, bool
 // in-process handler, an envelope and a request id; the route's own function
 // served it.
 func TestEveryRouteThroughRIE(t *testing.T) {
+	t.Parallel()
 	obs := &observer{}
 	rie := startStack(t, localstack.Options{Runtime: localstack.RuntimeRIE, Emulators: testEmulators(t), APIKeys: apiKeys, Observe: obs.record})
 	inproc := startStack(t, localstack.Options{Runtime: localstack.RuntimeInProcess, Emulators: testEmulators(t), APIKeys: apiKeys,

@@ -11,6 +11,7 @@ import (
 // An uploaded HTML or SVG file downloaded through a signed URL asked inline
 // comes back as an opaque attachment: it never runs in the storage origin.
 func TestSecurity_SignedURLNeverServesActiveTypesInline(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	for _, tc := range []struct{ name, ct string }{
 		{"page.html", "text/html"},
@@ -33,6 +34,7 @@ func TestSecurity_SignedURLNeverServesActiveTypesInline(t *testing.T) {
 // A request without a valid key is 401 before anything of it is read: an
 // oversized body or a malformed query tells it nothing.
 func TestSecurity_AuthenticateBeforeParsing(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	big := `{"file_name": "` + strings.Repeat("a", 2<<20) + `"}`
 	for _, tc := range []struct {
@@ -56,6 +58,7 @@ func TestSecurity_AuthenticateBeforeParsing(t *testing.T) {
 // them: complete refuses such an upload (422), removes the blob and keeps the
 // asset pending; a clean upload then completes.
 func TestSecurity_CompleteRefusesUnsignedServedHeaders(t *testing.T) {
+	t.Parallel()
 	e := newAPI(t)
 	body := []byte("plain text, honestly")
 	for _, h := range []map[string]string{

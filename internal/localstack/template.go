@@ -161,7 +161,7 @@ func LoadTemplate(path string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	cf, err := goformation.ParseJSONWithOptions(typed, &intrinsics.ProcessorOptions{NoProcess: true})
+	cf, err := parseJSON(typed)
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
@@ -255,14 +255,25 @@ func withoutAlarms(processed []byte) ([]byte, error) {
 	return json.Marshal(doc)
 }
 
-// goformation registers its YAML tag handlers in a global map on every
-// ProcessYAML call; yamlMu makes concurrent LoadTemplate calls safe.
-var yamlMu sync.Mutex
+// goformation is not safe for concurrent use: it registers its YAML tag
+// handlers in a global map on every ProcessYAML call, which races with any
+// parse running beside it, and it promises nothing for the rest. Every call
+// into it holds goformationMu, so that LoadTemplate may run from several
+// goroutines (tests start stacks in parallel).
+var goformationMu sync.Mutex
 
 func processYAML(data []byte) ([]byte, error) {
-	yamlMu.Lock()
-	defer yamlMu.Unlock()
+	goformationMu.Lock()
+	defer goformationMu.Unlock()
 	return intrinsics.ProcessYAML(data, processorOptions())
+}
+
+// parseJSON is goformation's typed parse of a processed template, keeping
+// intrinsic functions as they are.
+func parseJSON(data []byte) (*cloudformation.Template, error) {
+	goformationMu.Lock()
+	defer goformationMu.Unlock()
+	return goformation.ParseJSONWithOptions(data, &intrinsics.ProcessorOptions{NoProcess: true})
 }
 
 // Dir is the directory holding the template.

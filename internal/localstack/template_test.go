@@ -491,6 +491,7 @@ func TestTemplateTableMatchesAdapterSchema(t *testing.T) {
 // (a JSON answer and no function error for functions without routes), not a
 // crash.
 func TestFixturesInvokeTheirFunctions(t *testing.T) {
+	t.Parallel()
 	for _, rt := range []localstack.Runtime{localstack.RuntimeInProcess, localstack.RuntimeRIE} {
 		t.Run(string(rt), func(t *testing.T) {
 			e := newAPIWith(t, rt)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediatrail/mediatrail/internal/seed"
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/dynamo"
 	"github.com/mediatrail/mediatrail/shared/testenv"
@@ -38,7 +39,7 @@ func BenchmarkListDepth(b *testing.B) {
 	ctx := testenv.Context(b)
 	client, table := MustTable(b)
 	start := time.Now()
-	if err := dynamo.SeedAssets(ctx, client, table, "ws-bench", n); err != nil {
+	if err := seed.Assets(ctx, client, table, "ws-bench", n); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("seeded %d assets in %s", n, time.Since(start).Round(time.Second))
@@ -89,7 +90,7 @@ func BenchmarkTraceSummary(b *testing.B) {
 	client, table := MustTable(b)
 	for ws, n := range map[string]int{"ws-small": small, "ws-large": large} {
 		start := time.Now()
-		if err := dynamo.SeedSpans(ctx, client, table, ws, n, period); err != nil {
+		if err := seed.Spans(ctx, client, table, ws, n, period); err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("seeded %d spans in %s", n, time.Since(start).Round(time.Second))

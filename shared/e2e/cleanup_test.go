@@ -49,7 +49,7 @@ func newCleanupStack(t *testing.T, o cleanupOptions) *cleanupStack {
 	cs := &cleanupStack{stack: &stack{bucket: testenv.UniqueName("cleanup")}, invoked: make(chan localstack.Invocation, 256)}
 	opts := localstack.Options{
 		Root: repoRoot(), Runtime: localstack.RuntimeInProcess, Env: o.env, Parameters: o.parameters,
-		Table: testenv.UniqueName("cleanup"), Bucket: cs.bucket,
+		Table: testenv.Table(t, "cleanup"), Bucket: cs.bucket,
 		S3RetryDelays: []time.Duration{20 * time.Millisecond},
 		Observe: func(inv localstack.Invocation) {
 			if inv.Source == "s3" {

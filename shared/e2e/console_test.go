@@ -192,6 +192,7 @@ func activeJob(t *testing.T, st *stack, ws, exec string) *mediatrail.MediaJob {
 
 // The job list is the caller's: another workspace's key sees none of them.
 func TestJobListIsolation(t *testing.T) {
+	t.Parallel()
 	st := newStack(t, 10*time.Second)
 	key, ws := st.workspace(t)
 	otherKey, _ := st.workspace(t)

@@ -93,6 +93,7 @@ func (st *stack) spanOf(t *testing.T, key string, r reply) map[string]any {
 // credential gets 422 credential_missing while platform credentials are
 // disallowed, and succeeds (with the deployment's key) when they are allowed.
 func TestCredentialsAreEachWorkspacesOwn(t *testing.T) {
+	t.Parallel()
 	strict := newStackWith(t, stackOptions{env: map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}})
 	keyA, wsA := strict.workspace(t)
 	keyB, wsB := strict.workspace(t)
@@ -156,6 +157,7 @@ func TestCredentialsAreEachWorkspacesOwn(t *testing.T) {
 // a refused key (424 naming the credential), deletion promoting the next
 // default, validation, and another workspace's ids answering 404.
 func TestCredentialsLifecycle(t *testing.T) {
+	t.Parallel()
 	st := newStackWith(t, stackOptions{env: map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}})
 	key, ws := st.workspace(t)
 	other, _ := st.workspace(t)
@@ -273,6 +275,7 @@ func TestCredentialsLifecycle(t *testing.T) {
 // 127.0.0.1 is refused unless the tests' allow-list names it, and then the
 // gateway, not the deployment's base URL, gets the call.
 func TestCredentialBaseURL(t *testing.T) {
+	t.Parallel()
 	gateway := newStackWith(t, stackOptions{env: map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}})
 	key, ws := gateway.workspace(t)
 	f := gateway.fakes["openai"]
@@ -308,6 +311,7 @@ func TestCredentialBaseURL(t *testing.T) {
 // decrypt (local-kms checks the encryption context): the call fails without
 // reaching the provider and without detail.
 func TestCredentialCiphertextIsBoundToItsRecord(t *testing.T) {
+	t.Parallel()
 	st := newStackWith(t, stackOptions{env: map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}})
 	keyA, wsA := st.workspace(t)
 	keyB, wsB := st.workspace(t)
@@ -345,6 +349,7 @@ func TestCredentialCiphertextIsBoundToItsRecord(t *testing.T) {
 // run as their bootstraps (their whole output captured); the key goes
 // through create, rotation, use, a refusal, a check, idempotency and jobs.
 func TestCredentialKeysLeakNowhere(t *testing.T) {
+	t.Parallel()
 	logs := &testenv.Buffer{}
 	st := newStackWith(t, stackOptions{env: map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}, runtime: localstack.RuntimeRIE, log: logs})
 	key, ws := st.workspace(t)

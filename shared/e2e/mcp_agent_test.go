@@ -16,6 +16,7 @@ import (
 // call), and a call of one makes an asset whose span carries the tool. An
 // agent without attachments, or no agent, sees the built-in tools.
 func TestMCPAgentSeesItsAttachedTools(t *testing.T) {
+	t.Parallel()
 	st := newStack(t, 10*time.Second)
 	key, _ := st.workspace(t)
 	thumbs := st.addTool(t, key, map[string]any{"name": "thumbnail maker", "description": "Small local thumbnails",

@@ -160,6 +160,7 @@ func checkAssetResult(t *testing.T, name string, out mcpMedia, res *sdk.CallTool
 }
 
 func TestMCPAgentRunMakesEveryMedia(t *testing.T) {
+	t.Parallel()
 	needLocalTools(t)
 	st := newStack(t, 30*time.Second)
 	key, _ := st.workspace(t)
@@ -284,6 +285,7 @@ func TestMCPAgentRunMakesEveryMedia(t *testing.T) {
 // The asset tools, workspace isolation, and bad input: clear errors with
 // the HTTP API's codes, never a 5xx.
 func TestMCPAssetToolsAndBadInput(t *testing.T) {
+	t.Parallel()
 	st := newStack(t, 10*time.Second)
 	key, _ := st.workspace(t)
 	other, _ := st.workspace(t)

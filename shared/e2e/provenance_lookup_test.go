@@ -77,6 +77,7 @@ func reencoded(t *testing.T, png []byte) []byte {
 // sha256, its id, and after a re-encode that kept the metadata; another
 // workspace finds nothing; a deleted asset answers from its span.
 func TestProvenanceLookup(t *testing.T) {
+	t.Parallel()
 	st := newStack(t, 30*time.Second)
 	key, ws := st.workspace(t)
 	otherKey, _ := st.workspace(t)
@@ -177,6 +178,7 @@ func TestProvenanceLookup(t *testing.T) {
 // TestProvenanceOptOut: with provenance_embedding false the stored bytes
 // are the provider's, byte for byte; turning it back on embeds again.
 func TestProvenanceOptOut(t *testing.T) {
+	t.Parallel()
 	st := newStack(t, 30*time.Second)
 	key, _ := st.workspace(t)
 	otherKey, _ := st.workspace(t)

@@ -107,7 +107,7 @@ func newStackWith(t *testing.T, o stackOptions) *stack {
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
 			KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 		},
-		Table: testenv.UniqueName("e2e"), Bucket: st.bucket,
+		Table: testenv.Table(t, "e2e"), Bucket: st.bucket,
 	})
 	if err != nil {
 		t.Fatalf("start stack: %v", err)

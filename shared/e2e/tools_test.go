@@ -31,6 +31,7 @@ type agentTools struct {
 // carries tool_id and the tool's credential. Tools fill provider, model and
 // config; another workspace's tools answer 404 everywhere.
 func TestMediaToolsAndAgents(t *testing.T) {
+	t.Parallel()
 	st := newStackWith(t, stackOptions{env: map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}})
 	key, ws := st.workspace(t)
 	other, _ := st.workspace(t)
@@ -155,6 +156,7 @@ func TestMediaToolsAndAgents(t *testing.T) {
 // Media models list every priced provider × capability × model, with
 // available saying whether the workspace can call it now.
 func TestMediaModels(t *testing.T) {
+	t.Parallel()
 	st := newStackWith(t, stackOptions{env: map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}})
 	key, ws := st.workspace(t)
 	bare, _ := st.workspace(t)
@@ -215,6 +217,7 @@ func TestMediaModels(t *testing.T) {
 // every poll of the state machine carry the workspace's key, and the job's
 // span names the tool and the credential.
 func TestVideoJobUsesTheWorkspaceCredential(t *testing.T) {
+	t.Parallel()
 	cb := newCallbacks(t)
 	st := newVideoStack(t, cb, map[string]string{"ALLOW_PLATFORM_CREDENTIALS": "false"}, nil)
 	key, ws := st.workspace(t)

@@ -114,11 +114,25 @@ func weedBinary() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", ".cache", "bin", "weed")
 }
 
+// errPortTaken says a port freePorts chose was taken before weed bound it.
+var errPortTaken = errors.New("a chosen port was taken before weed bound it")
+
 // startSeaweedFS runs `weed mini` (master, volume server, filer and S3
 // gateway in one process) on free loopback ports, with a temporary data
 // folder, telemetry and the extra gateways off, and returns once it stores
-// objects.
-func startSeaweedFS() (S3Backend, error) {
+// objects. A port is free when chosen but may be taken by another process
+// (a client's ephemeral port) before weed binds it: then it starts again on
+// other ports, up to three times.
+func startSeaweedFS() (b S3Backend, err error) {
+	for range 3 {
+		if b, err = startSeaweedFSOnce(); !errors.Is(err, errPortTaken) {
+			break
+		}
+	}
+	return b, err
+}
+
+func startSeaweedFSOnce() (S3Backend, error) {
 	bin := weedBinary()
 	if _, err := os.Stat(bin); err != nil {
 		return S3Backend{}, fmt.Errorf("weed is not installed in %s: run `make setup`", bin)
@@ -171,8 +185,8 @@ func startSeaweedFS() (S3Backend, error) {
 			S3EventWebhook: "it publishes filer metadata events, not S3 event records",
 		},
 	}
-	if err := waitStores(b.Client()); err != nil {
-		out, _ := os.ReadFile(filepath.Join(dir, "weed.log"))
+	if err := waitStores(b.Client(), log.Name()); err != nil {
+		out, _ := os.ReadFile(log.Name())
 		stop()
 		return S3Backend{}, fmt.Errorf("weed mini did not become ready: %w\n%s", err, tail(out, 3000))
 	}
@@ -183,8 +197,10 @@ func startSeaweedFS() (S3Backend, error) {
 }
 
 // waitStores polls until the server stores and deletes an object: the S3
-// gateway answers before the volume server has joined the master.
-func waitStores(client *s3.Client) error {
+// gateway answers before the volume server has joined the master. It
+// answers errPortTaken as soon as the server's log (logPath) says a port was
+// in use: weed then never becomes ready.
+func waitStores(client *s3.Client, logPath string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	bucket, key := "ready-probe", "probe"
@@ -196,6 +212,9 @@ func waitStores(client *s3.Client) error {
 				_, _ = client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &bucket})
 				return nil
 			}
+		}
+		if out, _ := os.ReadFile(logPath); strings.Contains(string(out), "address already in use") {
+			return errPortTaken
 		}
 		select {
 		case <-ctx.Done():

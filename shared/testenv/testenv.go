@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -66,6 +67,23 @@ func DynamoDB(tb testing.TB) *dynamodb.Client {
 		o.BaseEndpoint = aws.String(url)
 		o.DisableValidateResponseChecksum = true // DynamoDB Local's error responses carry none
 	})
+}
+
+// Table returns a fresh table name for a table that the test, or a stack it
+// starts, creates, and drops that table when the test ends (after the cleanups
+// registered later, such as the stack's Close). DynamoDB Local slows down as
+// tables pile up, and `make test` runs every package against one instance.
+func Table(tb testing.TB, prefix string) string {
+	tb.Helper()
+	client := DynamoDB(tb)
+	name := UniqueName(prefix)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// A table that was never created is not found: nothing to drop.
+		_, _ = client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	return name
 }
 
 // KMS returns a client for local-kms and the id of its seeded key.
