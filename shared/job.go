@@ -61,12 +61,17 @@ type MediaJob struct {
 	Version int          `json:"version"`
 	Error   *SpanFailure `json:"error,omitempty"`
 	// Note says what cancelling did at the provider.
-	Note       string    `json:"note,omitempty"`
-	Cost       float64   `json:"cost"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-	DeadlineAt time.Time `json:"deadline_at"`
-	EndedAt    time.Time `json:"ended_at,omitzero"`
+	Note string `json:"note,omitempty"`
+	// CancelRequested is set by the cancel route before it asks the
+	// provider to stop the job: a step that then sees the provider's job
+	// end (cancelled, or failed, as providers without a cancelled state
+	// report a stopped job) ends it as cancelled, not failed.
+	CancelRequested bool      `json:"cancel_requested,omitempty"`
+	Cost            float64   `json:"cost"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	DeadlineAt      time.Time `json:"deadline_at"`
+	EndedAt         time.Time `json:"ended_at,omitzero"`
 }
 
 // Active reports whether the job may still change: it is queued or processing.

@@ -3,6 +3,7 @@ package mediatrail_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,18 +72,25 @@ func TestCancelDecisions(t *testing.T) {
 		{name: "a poll moved first: retried, provider asked once", workspace: "ws-a",
 			race:   func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return moved(j, 2, poll) },
 			status: mediatrail.JobCancelled, stopped: ptr(true), askCalls: 1, spans: 1},
-		{name: "the workflow completed it first", workspace: "ws-a",
+		// The first write records the request; the provider is asked after it.
+		{name: "the workflow completed it before the request: the provider is not asked", workspace: "ws-a",
 			race: func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return moved(j, 1, complete) },
+			code: mediatrail.ECONFLICT},
+		{name: "the workflow completed it first", workspace: "ws-a",
+			race: func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return after(1, moved(j, 1, complete)) },
 			code: mediatrail.ECONFLICT, askCalls: 1},
 		{name: "another cancel won", workspace: "ws-a",
-			race:   func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return moved(j, 1, cancel) },
+			race:   func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return after(1, moved(j, 1, cancel)) },
 			status: mediatrail.JobCancelled, stopped: ptr(true), askCalls: 1},
 		{name: "never holds still", workspace: "ws-a",
-			race: func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return moved(j, 100, poll) },
+			race: func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return after(1, moved(j, 100, poll)) },
 			code: mediatrail.ECONFLICT, askCalls: 1},
+		{name: "never holds still for the request", workspace: "ws-a",
+			race: func(j *memory.Jobs) func(*mediatrail.MediaJob) error { return moved(j, 100, poll) },
+			code: mediatrail.ECONFLICT},
 		{name: "store failure", workspace: "ws-a",
 			race: func(*memory.Jobs) func(*mediatrail.MediaJob) error {
-				return func(*mediatrail.MediaJob) error { return errors.New("throttled") }
+				return after(1, func(*mediatrail.MediaJob) error { return errors.New("throttled") })
 			},
 			code: mediatrail.EINTERNAL, askCalls: 1},
 		{name: "another workspace's job", workspace: "ws-b", code: mediatrail.ENOTFOUND},
@@ -113,7 +121,7 @@ func TestCancelDecisions(t *testing.T) {
 				t.Errorf("span %+v, want cancelled and uncharged", jobs.Spans[0])
 			}
 			var e *mediatrail.Error
-			if tc.name == "never holds still" && (!errors.As(err, &e) || e.RetryAfterSeconds != 1) {
+			if strings.HasPrefix(tc.name, "never holds still") && (!errors.As(err, &e) || e.RetryAfterSeconds != 1) {
 				t.Errorf("no Retry-After on %v", err)
 			}
 			if tc.code != "" {
@@ -128,6 +136,76 @@ func TestCancelDecisions(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// stoppedAsFailed is a provider whose Cancel stops the job, which the
+// workflow then sees end: as failed, as fal reports a stopped request, or
+// cancelled. onCancel runs the workflow's Fail step meanwhile.
+type stoppedAsFailed struct {
+	cancelling
+	onCancel func()
+}
+
+func (p *stoppedAsFailed) Cancel(ctx context.Context, id string) error {
+	err := p.cancelling.Cancel(ctx, id)
+	p.onCancel()
+	return err
+}
+
+// TestCancelRacingTheWorkflow: the workflow sees the provider's job end
+// between the provider's cancel and the route's write. The job ends
+// cancelled (not failed) and the route answers it, whatever state the
+// provider reported; a provider that refuses the cancel withdraws the
+// request, so the job's own failure is recorded as such.
+func TestCancelRacingTheWorkflow(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name        string
+		reported    mediatrail.JobState
+		providerErr error
+		code        string
+		want        mediatrail.JobState
+	}{
+		{name: "reported failed", reported: mediatrail.JobFailed, want: mediatrail.JobCancelled},
+		{name: "reported cancelled", reported: mediatrail.JobCancelled, want: mediatrail.JobCancelled},
+		{name: "cancel refused, the job failed on its own", reported: mediatrail.JobFailed,
+			providerErr: errors.New("connection reset"), code: mediatrail.EINTERNAL, want: mediatrail.JobFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			jobs := &memory.Jobs{}
+			j := &mediatrail.MediaJob{ID: mediatrail.NewIDAt(now), WorkspaceID: "ws-a", Status: mediatrail.JobProcessing,
+				Capability: mediatrail.CapabilityVideoGen, Provider: "runway", ProviderJobID: "task-1", SpanID: mediatrail.NewIDAt(now),
+				CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute), DeadlineAt: now.Add(time.Hour)}
+			jobs.Set(j)
+			p := &stoppedAsFailed{cancelling: cancelling{err: tc.providerErr}}
+			media := &mediatrail.MediaService{Providers: oneProvider{p}, Now: func() time.Time { return now }}
+			svc := &mediatrail.JobService{Media: media, Jobs: jobs}
+			ctx := context.Background()
+			fail := func() {
+				task := mediatrail.JobTask{WorkspaceID: "ws-a", JobID: j.ID, Next: mediatrail.NextFail, Status: tc.reported,
+					Failure: &mediatrail.SpanFailure{Code: mediatrail.EPROVIDER, Message: "Request was cancelled"}}
+				if _, err := svc.Fail(ctx, task); err != nil {
+					t.Error(err)
+				}
+			}
+			if tc.providerErr == nil {
+				p.onCancel = fail
+			} else {
+				p.onCancel = func() {}
+			}
+			v, err := svc.Cancel(ctx, "ws-a", j.ID)
+			wantCode(t, err, tc.code)
+			if tc.providerErr != nil {
+				fail() // the job then fails on its own
+			} else if v.Status != tc.want || v.ProviderCancelled == nil || !*v.ProviderCancelled {
+				t.Fatalf("answer %+v", v)
+			}
+			got, _ := jobs.FindJob(ctx, "ws-a", j.ID)
+			if got.Status != tc.want || len(jobs.Spans) != 1 {
+				t.Errorf("job %s with %d spans, want %s and one span", got.Status, len(jobs.Spans), tc.want)
+			}
+		})
+	}
+}
 
 // polled is a video provider whose Status answers from a script.
 type polled struct {

@@ -339,8 +339,23 @@ func (s *JobService) Cancel(ctx context.Context, ws, id string) (*JobView, error
 			return nil, jobEnded(j)
 		}
 		if stopped == nil {
+			if !j.CancelRequested {
+				if err := s.requestCancel(ctx, j, true); ErrorCode(err) == ECONFLICT {
+					if j, err = s.Jobs.FindJob(ctx, ws, id); err != nil {
+						return nil, err
+					}
+					continue
+				} else if err != nil {
+					return nil, err
+				}
+			}
 			ok, text, err := s.cancelJob(ctx, j)
 			if err != nil {
+				// The job goes on: the request is withdrawn, so that its
+				// own outcome is recorded as it comes.
+				if werr := s.requestCancel(ctx, j, false); werr != nil && ErrorCode(werr) != ECONFLICT {
+					s.logger().Error("withdraw cancel request", "workspace_id", ws, "job_id", id, "err", werr)
+				}
 				return nil, err
 			}
 			stopped, note = &ok, text
@@ -359,6 +374,13 @@ func (s *JobService) Cancel(ctx context.Context, ws, id string) (*JobView, error
 		return answer(j)
 	}
 	return nil, Conflict("", "the job is changing; try again").RetryAfter(1)
+}
+
+// requestCancel records (or withdraws) a cancel request on active job j.
+// ECONFLICT when the job moved since it was read.
+func (s *JobService) requestCancel(ctx context.Context, j *MediaJob, on bool) error {
+	j.CancelRequested, j.UpdatedAt = on, s.now()
+	return s.Jobs.UpdateJob(ctx, j)
 }
 
 // cancelJob asks the provider to stop j and says what came of it.

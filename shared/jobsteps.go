@@ -236,7 +236,12 @@ func (s *JobService) Fail(ctx context.Context, t JobTask) (JobTask, error) {
 		}
 		j.Error = cmp.Or(failure, &SpanFailure{Code: EINTERNAL, Message: "the job failed"})
 		j.Status = JobFailed
-		if t.Status == JobCancelled {
+		switch {
+		case j.CancelRequested && t.Status.Done():
+			// The provider's job ended after the cancel route asked it to
+			// stop (a provider without a cancelled state reports it failed).
+			j.Status, j.Note = JobCancelled, "cancelled on request: the provider stopped the job"
+		case t.Status == JobCancelled:
 			j.Status, j.Note = JobCancelled, "cancelled by the provider"
 		}
 		if !t.Status.Done() {
