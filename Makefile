@@ -54,9 +54,9 @@ reconcile: setup
 
 # -race costs about 1.5x in go test ./.... -parallel 4: the stack tests mostly
 # wait on the emulators, functions and fakes, so four at a time keep 2 cores
-# busy. The whole target took 223 s (225 s CPU) on 2 cores shared with other
-# runs (load about 10), against 383 s (381 s CPU) before -parallel, parallel
-# stack tests and FUZZTIME 2000x; go test is about 200 s of it.
+# busy. The whole target took 202 s warm (284 s user, 54 s sys) on 2 cores
+# at load about 3, against 383 s (381 s CPU) before -parallel, parallel stack
+# tests and FUZZTIME 2000x; go test is about 180 s of it.
 test: setup vet fuzz
 	@$(LOCALSTACK) exec -- $(GO) test -race -count=1 -parallel 4 -timeout 20m ./...
 
