@@ -91,16 +91,26 @@ func Observed(logger *slog.Logger, fail func(err error, requestID string) events
 	}
 }
 
-// serve authenticates before it reads anything of the request: a caller
-// without a valid key learns nothing from the body or query limits (401, never
-// 413 or 400).
-func (api *API) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string, e Endpoint) (Result, error) {
-	ws, err := mediatrail.Authenticate(ctx, api.Keys, RequestKey(func(name string) string { return Header(ev, name) }))
+// Admit is the first step of every route, the API's and the MCP server's:
+// it authenticates before it reads anything of the request, so a caller
+// without a valid key learns nothing from the body or query limits (401,
+// never 413 or 400); then it names the workspace on the request's log line
+// and answers the body, within the API's limits.
+func Admit(ctx context.Context, keys mediatrail.KeyStore, ev *events.APIGatewayV2HTTPRequest) (workspaceID string, body []byte, err error) {
+	ws, err := mediatrail.Authenticate(ctx, keys, RequestKey(func(name string) string { return Header(ev, name) }))
 	if err != nil {
-		return Result{}, err
+		return "", nil, err
 	}
 	obs.Annotate(ctx, slog.String(obs.KeyWorkspace, ws))
-	body, err := RequestBody(ev)
+	if body, err = RequestBody(ev); err != nil {
+		return "", nil, err
+	}
+	return ws, body, nil
+}
+
+// serve admits the request (Admit), checks its query and inputs and calls e.
+func (api *API) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string, e Endpoint) (Result, error) {
+	ws, body, err := Admit(ctx, api.Keys, ev)
 	if err != nil {
 		return Result{}, err
 	}

@@ -14,7 +14,6 @@ import (
 
 	mediatrail "github.com/mediatrail/mediatrail/shared"
 	"github.com/mediatrail/mediatrail/shared/httpapi"
-	"github.com/mediatrail/mediatrail/shared/obs"
 )
 
 // Server is the MCP server of the media tools. One Server serves every
@@ -128,15 +127,12 @@ const instructions = "Media tools: every output is an asset (id, type, content t
 func (s *Server) Handler() httpapi.LambdaHandler {
 	s.init()
 	return httpapi.Observed(s.logger(), errorResponse, func(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, requestID string) (events.APIGatewayV2HTTPResponse, error) {
-		// The key first, as on every route: an unauthenticated request is
-		// 401 whatever its body. Then what the adapter cannot turn into a
-		// request, and bodies over the API's limit, are client errors.
-		ws, err := mediatrail.Authenticate(ctx, s.Keys, httpapi.RequestKey(func(name string) string { return httpapi.Header(ev, name) }))
+		// The key first, as on every route (httpapi.Admit): an
+		// unauthenticated request is 401 whatever its body. Then what the
+		// adapter cannot turn into a request, and bodies over the API's
+		// limit, are client errors.
+		ws, _, err := httpapi.Admit(ctx, s.Keys, ev)
 		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
-		}
-		obs.Annotate(ctx, slog.String(obs.KeyWorkspace, ws))
-		if _, err = httpapi.RequestBody(ev); err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 		ctx = context.WithValue(context.WithValue(ctx, requestIDKey{}, requestID), workspaceKey{}, ws)
