@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -387,21 +386,14 @@ func (s *AssetService) Complete(ctx context.Context, workspaceID, id string, in 
 // failure to remove it leaves an orphan that reconciliation deletes, since
 // no record names it any more).
 func (s *AssetService) markReady(ctx context.Context, a *Asset, size int64, sum string) (*Asset, error) {
-	check := *a
-	check.FileSize, check.SHA256 = size, sum
-	if share := s.Sharing.Candidate(ctx, &check); share != nil {
-		ready, err := s.Store.MarkAssetReady(ctx, a.WorkspaceID, a.ID, size, sum, s.now(), share)
-		if err == nil {
-			if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
-				s.logger().Error("remove deduplicated upload", "workspace_id", a.WorkspaceID, "asset_id", a.ID, "key", a.StorageKey, "err", err)
-			}
-			return ready, nil
-		}
-		if !errors.Is(err, ErrShareLost) {
-			return nil, err
-		}
-	}
-	return s.Store.MarkAssetReady(ctx, a.WorkspaceID, a.ID, size, sum, s.now(), nil)
+	verified := *a
+	verified.FileSize, verified.SHA256 = size, sum
+	var ready *Asset
+	err := s.Sharing.write(ctx, &verified, s.Blobs, s.logger(), func(share *BlobShare) (err error) {
+		ready, err = s.Store.MarkAssetReady(ctx, a.WorkspaceID, a.ID, size, sum, s.now(), share)
+		return err
+	})
+	return ready, err
 }
 
 func (s *AssetService) hashBlob(ctx context.Context, key string) (string, error) {

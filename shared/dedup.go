@@ -102,6 +102,28 @@ func (b *BlobSharing) Candidate(ctx context.Context, a *Asset) *BlobShare {
 	return nil
 }
 
+// write makes a's ready write (write) with the share Candidate finds for it
+// and then removes a's own copy of the bytes (StorageKey): a failure to
+// remove it is logged and leaves an orphan that no record names, which
+// reconciliation deletes. Without a share, or when the share was lost
+// meanwhile (ErrShareLost), write runs again without one and the copy stays.
+// AssetService (uploads) and MediaService (outputs) record through it.
+func (b *BlobSharing) write(ctx context.Context, a *Asset, blobs BlobStore, logger *slog.Logger, write func(*BlobShare) error) error {
+	if share := b.Candidate(ctx, a); share != nil {
+		err := write(share)
+		if err == nil {
+			if err := blobs.Delete(ctx, a.StorageKey); err != nil {
+				logger.Error("remove deduplicated copy", "workspace_id", a.WorkspaceID, "asset_id", a.ID, "key", a.StorageKey, "err", err)
+			}
+			return nil
+		}
+		if !errors.Is(err, ErrShareLost) {
+			return err
+		}
+	}
+	return write(nil)
+}
+
 // Release detaches a (a tombstone or an expired upload) from its blob and
 // reports whether the blob may now be deleted: it is not shared, or a was its
 // last user. Repeating it after a crash answers the same, so FinishDelete

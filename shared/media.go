@@ -3,7 +3,6 @@ package mediatrail
 import (
 	"cmp"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -349,21 +348,18 @@ func (s *MediaService) record(ctx context.Context, call *mediaCall, claim *Idemp
 // on an existing blob with the same bytes when there is one; then call.asset
 // uses that blob and the output's own copy is removed.
 func (s *MediaService) recordAsset(ctx context.Context, call *mediaCall, span *Span, done *IdempotencyRecord) error {
-	a := call.asset
-	if share := s.Sharing.Candidate(ctx, a); share != nil {
-		shared := *a
-		shared.StorageKey, shared.Deduplicated = share.Key, true
-		err := s.Store.RecordMedia(ctx, &shared, span, done, share)
-		if err == nil {
-			if err := s.Blobs.Delete(ctx, a.StorageKey); err != nil {
-				s.logger().Error("remove deduplicated media blob", "workspace_id", a.WorkspaceID, "asset_id", a.ID, "key", a.StorageKey, "err", err)
-			}
-			call.asset = &shared
-			return nil
+	own := call.asset
+	return s.Sharing.write(ctx, own, s.Blobs, s.logger(), func(share *BlobShare) error {
+		a := own
+		if share != nil {
+			shared := *own
+			shared.StorageKey, shared.Deduplicated = share.Key, true
+			a = &shared
 		}
-		if !errors.Is(err, ErrShareLost) {
+		if err := s.Store.RecordMedia(ctx, a, span, done, share); err != nil {
 			return err
 		}
-	}
-	return s.Store.RecordMedia(ctx, a, span, done, nil)
+		call.asset = a
+		return nil
+	})
 }
