@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -84,32 +83,29 @@ func (b *Bulk) Flush(ctx context.Context) error {
 	if err := b.writeItems(ctx); err != nil {
 		return err
 	}
+	store := New(b.client, b.table)
 	for k, n := range b.counts {
-		_, err := b.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(b.table),
-			Key:                       map[string]types.AttributeValue{attrPK: str(wsPK(k.ws)), attrSK: str(k.sk)},
-			UpdateExpression:          aws.String("ADD #n :delta"),
-			ExpressionAttributeNames:  map[string]string{"#n": attrCount},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":delta": num(n)},
-		})
-		if err != nil {
+		if err := b.update(ctx, store.counterUpdate(k.ws, k.sk, n)); err != nil {
 			return fmt.Errorf("dynamo: bulk counter %s: %w", k.sk, err)
 		}
 		delete(b.counts, k)
 	}
-	store := New(b.client, b.table)
 	for k, u := range b.usage {
-		up := store.usageUpdate(k.ws, k.sk, u)
-		_, err := b.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression,
-			ExpressionAttributeNames: up.ExpressionAttributeNames, ExpressionAttributeValues: up.ExpressionAttributeValues,
-		})
-		if err != nil {
+		if err := b.update(ctx, store.usageUpdate(k.ws, k.sk, u)); err != nil {
 			return fmt.Errorf("dynamo: bulk span usage %s: %w", k.sk, err)
 		}
 		delete(b.usage, k)
 	}
 	return nil
+}
+
+// update runs a transaction's counter update on its own.
+func (b *Bulk) update(ctx context.Context, up *types.Update) error {
+	_, err := b.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression,
+		ExpressionAttributeNames: up.ExpressionAttributeNames, ExpressionAttributeValues: up.ExpressionAttributeValues,
+	})
+	return err
 }
 
 // writeItems writes the queued puts in batches of up to 25, b.workers at a

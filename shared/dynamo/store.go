@@ -269,15 +269,20 @@ func (s *Store) statusUpdate(a *mediatrail.Asset, to mediatrail.AssetStatus, at 
 func (s *Store) counterUpdates(a *mediatrail.Asset, delta int64) []types.TransactWriteItem {
 	var items []types.TransactWriteItem
 	for _, sk := range counterSKs(a) {
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       map[string]types.AttributeValue{attrPK: str(wsPK(a.WorkspaceID)), attrSK: str(sk)},
-			UpdateExpression:          aws.String("ADD #n :delta"),
-			ExpressionAttributeNames:  map[string]string{"#n": attrCount},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":delta": num(delta)},
-		}})
+		items = append(items, types.TransactWriteItem{Update: s.counterUpdate(a.WorkspaceID, sk, delta)})
 	}
 	return items
+}
+
+// counterUpdate adds delta to the asset counter sk of workspace ws.
+func (s *Store) counterUpdate(ws, sk string, delta int64) *types.Update {
+	return &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       map[string]types.AttributeValue{attrPK: str(wsPK(ws)), attrSK: str(sk)},
+		UpdateExpression:          aws.String("ADD #n :delta"),
+		ExpressionAttributeNames:  map[string]string{"#n": attrCount},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":delta": num(delta)},
+	}
 }
 
 // transactAttempts bounds retries of transactions cancelled only because another
