@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -67,13 +68,11 @@ func dbFunction(ctx context.Context, root string, base []string) (*function, fun
 	env := append([]string{}, base...)
 	for i, kv := range env {
 		switch {
-		case hasKey(kv, "TABLE_NAME"):
+		case strings.HasPrefix(kv, "TABLE_NAME="):
 			env[i] = "TABLE_NAME=" + table
-		case hasKey(kv, "AWS_ENDPOINT_URL_DYNAMODB"):
+		case strings.HasPrefix(kv, "AWS_ENDPOINT_URL_DYNAMODB="):
 			env[i] = "AWS_ENDPOINT_URL_DYNAMODB=" + endpoint
 		}
 	}
 	return &function{name: "asset-get+db", pkg: "./functions/asset-get", bin: "asset-get", event: event, env: env, want: 200}, drop, "", nil
 }
-
-func hasKey(kv, key string) bool { return len(kv) > len(key) && kv[:len(key)+1] == key+"=" }

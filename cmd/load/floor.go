@@ -86,12 +86,19 @@ func (t *table) measure(ctx context.Context, ws, id string, clients int, d time.
 		}()
 	}
 	wg.Wait()
-	f := &floor{Clients: clients, Duration: d, Requests: len(latencies) + errs, Errors: errs}
+	f := &floor{Clients: clients, Duration: d, Errors: errs}
+	f.summarise(latencies)
+	return f
+}
+
+// summarise counts f's requests (latencies, one a successful read, and
+// f.Errors) and takes their p50 and p99.
+func (f *floor) summarise(latencies []time.Duration) {
+	f.Requests = len(latencies) + f.Errors
 	if len(latencies) > 0 {
 		slices.Sort(latencies)
 		f.P50, f.P99 = quantile(latencies, 0.50), quantile(latencies, 0.99)
 	}
-	return f
 }
 
 // quantile of sorted latencies, nearest rank.
@@ -126,11 +133,7 @@ func (t *table) probe(ctx context.Context, w *workload) func() *floor {
 			select {
 			case <-ctx.Done():
 				f.Duration = time.Since(start).Round(time.Second)
-				f.Requests = len(latencies) + f.Errors
-				if len(latencies) > 0 {
-					slices.Sort(latencies)
-					f.P50, f.P99 = quantile(latencies, 0.50), quantile(latencies, 0.99)
-				}
+				f.summarise(latencies)
 				done <- f
 				return
 			case <-tick.C:
