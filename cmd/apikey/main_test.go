@@ -23,13 +23,10 @@ import (
 func TestAPIKeyCommands(t *testing.T) {
 	ctx := testenv.Context(t)
 	client := testenv.DynamoDB(t)
-	table := testenv.UniqueName("apikey")
+	table := testenv.Table(t, "apikey")
 	if err := dynamo.CreateTable(ctx, client, table); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
 	store := dynamo.New(client, table)
 	openTable := func(_ context.Context, name string, local bool) (keyStore, error) {
 		if name != table || local {

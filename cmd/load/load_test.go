@@ -35,7 +35,7 @@ func TestLoad(t *testing.T) {
 			S3URL:       s3cfg.Endpoint, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
 			KMSURL: testenv.Endpoint(t, testenv.EnvKMS),
 		},
-		Table: testenv.UniqueName("load"), Bucket: testenv.UniqueName("load"),
+		Table: testenv.Table(t, "load"), Bucket: testenv.UniqueName("load"),
 	})
 	if err != nil {
 		t.Fatalf("start stack: %v", err)

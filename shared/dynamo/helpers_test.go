@@ -25,13 +25,10 @@ var base = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 func MustTable(tb testing.TB) (*dynamodb.Client, string) {
 	tb.Helper()
 	client := testenv.DynamoDB(tb)
-	table := testenv.UniqueName("mediatrail")
+	table := testenv.Table(tb, "mediatrail")
 	if err := dynamo.CreateTable(testenv.Context(tb), client, table); err != nil {
 		tb.Fatalf("create table: %v", err)
 	}
-	tb.Cleanup(func() {
-		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
 	return client, table
 }
 

@@ -94,16 +94,13 @@ func TestSpanFiltersUseTheirIndex(t *testing.T) {
 func TestCreateTableAddsMissingIndexes(t *testing.T) {
 	ctx := context.Background()
 	client := testenv.DynamoDB(t)
-	table := testenv.UniqueName("mediatrail")
+	table := testenv.Table(t, "mediatrail")
 	old := dynamo.TableSchema(table)
 	old.GlobalSecondaryIndexes = old.GlobalSecondaryIndexes[:4]
 	old.AttributeDefinitions = old.AttributeDefinitions[:2+2*4]
 	if _, err := client.CreateTable(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
 	store := dynamo.New(client, table)
 	sp := &mediatrail.Span{ID: mediatrail.NewIDAt(base), WorkspaceID: "ws-1", TraceID: "t", Provider: "luma", Model: "ray-2",
 		MediaType: mediatrail.CapabilityVideoGen, Kind: mediatrail.SpanVideo, Status: mediatrail.SpanError, StartedAt: base, EndedAt: base}
